@@ -1,0 +1,229 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is presence's whole configuration. Every field is set from a
+// flag or, when the flag is absent, from its PRESENCE_* variable; the
+// settings table below is the one place that names them.
+type Config struct {
+	Addr           string
+	Secret         []byte
+	OldSecrets     [][]byte
+	WarnAfter      time.Duration
+	ExpireAfter    time.Duration
+	TokenMaxAge    time.Duration
+	AllowedOrigins []string
+	Store          string
+	LogLevel       string
+	LogFormat      string
+}
+
+// minSecretLen is the shortest secret accepted: HMAC-SHA256 wants a key
+// of at least its output size.
+const minSecretLen = 32
+
+// setting is one row of the configuration table.
+type setting struct {
+	flag, env, def, usage string
+	set                   func(c *Config, value string) error
+}
+
+var settings = []setting{
+	{"addr", "PRESENCE_ADDR", ":8765", "address to listen on, host:port", func(c *Config, v string) error {
+		if _, _, err := net.SplitHostPort(v); err != nil {
+			return fmt.Errorf("want host:port such as :8765 or 127.0.0.1:8765, got %q", v)
+		}
+		c.Addr = v
+		return nil
+	}},
+	{"secret", "PRESENCE_SECRET", "", "token signing secret, at least 32 bytes (prefer the variable: flags show in ps)", func(c *Config, v string) error {
+		if len(v) < minSecretLen {
+			return fmt.Errorf("must be at least %d bytes, got %d; generate one with: head -c 32 /dev/urandom | base64", minSecretLen, len(v))
+		}
+		c.Secret = []byte(v)
+		return nil
+	}},
+	{"old-secrets", "PRESENCE_OLD_SECRETS", "", "comma-separated former secrets whose tokens are still accepted", func(c *Config, v string) error {
+		c.OldSecrets = nil
+		for i, s := range splitList(v) {
+			if len(s) < minSecretLen {
+				return fmt.Errorf("secret number %d is %d bytes; each must be at least %d", i+1, len(s), minSecretLen)
+			}
+			c.OldSecrets = append(c.OldSecrets, []byte(s))
+		}
+		return nil
+	}},
+	{"warn-after", "PRESENCE_WARN_AFTER", "540s", "idle time before tabs are warned (a Go duration or whole seconds)", func(c *Config, v string) (err error) {
+		c.WarnAfter, err = parseSeconds(v)
+		return err
+	}},
+	{"expire-after", "PRESENCE_EXPIRE_AFTER", "600s", "idle time before the session expires (a Go duration or whole seconds)", func(c *Config, v string) (err error) {
+		c.ExpireAfter, err = parseSeconds(v)
+		return err
+	}},
+	{"token-max-age", "PRESENCE_TOKEN_MAX_AGE", "12h", "oldest token accepted (a Go duration or whole seconds)", func(c *Config, v string) (err error) {
+		c.TokenMaxAge, err = parseSeconds(v)
+		return err
+	}},
+	{"allowed-origins", "PRESENCE_ALLOWED_ORIGINS", "", "comma-separated origins (https://app.example.com) or host patterns (*.example.com) allowed besides the server's own host", func(c *Config, v string) error {
+		c.AllowedOrigins = nil
+		for _, o := range splitList(v) {
+			p, err := originPattern(o)
+			if err != nil {
+				return err
+			}
+			c.AllowedOrigins = append(c.AllowedOrigins, p)
+		}
+		return nil
+	}},
+	{"store", "PRESENCE_STORE", "memory", "where sessions are kept: memory", func(c *Config, v string) error {
+		switch {
+		case v == "memory":
+			c.Store = v
+			return nil
+		case strings.HasPrefix(v, "redis://"), strings.HasPrefix(v, "rediss://"):
+			return errors.New("the Redis store is not available in this version; use memory")
+		}
+		return fmt.Errorf("unknown store %q; use memory", v)
+	}},
+	{"log-level", "PRESENCE_LOG_LEVEL", "info", "debug, info, warn or error", func(c *Config, v string) error {
+		switch v {
+		case "debug", "info", "warn", "error":
+			c.LogLevel = v
+			return nil
+		}
+		return fmt.Errorf("want debug, info, warn or error, got %q", v)
+	}},
+	{"log-format", "PRESENCE_LOG_FORMAT", "json", "json, or console for people", func(c *Config, v string) error {
+		switch v {
+		case "json", "console":
+			c.LogFormat = v
+			return nil
+		}
+		return fmt.Errorf("want json or console, got %q", v)
+	}},
+}
+
+// configError is a configuration that cannot run; main exits with 2.
+type configError struct{ msg string }
+
+func (e *configError) Error() string { return e.msg }
+
+// parseConfig reads flags from args and variables through getenv, flags
+// winning, then checks the whole. Usage goes to out on -h.
+func parseConfig(args []string, getenv func(string) string, out io.Writer) (Config, error) {
+	fs := flag.NewFlagSet("presence", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintln(out, "Usage: presence [flags]\n\nEach flag may also be set by its PRESENCE_* variable; flags win.")
+		fs.PrintDefaults()
+	}
+	values := make(map[string]string)
+	for _, s := range settings {
+		usage := s.usage + " [" + s.env + "]"
+		fs.Func(s.flag, usage, func(v string) error {
+			values[s.flag] = v
+			return nil
+		})
+		if s.def != "" {
+			fs.Lookup(s.flag).DefValue = s.def
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return Config{}, err
+		}
+		return Config{}, &configError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return Config{}, &configError{fmt.Sprintf("unexpected argument %q; every setting is a flag such as -addr :8765", fs.Arg(0))}
+	}
+
+	var c Config
+	for _, s := range settings {
+		v, source := s.def, ""
+		if env := getenv(s.env); env != "" {
+			v, source = env, s.env
+		}
+		if fv, ok := values[s.flag]; ok {
+			v, source = fv, "-"+s.flag
+		}
+		if v == "" && s.def == "" {
+			continue
+		}
+		if err := s.set(&c, v); err != nil {
+			if source == "" {
+				source = "-" + s.flag
+			}
+			return Config{}, &configError{source + ": " + err.Error()}
+		}
+	}
+	if len(c.Secret) == 0 {
+		return Config{}, &configError{"a secret is required: set PRESENCE_SECRET (or -secret) to at least 32 random bytes, the same secret the application signs tokens with"}
+	}
+	if c.WarnAfter <= 0 || c.ExpireAfter <= c.WarnAfter {
+		return Config{}, &configError{fmt.Sprintf("warn-after (%s) must be above zero and below expire-after (%s)", c.WarnAfter, c.ExpireAfter)}
+	}
+	if c.WarnAfter%time.Second != 0 || c.ExpireAfter%time.Second != 0 {
+		return Config{}, &configError{fmt.Sprintf("warn-after (%s) and expire-after (%s) must be whole seconds, as tokens carry them", c.WarnAfter, c.ExpireAfter)}
+	}
+	if c.TokenMaxAge <= 0 {
+		return Config{}, &configError{"token-max-age must be above zero"}
+	}
+	return c, nil
+}
+
+// parseSeconds reads a Go duration ("540s", "9m") or whole seconds ("540").
+func parseSeconds(v string) (time.Duration, error) {
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n <= 0 || n > 1<<32 {
+			return 0, fmt.Errorf("want a positive number of seconds, got %q", v)
+		}
+		return time.Duration(n) * time.Second, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("want a positive Go duration such as 540s or 9m, or whole seconds, got %q", v)
+	}
+	return d, nil
+}
+
+// originPattern checks one allowed origin and returns it as
+// coder/websocket's OriginPatterns expects.
+func originPattern(o string) (string, error) {
+	if strings.Contains(o, "://") {
+		u, err := url.Parse(o)
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" {
+			return "", fmt.Errorf("origin %q must be scheme://host[:port] with no path, such as https://app.example.com", o)
+		}
+		return u.Scheme + "://" + u.Host, nil
+	}
+	if strings.ContainsAny(o, "/ ") {
+		return "", fmt.Errorf("origin %q must be a host pattern such as *.example.com or an origin such as https://app.example.com", o)
+	}
+	if _, err := path.Match(o, ""); err != nil {
+		return "", fmt.Errorf("host pattern %q is malformed: %v", o, err)
+	}
+	return o, nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+const goodSecret = "0123456789abcdef0123456789abcdef"
+
+func envOf(kv map[string]string) func(string) string {
+	return func(k string) string { return kv[k] }
+}
+
+func TestConfigDefaults(t *testing.T) {
+	c, err := parseConfig(nil, envOf(map[string]string{"PRESENCE_SECRET": goodSecret}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":8765" || c.WarnAfter != 540*time.Second || c.ExpireAfter != 600*time.Second ||
+		c.TokenMaxAge != 12*time.Hour || c.Store != "memory" || c.LogLevel != "info" || c.LogFormat != "json" ||
+		len(c.AllowedOrigins) != 0 || len(c.OldSecrets) != 0 || string(c.Secret) != goodSecret {
+		t.Fatalf("defaults = %+v", c)
+	}
+}
+
+func TestConfigFlagsWinOverEnvironment(t *testing.T) {
+	env := envOf(map[string]string{
+		"PRESENCE_SECRET":          goodSecret,
+		"PRESENCE_ADDR":            "127.0.0.1:9000",
+		"PRESENCE_WARN_AFTER":      "100",
+		"PRESENCE_EXPIRE_AFTER":    "3m",
+		"PRESENCE_ALLOWED_ORIGINS": "https://env.example.com",
+		"PRESENCE_OLD_SECRETS":     goodSecret + "-old1, " + goodSecret + "-old2",
+	})
+	c, err := parseConfig([]string{"-addr", "127.0.0.1:9001", "-warn-after", "20s", "-allowed-origins", "*.example.com,http://127.0.0.1:8000/"}, env, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:9001" {
+		t.Errorf("Addr = %q, want the flag's", c.Addr)
+	}
+	if c.WarnAfter != 20*time.Second {
+		t.Errorf("WarnAfter = %s, want the flag's 20s", c.WarnAfter)
+	}
+	if c.ExpireAfter != 3*time.Minute {
+		t.Errorf("ExpireAfter = %s, want the variable's 3m", c.ExpireAfter)
+	}
+	if strings.Join(c.AllowedOrigins, " ") != "*.example.com http://127.0.0.1:8000" {
+		t.Errorf("AllowedOrigins = %q", c.AllowedOrigins)
+	}
+	if len(c.OldSecrets) != 2 || string(c.OldSecrets[1]) != goodSecret+"-old2" {
+		t.Errorf("OldSecrets = %q", c.OldSecrets)
+	}
+}
+
+func TestConfigErrorsSayWhatToFix(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string // part of the one-line message
+	}{
+		{"no secret", nil, nil, "a secret is required"},
+		{"short secret", nil, map[string]string{"PRESENCE_SECRET": "short"}, "PRESENCE_SECRET: must be at least 32 bytes, got 5"},
+		{"short secret flag", []string{"-secret", "short"}, nil, "-secret: must be at least 32 bytes"},
+		{"short old secret", nil, map[string]string{"PRESENCE_SECRET": goodSecret, "PRESENCE_OLD_SECRETS": "tiny"}, "PRESENCE_OLD_SECRETS: secret number 1 is 4 bytes"},
+		{"warn not below expire", []string{"-warn-after", "600", "-expire-after", "600"}, map[string]string{"PRESENCE_SECRET": goodSecret}, "warn-after (10m0s) must be above zero and below expire-after (10m0s)"},
+		{"bad duration", []string{"-warn-after", "soon"}, map[string]string{"PRESENCE_SECRET": goodSecret}, `-warn-after: want a positive Go duration such as 540s or 9m, or whole seconds, got "soon"`},
+		{"negative duration", nil, map[string]string{"PRESENCE_SECRET": goodSecret, "PRESENCE_EXPIRE_AFTER": "-5s"}, "PRESENCE_EXPIRE_AFTER: want a positive"},
+		{"fractional seconds", []string{"-warn-after", "1500ms"}, map[string]string{"PRESENCE_SECRET": goodSecret}, "must be whole seconds"},
+		{"unknown store", []string{"-store", "mongo://x"}, map[string]string{"PRESENCE_SECRET": goodSecret}, `-store: unknown store "mongo://x"`},
+		{"bad log level", []string{"-log-level", "loud"}, map[string]string{"PRESENCE_SECRET": goodSecret}, `-log-level: want debug, info, warn or error, got "loud"`},
+		{"bad addr", []string{"-addr", "8765"}, map[string]string{"PRESENCE_SECRET": goodSecret}, `-addr: want host:port`},
+		{"bad origin", []string{"-allowed-origins", "https://x.example.com/path"}, map[string]string{"PRESENCE_SECRET": goodSecret}, "must be scheme://host[:port] with no path"},
+		{"bad pattern", []string{"-allowed-origins", "[x"}, map[string]string{"PRESENCE_SECRET": goodSecret}, "host pattern \"[x\" is malformed"},
+		{"unknown flag", []string{"-port", "1"}, map[string]string{"PRESENCE_SECRET": goodSecret}, "flag provided but not defined: -port"},
+		{"stray argument", []string{"serve"}, map[string]string{"PRESENCE_SECRET": goodSecret}, `unexpected argument "serve"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := parseConfig(c.args, envOf(c.env), io.Discard)
+			var ce *configError
+			if !errors.As(err, &ce) {
+				t.Fatalf("err = %v, want a configError", err)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, c.want) {
+				t.Errorf("message %q does not say %q", msg, c.want)
+			}
+			if strings.Contains(msg, "\n") {
+				t.Errorf("message %q is more than one line", msg)
+			}
+			for _, secret := range []string{goodSecret, `short`, `tiny`} {
+				if strings.Contains(msg, secret) {
+					t.Errorf("message %q repeats a secret", msg)
+				}
+			}
+		})
+	}
+}
+
+func TestConfigHelp(t *testing.T) {
+	var out strings.Builder
+	_, err := parseConfig([]string{"-h"}, envOf(nil), &out)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("err = %v, want flag.ErrHelp", err)
+	}
+	for _, s := range settings {
+		if !strings.Contains(out.String(), "-"+s.flag) || !strings.Contains(out.String(), s.env) {
+			t.Errorf("usage lacks -%s or %s", s.flag, s.env)
+		}
+	}
+}
+
+func TestParseSeconds(t *testing.T) {
+	for in, want := range map[string]time.Duration{"540": 540 * time.Second, "540s": 540 * time.Second, "9m": 9 * time.Minute, "1h30m": 90 * time.Minute, "250ms": 250 * time.Millisecond} {
+		got, err := parseSeconds(in)
+		if err != nil || got != want {
+			t.Errorf("parseSeconds(%q) = %s, %v; want %s", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "0", "-1", "1.5", "abc", "0s", "99999999999999"} {
+		if _, err := parseSeconds(in); err == nil {
+			t.Errorf("parseSeconds(%q) succeeded, want an error", in)
+		}
+	}
+}

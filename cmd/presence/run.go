@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
+
+	"github.com/presence-dev/presence/hub"
+	"github.com/presence-dev/presence/internal/clock"
+	"github.com/presence-dev/presence/session"
+)
+
+// shutdownGrace bounds a graceful stop, so that the process exits within
+// 10 s of a signal even when some tab never answers the close handshake.
+const shutdownGrace = 8 * time.Second
+
+// run parses the configuration, listens, and serves until ctx ends.
+func run(ctx context.Context, args []string, getenv func(string) string) error {
+	cfg, err := parseConfig(args, getenv, os.Stderr)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(cfg)
+	if err != nil {
+		return err
+	}
+	defer log.Sync() //nolint:errcheck // nothing to do if stderr is gone
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	return serve(ctx, cfg, ln, deps{log: log, clock: clock.System()})
+}
+
+// deps are what tests replace: the logger and the clock.
+type deps struct {
+	log   *zap.Logger
+	clock clock.Clock
+	ready func(addr string) // called once the server serves; may be nil
+}
+
+// serve runs presence on ln until ctx ends, then shuts down gracefully:
+// the listener closes, every tab gets close 1012, and serve returns.
+func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
+	store := session.NewMemoryStore(session.MemoryOptions{
+		Clock:     d.clock,
+		Retention: cfg.TokenMaxAge + session.MaxClockSkew,
+	})
+	defer store.Close()
+
+	verifier, err := session.NewVerifier(session.VerifierOptions{
+		Secret:     cfg.Secret,
+		OldSecrets: cfg.OldSecrets,
+		MaxAge:     cfg.TokenMaxAge,
+		Defaults:   session.Limits{WarnAfter: cfg.WarnAfter, ExpireAfter: cfg.ExpireAfter},
+		Clock:      d.clock,
+	})
+	if err != nil {
+		return &configError{err.Error()}
+	}
+
+	metrics := prometheus.NewRegistry()
+	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg, err := hub.New(hub.Options{
+		Store:          store,
+		Verifier:       verifier,
+		Clock:          d.clock,
+		Logger:         d.log,
+		Registerer:     metrics,
+		OriginPatterns: cfg.AllowedOrigins,
+	})
+	if err != nil {
+		return err
+	}
+
+	srv := &http.Server{
+		Handler:           routes(reg, store, metrics),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          zap.NewStdLog(d.log.Named("http")),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	d.log.Info("presence serving",
+		zap.String("addr", ln.Addr().String()),
+		zap.Duration("warn_after", cfg.WarnAfter),
+		zap.Duration("expire_after", cfg.ExpireAfter),
+		zap.String("store", cfg.Store))
+	if d.ready != nil {
+		d.ready(ln.Addr().String())
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		reg.Close()
+		return fmt.Errorf("serve: %w", err)
+	}
+
+	d.log.Info("presence shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	stopped := make(chan error, 1)
+	go func() { stopped <- srv.Shutdown(sctx) }()
+	regErr := reg.Shutdown(sctx)
+	srvErr := <-stopped
+	<-served
+	if err := errors.Join(regErr, srvErr); err != nil {
+		d.log.Warn("shutdown cut short", zap.Error(err))
+	}
+	return nil
+}
+
+// routes mounts presence's endpoints.
+func routes(reg *hub.Registry, store session.Store, metrics *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ws", reg.ServeWS)
+	mux.HandleFunc("/ping", reg.ServePing)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if err := store.Ping(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "store unavailable")
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics, promhttp.HandlerOpts{}))
+	return mux
+}

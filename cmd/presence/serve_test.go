@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"go.uber.org/zap"
+
+	"github.com/presence-dev/presence/internal/clock"
+	"github.com/presence-dev/presence/protocol"
+	"github.com/presence-dev/presence/session"
+)
+
+// startServe runs serve on a loopback port until the test ends or stop is
+// called, and returns the base URL.
+func startServe(t *testing.T) (base string, stop func() error) {
+	t.Helper()
+	cfg, err := parseConfig([]string{"-addr", "127.0.0.1:0"}, envOf(map[string]string{"PRESENCE_SECRET": goodSecret}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, ln, deps{log: zap.NewNop(), clock: clock.System()}) }()
+	var stopped bool
+	var result error
+	stop = func() error {
+		if !stopped {
+			stopped = true
+			cancel()
+			select {
+			case result = <-done:
+			case <-time.After(15 * time.Second):
+				t.Fatal("serve did not return within 15 s of the stop")
+			}
+		}
+		return result
+	}
+	t.Cleanup(func() { stop() })
+	return "http://" + ln.Addr().String(), stop
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func dialTab(t *testing.T, base string) *websocket.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/ws", &websocket.DialOptions{Subprotocols: []string{protocol.Subprotocol}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.CloseNow() })
+	tok, err := session.Mint([]byte(goodSecret), session.Claims{SID: "s1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Write(ctx, websocket.MessageText, protocol.ClientFrame{Type: protocol.TypeHello, Token: tok}.AppendJSON(nil)); err != nil {
+		t.Fatal(err)
+	}
+	_, data, err := conn.Read(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, err := protocol.DecodeServer(data); err != nil || f.Type != protocol.TypeState {
+		t.Fatalf("first frame = %s (%v), want state", data, err)
+	}
+	return conn
+}
+
+func TestServeEndpoints(t *testing.T) {
+	base, _ := startServe(t)
+	if code, body := get(t, base+"/healthz"); code != 200 || body != "ok\n" {
+		t.Errorf("/healthz = %d %q", code, body)
+	}
+	if code, body := get(t, base+"/readyz"); code != 200 || body != "ready\n" {
+		t.Errorf("/readyz = %d %q", code, body)
+	}
+	if code, body := get(t, base+"/ping"); code != 200 || body != `"logout"` {
+		t.Errorf("/ping without token = %d %q", code, body)
+	}
+	conn := dialTab(t, base)
+	_ = conn
+	code, metrics := get(t, base+"/metrics")
+	if code != 200 {
+		t.Fatalf("/metrics = %d", code)
+	}
+	for _, series := range []string{
+		"presence_tabs_connected 1",
+		"presence_sessions_live 1",
+		`presence_frames_in_total{type="hello"} 1`,
+		`presence_frames_out_total{type="state"} 1`,
+		`presence_classic_pings_total{answer="logout"} 1`,
+		"presence_wheel_lateness_seconds_bucket",
+		"go_goroutines",
+	} {
+		if !strings.Contains(metrics, series) {
+			t.Errorf("/metrics lacks %q", series)
+		}
+	}
+}
+
+func TestShutdownClosesTabsWith1012(t *testing.T) {
+	base, stop := startServe(t)
+	conn := dialTab(t, base)
+	start := time.Now()
+	readErr := make(chan error, 1)
+	go func() {
+		_, _, err := conn.Read(context.Background())
+		readErr <- err
+	}()
+	if err := stop(); err != nil {
+		t.Fatalf("serve returned %v", err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("shutdown took %s, want under 10 s", took)
+	}
+	if status := websocket.CloseStatus(<-readErr); status != 1012 {
+		t.Errorf("tab closed with %d, want 1012", status)
+	}
+}
+
+// presenceProcess starts the test binary as the presence command.
+func presenceProcess(t *testing.T, env []string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), runMainEnv+"=1")
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "PRESENCE_") && !strings.HasPrefix(kv, runMainEnv) {
+			t.Fatalf("the environment sets %s, which would change these tests", kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
+	return cmd
+}
+
+func TestInvalidConfigurationExitsWith2(t *testing.T) {
+	cases := []struct {
+		args []string
+		env  []string
+	}{
+		{nil, nil},
+		{nil, []string{"PRESENCE_SECRET=too-short"}},
+		{[]string{"-warn-after", "10m"}, []string{"PRESENCE_SECRET=" + goodSecret}},
+		{[]string{"-store", "cassandra"}, []string{"PRESENCE_SECRET=" + goodSecret}},
+	}
+	for _, c := range cases {
+		cmd := presenceProcess(t, c.env, c.args...)
+		out, err := cmd.CombinedOutput()
+		exit, ok := err.(*exec.ExitError)
+		if !ok || exit.ExitCode() != 2 {
+			t.Errorf("%v %v: err %v, want exit status 2", c.env, c.args, err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		if len(lines) != 1 || !strings.HasPrefix(lines[0], "presence: ") {
+			t.Errorf("%v %v: output %q, want one line starting with \"presence: \"", c.env, c.args, out)
+		}
+	}
+}
+
+func TestSIGTERMStopsGracefully(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := presenceProcess(t, []string{"PRESENCE_SECRET=" + goodSecret, "PRESENCE_ADDR=" + addr})
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	logs := bufio.NewScanner(stderr)
+	var logged strings.Builder
+	for logs.Scan() {
+		logged.WriteString(logs.Text() + "\n")
+		if strings.Contains(logs.Text(), "presence serving") {
+			break
+		}
+	}
+	go io.Copy(&logged, stderr)
+	conn := dialTab(t, "http://"+addr)
+	readErr := make(chan error, 1)
+	go func() {
+		_, _, err := conn.Read(context.Background())
+		readErr <- err
+	}()
+
+	start := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitErr := make(chan error, 1)
+	go func() { waitErr <- cmd.Wait() }()
+	select {
+	case err := <-waitErr:
+		if err != nil {
+			t.Errorf("presence exited with %v, want status 0", err)
+		}
+	case <-time.After(12 * time.Second):
+		t.Fatal("presence still running 12 s after SIGTERM")
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("exit took %s after SIGTERM, want under 10 s", took)
+	}
+	if status := websocket.CloseStatus(<-readErr); status != 1012 {
+		t.Errorf("tab closed with %d, want 1012", status)
+	}
+}

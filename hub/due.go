@@ -1,0 +1,75 @@
+package hub
+
+import "sync"
+
+// dueQueue hands hubs whose deadline fired to a fixed set of workers.
+// The timer wheel's goroutine must never block, while deciding a deadline
+// reads the store, which may wait on the network; the queue sits between
+// the two. It is unbounded, but holds each hub at most once (hub.queued),
+// so it never grows past the number of live sessions.
+type dueQueue struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	items   []*hub
+	closed  bool
+	workers sync.WaitGroup
+}
+
+func newDueQueue(workers int, work func(*hub)) *dueQueue {
+	q := &dueQueue{}
+	q.cond = sync.NewCond(&q.mu)
+	q.workers.Add(workers)
+	for range workers {
+		go func() {
+			defer q.workers.Done()
+			for {
+				h, ok := q.pop()
+				if !ok {
+					return
+				}
+				work(h)
+			}
+		}()
+	}
+	return q
+}
+
+// push queues h. It never blocks.
+func (q *dueQueue) push(h *hub) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return
+	}
+	q.items = append(q.items, h)
+	q.cond.Signal()
+}
+
+func (q *dueQueue) pop() (*hub, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.items) == 0 && !q.closed {
+		q.cond.Wait()
+	}
+	if q.closed {
+		return nil, false
+	}
+	h := q.items[0]
+	q.items[0] = nil
+	q.items = q.items[1:]
+	if len(q.items) == 0 {
+		q.items = nil
+	}
+	return h, true
+}
+
+// close stops the workers once their current item is done and drops what
+// is still queued. It is idempotent.
+func (q *dueQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.items = nil
+	q.cond.Broadcast()
+	q.mu.Unlock()
+	q.workers.Wait()
+}

@@ -1,0 +1,216 @@
+package hub
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/presence-dev/presence/protocol"
+	"github.com/presence-dev/presence/session"
+)
+
+// storeTimeout bounds one store call made on behalf of a tab or a
+// deadline.
+const storeTimeout = 5 * time.Second
+
+// storeRetry is how soon a deadline is decided again after the store
+// failed to answer. A deadline is never decided without the store: waiting
+// can delay a logout, guessing could log out someone who is still there.
+const storeRetry = time.Second
+
+// hub is one session's tabs on this node and its entry in the timer wheel.
+// Its fields are guarded by mu, which is never held across I/O.
+type hub struct {
+	r   *Registry
+	sid string
+
+	mu        sync.Mutex
+	tabs      map[*tab]struct{}
+	lim       session.Limits
+	last      time.Time // the latest last activity seen, on this node's clock
+	warned    bool      // the tabs were told of the coming expiry
+	ended     bool      // the session is over; no tab may join
+	gone      bool      // removed from the registry; a joining tab needs a new hub
+	queued    bool      // waiting for a deadline worker
+	timer     *wheelTimer
+	deadline  time.Time
+	endReason session.Reason
+}
+
+func newHub(r *Registry, sid string) *hub {
+	return &hub{r: r, sid: sid, tabs: make(map[*tab]struct{})}
+}
+
+// admit adds t to the hub and sends it the session's state, given the
+// snapshot its hello produced. It reports false if the hub has left the
+// registry; the caller then asks the registry for a new one.
+func (h *hub) admit(t *tab, snap session.Snapshot, lim session.Limits) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.gone {
+		return false
+	}
+	h.tabs[t] = struct{}{}
+	h.lim = lim
+	if h.ended {
+		t.expire(h.endReason)
+		return true
+	}
+	h.applyLocked(snap, t)
+	if !h.ended {
+		t.send(h.stateLocked(h.r.opts.Clock.Now()), protocol.TypeState)
+	}
+	return true
+}
+
+// leave removes t; the hub leaves the registry with its last tab.
+func (h *hub) leave(t *tab) {
+	h.mu.Lock()
+	delete(h.tabs, t)
+	empty := len(h.tabs) == 0
+	h.mu.Unlock()
+	if empty {
+		h.r.release(h)
+	}
+}
+
+// apply brings the hub up to date with a snapshot fresh from the store.
+func (h *hub) apply(snap session.Snapshot, skip *tab) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.applyLocked(snap, skip)
+}
+
+// applyLocked is the session's state machine: it ends the hub when the
+// store says the session ended, warns every tab once the person has been
+// idle for warn_after, tells every tab when activity lifts a warning, and
+// keeps the wheel entry at the next deadline. skip is a tab that gets the
+// full state right after and needs no broadcast.
+func (h *hub) applyLocked(snap session.Snapshot, skip *tab) {
+	if h.ended || h.gone {
+		return
+	}
+	if snap.Ended {
+		h.endLocked(snap.Reason)
+		return
+	}
+	now := h.r.opts.Clock.Now()
+	// The store's clock may not be this node's: carry over the idle time,
+	// not the instant.
+	if last := now.Add(-snap.Idle()); last.After(h.last) {
+		h.last = last
+	}
+	idle := now.Sub(h.last)
+	if idle >= h.lim.WarnAfter {
+		if !h.warned {
+			h.warned = true
+			h.r.metrics.warnings.Inc()
+			expireIn := max(h.lim.ExpireAfter-idle, 0)
+			h.broadcast(protocol.Warn{ExpireInMS: expireIn.Milliseconds()}.AppendJSON(nil), protocol.TypeWarn, skip)
+		}
+		h.scheduleLocked(h.last.Add(h.lim.ExpireAfter))
+		return
+	}
+	if h.warned {
+		h.warned = false
+		h.broadcast(h.stateLocked(now), protocol.TypeState, skip)
+	}
+	h.scheduleLocked(h.last.Add(h.lim.WarnAfter))
+}
+
+// stateLocked encodes the session's state frame as of now.
+func (h *hub) stateLocked(now time.Time) []byte {
+	idle := max(now.Sub(h.last), 0)
+	status := protocol.StatusActive
+	if h.warned {
+		status = protocol.StatusWarning
+	}
+	return protocol.State{
+		Status:        status,
+		IdleMS:        idle.Milliseconds(),
+		WarnAfterMS:   h.lim.WarnAfter.Milliseconds(),
+		ExpireAfterMS: h.lim.ExpireAfter.Milliseconds(),
+		ExpireInMS:    max(h.lim.ExpireAfter-idle, 0).Milliseconds(),
+	}.AppendJSON(nil)
+}
+
+func (h *hub) broadcast(frame []byte, typ protocol.Type, skip *tab) {
+	for t := range h.tabs {
+		if t != skip {
+			t.send(frame, typ)
+		}
+	}
+}
+
+// endLocked pushes expire to every tab, each followed by close 4410.
+func (h *hub) endLocked(reason session.Reason) {
+	h.ended = true
+	h.endReason = reason
+	if h.timer != nil {
+		h.timer.stop()
+	}
+	h.r.metrics.expiries.WithLabelValues(string(reason)).Inc()
+	h.r.log.Debug("session ended", zap.String("sid", h.sid), zap.String("reason", string(reason)), zap.Int("tabs", len(h.tabs)))
+	for t := range h.tabs {
+		t.expire(reason)
+	}
+}
+
+func (h *hub) scheduleLocked(at time.Time) {
+	h.deadline = at
+	if h.timer == nil {
+		h.timer = h.r.wheel.at(at, h.onDeadline)
+		return
+	}
+	h.timer.reset(at)
+}
+
+// onDeadline runs on the wheel's goroutine, which must not block: it
+// hands the hub to a deadline worker.
+func (h *hub) onDeadline() {
+	h.mu.Lock()
+	if h.queued || h.ended || h.gone {
+		h.mu.Unlock()
+		return
+	}
+	h.queued = true
+	late := h.r.opts.Clock.Now().Sub(h.deadline)
+	h.mu.Unlock()
+	h.r.metrics.lateness.Observe(max(late, 0).Seconds())
+	h.r.due.push(h)
+}
+
+// check decides a fired deadline on a fresh read of the store.
+func (h *hub) check() {
+	h.mu.Lock()
+	h.queued = false
+	if h.ended || h.gone {
+		h.mu.Unlock()
+		return
+	}
+	lim := h.lim
+	idle := h.r.opts.Clock.Now().Sub(h.last)
+	h.mu.Unlock()
+
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	snap, err := h.r.opts.Store.Check(ctx, h.sid, lim)
+	if err == nil && !snap.Known {
+		// The store lost the session (a restarted store that keeps
+		// nothing). Give it back what this node saw, so the session
+		// neither expires early nor lives forever.
+		snap, err = h.r.opts.Store.Touch(ctx, h.sid, idle, lim)
+	}
+	if err != nil {
+		h.r.log.Warn("store unavailable; deadline postponed", zap.Error(err), zap.Duration("retry_in", storeRetry))
+		h.mu.Lock()
+		if !h.ended && !h.gone {
+			h.scheduleLocked(h.r.opts.Clock.Now().Add(storeRetry))
+		}
+		h.mu.Unlock()
+		return
+	}
+	h.apply(snap, nil)
+}

@@ -1,0 +1,93 @@
+package hub
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/presence-dev/presence/protocol"
+)
+
+// metrics are the hub's Prometheus collectors. Label values come from
+// closed sets (frame types, error codes, reasons) so that no client can
+// grow the number of series.
+type metrics struct {
+	tabs      prometheus.Gauge
+	sessions  prometheus.Gauge
+	warnings  prometheus.Counter
+	expiries  *prometheus.CounterVec
+	framesIn  *prometheus.CounterVec
+	framesOut *prometheus.CounterVec
+	errors    *prometheus.CounterVec
+	dropped   prometheus.Counter
+	lateness  prometheus.Histogram
+	pings     *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		tabs: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "presence_tabs_connected",
+			Help: "WebSocket tabs connected to this node.",
+		}),
+		sessions: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "presence_sessions_live",
+			Help: "Sessions with at least one tab on this node.",
+		}),
+		warnings: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "presence_warnings_total",
+			Help: "Sessions warned of their coming expiry.",
+		}),
+		expiries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "presence_expiries_total",
+			Help: "Sessions ended while this node held their tabs, by reason.",
+		}, []string{"reason"}),
+		framesIn: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "presence_frames_in_total",
+			Help: "Frames received from tabs, by type (other for undecodable frames).",
+		}, []string{"type"}),
+		framesOut: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "presence_frames_out_total",
+			Help: "Frames queued to tabs, by type.",
+		}, []string{"type"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "presence_errors_total",
+			Help: "Errors reported to tabs and pings, by code.",
+		}, []string{"code"}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "presence_tabs_dropped_total",
+			Help: "Tabs closed because they could not keep up with their frames.",
+		}),
+		lateness: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "presence_wheel_lateness_seconds",
+			Help:    "How long after its deadline a session's timer wheel entry fired.",
+			Buckets: []float64{.001, .005, .01, .025, .05, .1, .15, .2, .3, .5, 1, 2.5, 5},
+		}),
+		pings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "presence_classic_pings_total",
+			Help: "Classic /ping requests, by answer (idle, logout, error).",
+		}, []string{"answer"}),
+	}
+	if reg != nil {
+		for _, c := range []prometheus.Collector{m.tabs, m.sessions, m.warnings,
+			m.expiries, m.framesIn, m.framesOut, m.errors, m.dropped,
+			m.lateness, m.pings} {
+			if err := reg.Register(c); err != nil {
+				return nil, fmt.Errorf("hub: register metrics: %w", err)
+			}
+		}
+	}
+	return m, nil
+}
+
+// frameIn counts a received frame. Types outside the protocol count as
+// "other", so a client cannot create series.
+func (m *metrics) frameIn(t protocol.Type) {
+	switch t {
+	case protocol.TypeHello, protocol.TypeActivity, protocol.TypeExtend,
+		protocol.TypeLogout, protocol.TypePong:
+		m.framesIn.WithLabelValues(string(t)).Inc()
+	default:
+		m.framesIn.WithLabelValues("other").Inc()
+	}
+}

@@ -1,0 +1,98 @@
+package hub
+
+import (
+	"errors"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+
+	"github.com/presence-dev/presence/internal/clock"
+	"github.com/presence-dev/presence/session"
+)
+
+// Options configures a Registry. Store and Verifier are required; every
+// other field has a default.
+type Options struct {
+	// Store keeps each session's last activity and ended mark.
+	Store session.Store
+	// Verifier checks the tokens that tabs and pings present.
+	Verifier *session.Verifier
+
+	// Clock is the node's clock. Nil means the system clock.
+	Clock clock.Clock
+	// Logger receives the node's logs. Nil means no logs.
+	Logger *zap.Logger
+	// Registerer receives the hub's Prometheus metrics. Nil means the
+	// metrics are kept but not registered anywhere.
+	Registerer prometheus.Registerer
+
+	// OriginPatterns lists the browser origins, besides the server's own
+	// host, allowed to open /ws: host patterns such as "*.example.com" or
+	// origins with a scheme such as "https://app.example.com".
+	OriginPatterns []string
+
+	// Tick is the timer wheel's resolution. Zero means 100 ms.
+	Tick time.Duration
+	// HelloTimeout is how long a new tab has to send hello. Zero means 10 s.
+	HelloTimeout time.Duration
+	// PingEvery is the mean interval between server pings to a tab; each is
+	// jittered by up to a fifth either way. Zero means 25 s.
+	PingEvery time.Duration
+	// SilenceTimeout closes a tab that sent nothing for this long. Zero
+	// means 60 s.
+	SilenceTimeout time.Duration
+	// WriteTimeout bounds one write to a tab; a tab that cannot take a
+	// frame in time is dropped. Zero means 10 s.
+	WriteTimeout time.Duration
+	// SendQueue is how many frames may wait for one tab before it counts
+	// as too slow and is dropped. Zero means 16.
+	SendQueue int
+	// ReadLimit is the largest frame a tab may send, in bytes. Zero means
+	// 4096.
+	ReadLimit int64
+	// Workers is how many goroutines re-read the store when deadlines
+	// fire. Zero means 8.
+	Workers int
+}
+
+// withDefaults returns a copy of o with every zero field filled in.
+func (o Options) withDefaults() (Options, error) {
+	if o.Store == nil {
+		return o, errors.New("hub: Options.Store is required")
+	}
+	if o.Verifier == nil {
+		return o, errors.New("hub: Options.Verifier is required")
+	}
+	if o.Clock == nil {
+		o.Clock = clock.System()
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	if o.Tick <= 0 {
+		o.Tick = 100 * time.Millisecond
+	}
+	if o.HelloTimeout <= 0 {
+		o.HelloTimeout = 10 * time.Second
+	}
+	if o.PingEvery <= 0 {
+		o.PingEvery = 25 * time.Second
+	}
+	if o.SilenceTimeout <= 0 {
+		o.SilenceTimeout = 60 * time.Second
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 10 * time.Second
+	}
+	if o.SendQueue <= 0 {
+		o.SendQueue = 16
+	}
+	if o.ReadLimit <= 0 {
+		o.ReadLimit = 4096
+	}
+	if o.Workers <= 0 {
+		o.Workers = 8
+	}
+	return o, nil
+}

@@ -1,0 +1,189 @@
+package hub
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/presence-dev/presence/protocol"
+	"github.com/presence-dev/presence/session"
+)
+
+// Close codes of protocol v1 beyond the standard ones.
+const (
+	statusTokenRefused   websocket.StatusCode = 4401
+	statusSessionEnded   websocket.StatusCode = 4410
+	statusServiceRestart websocket.StatusCode = 1012
+)
+
+// pingFrame is the same for every tab, so it is encoded once.
+var pingFrame = protocol.Ping{}.AppendJSON(nil)
+
+// tab is one browser tab's WebSocket. The goroutine running ServeWS reads
+// it; frames to it wait in queue and are written by a goroutine that lives
+// only while the queue is not empty.
+type tab struct {
+	r    *Registry
+	conn *websocket.Conn
+	seq  uint64
+
+	// Set by the reading goroutine before the tab joins a hub and only
+	// read afterwards, under the hub's lock.
+	sid       string
+	lim       session.Limits
+	logoutURL string
+	hub       *hub // read and written by the reading goroutine only
+
+	helloed   atomic.Bool
+	lastHeard atomic.Int64 // unix nanoseconds on the node's clock
+	keepalive *wheelTimer
+
+	mu          sync.Mutex
+	queue       [][]byte
+	flushing    bool
+	closed      bool                 // takes no more frames
+	closeCode   websocket.StatusCode // close with this once the queue is written
+	closeReason string
+}
+
+// send queues frame for the tab. It never blocks: a tab whose queue is
+// full is too slow for its session and is dropped.
+func (t *tab) send(frame []byte, typ protocol.Type) {
+	t.mu.Lock()
+	if t.closed || t.closeCode != 0 {
+		t.mu.Unlock()
+		return
+	}
+	if len(t.queue) >= t.r.opts.SendQueue {
+		t.closed = true
+		t.queue = nil
+		t.mu.Unlock()
+		t.r.metrics.dropped.Inc()
+		go t.conn.CloseNow()
+		return
+	}
+	t.queue = append(t.queue, frame)
+	start := !t.flushing
+	t.flushing = true
+	t.mu.Unlock()
+	t.r.metrics.framesOut.WithLabelValues(string(typ)).Inc()
+	if start {
+		go t.flush()
+	}
+}
+
+// sendError queues an error frame.
+func (t *tab) sendError(code, message string) {
+	t.r.metrics.errors.WithLabelValues(code).Inc()
+	t.send((&protocol.Error{Code: code, Message: message}).AppendJSON(nil), protocol.TypeError)
+}
+
+// closeAfter closes the tab with code once every queued frame is written.
+func (t *tab) closeAfter(code websocket.StatusCode, reason string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed || t.closeCode != 0 {
+		return
+	}
+	t.closeCode, t.closeReason = code, reason
+	if !t.flushing {
+		t.flushing = true
+		go t.flush()
+	}
+}
+
+// expire tells the tab its session is over and closes it with 4410.
+func (t *tab) expire(reason session.Reason) {
+	frame := protocol.Expire{Reason: protocol.Reason(reason), RedirectURL: t.logoutURL}.AppendJSON(nil)
+	t.send(frame, protocol.TypeExpire)
+	t.closeAfter(statusSessionEnded, "session ended")
+}
+
+// flush writes the queue, then the pending close, and exits.
+func (t *tab) flush() {
+	for {
+		t.mu.Lock()
+		if t.closed {
+			t.queue, t.flushing = nil, false
+			t.mu.Unlock()
+			return
+		}
+		if len(t.queue) == 0 {
+			code, reason := t.closeCode, t.closeReason
+			if code != 0 {
+				t.closed = true
+			}
+			t.flushing = false
+			t.mu.Unlock()
+			if code != 0 {
+				t.conn.Close(code, reason)
+			}
+			return
+		}
+		frame := t.queue[0]
+		t.queue[0] = nil
+		t.queue = t.queue[1:]
+		t.mu.Unlock()
+
+		ctx, cancel := context.WithTimeout(context.Background(), t.r.opts.WriteTimeout)
+		err := t.conn.Write(ctx, websocket.MessageText, frame)
+		cancel()
+		if err != nil {
+			t.closeNow()
+			return
+		}
+	}
+}
+
+// closeNow drops the connection without a close handshake.
+func (t *tab) closeNow() {
+	t.mu.Lock()
+	t.closed, t.queue = true, nil
+	t.mu.Unlock()
+	t.conn.CloseNow()
+}
+
+// closeGracefully closes with a handshake, dropping queued frames.
+func (t *tab) closeGracefully(code websocket.StatusCode, reason string) {
+	t.mu.Lock()
+	t.closed, t.queue = true, nil
+	t.mu.Unlock()
+	t.conn.Close(code, reason)
+}
+
+// onKeepalive runs on the wheel's goroutine and must not block. Before
+// hello it enforces the hello timeout; after, it pings the tab and closes
+// it once it has been silent too long.
+func (t *tab) onKeepalive() {
+	o := &t.r.opts
+	now := o.Clock.Now()
+	if !t.helloed.Load() {
+		t.sendError("hello_timeout", "send hello within "+o.HelloTimeout.String()+" of connecting")
+		t.closeAfter(websocket.StatusPolicyViolation, "no hello in time")
+		return
+	}
+	heard := time.Unix(0, t.lastHeard.Load())
+	if now.Sub(heard) >= o.SilenceTimeout {
+		t.r.metrics.errors.WithLabelValues("silent").Inc()
+		t.closeAfter(websocket.StatusPolicyViolation, "no frame for "+o.SilenceTimeout.String())
+		return
+	}
+	t.send(pingFrame, protocol.TypePing)
+	t.keepalive.reset(t.nextKeepalive(now, heard))
+}
+
+// nextKeepalive is the next ping, jittered so that tabs that connected
+// together do not ping together, or the silence deadline if sooner.
+func (t *tab) nextKeepalive(now, heard time.Time) time.Time {
+	every := t.r.opts.PingEvery
+	jitter := time.Duration(rand.Int64N(int64(every)*2/5+1)) - every/5
+	next := now.Add(every + jitter)
+	if silence := heard.Add(t.r.opts.SilenceTimeout); silence.Before(next) {
+		return silence
+	}
+	return next
+}

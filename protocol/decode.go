@@ -1,0 +1,269 @@
+package protocol
+
+import (
+	"bytes"
+	"strconv"
+)
+
+// DecodeClient decodes one client-to-server frame: the payload of one
+// WebSocket text message.
+//
+// It is strict. data must be exactly one JSON object in valid UTF-8 with
+// nothing but whitespace after it. Its "type" must be a client frame type,
+// and its other members exactly those that type defines, each at most
+// once, with names matched case-sensitively: token and path must be JSON
+// strings, idle_ms a whole number from 0 to MaxIdleMS written without
+// fraction or exponent. Absent members leave their fields zero.
+//
+// Every error is an *Error whose Code is one of the Code constants. When a
+// frame has several faults, a bad_json fault is reported first, then a
+// fault of "type", then the first faulty member in document order.
+//
+// DecodeClient does not limit the size of data: the server limits the size
+// of the messages it reads. Decoding an activity frame does not allocate.
+func DecodeClient(data []byte) (ClientFrame, error) {
+	f, err := decodeClient(data)
+	if err != nil {
+		return ClientFrame{}, err
+	}
+	return f, nil
+}
+
+// clientField is a bit naming a member of a client frame besides "type".
+type clientField uint8
+
+const (
+	fieldToken clientField = 1 << iota
+	fieldIdleMS
+	fieldPath
+)
+
+// fieldsOf returns the members besides "type" that frames of type t define.
+func fieldsOf(t Type) clientField {
+	switch t {
+	case TypeHello:
+		return fieldToken | fieldIdleMS | fieldPath
+	case TypeActivity:
+		return fieldIdleMS
+	}
+	return 0
+}
+
+// clientFieldOf returns the bit of the member's name, or 0 if it names no
+// member of any client frame.
+func clientFieldOf(m *member) clientField {
+	switch {
+	case m.nameIs("token"):
+		return fieldToken
+	case m.nameIs("idle_ms"):
+		return fieldIdleMS
+	case m.nameIs("path"):
+		return fieldPath
+	}
+	return 0
+}
+
+func decodeClient(data []byte) (ClientFrame, *Error) {
+	s, err := scanObject(data)
+	if err != nil {
+		return ClientFrame{}, err
+	}
+	// Keep "type" and the first members besides it. A frame has at most
+	// three of those, so among any four there is a fault to report.
+	var (
+		typ      member
+		ntype    int
+		rest     [4]member
+		nrest    int
+		typeLike []byte // a name that is "type" in another case
+	)
+	for {
+		m, ok, err := s.next()
+		if err != nil {
+			return ClientFrame{}, err
+		}
+		if !ok {
+			break
+		}
+		if m.nameIs("type") {
+			if ntype == 0 {
+				typ = m
+			}
+			ntype++
+			continue
+		}
+		if typeLike == nil && len(m.name) == 4 && bytes.EqualFold(m.name, []byte("type")) {
+			typeLike = m.name
+		}
+		if nrest < len(rest) {
+			rest[nrest] = m
+			nrest++
+		}
+	}
+
+	switch {
+	case ntype == 0:
+		msg := `frame has no "type" member`
+		if typeLike != nil {
+			msg += " (names are case-sensitive: found " + echo(typeLike) + ")"
+		}
+		return ClientFrame{}, &Error{Code: CodeMissingType, Message: msg}
+	case ntype > 1:
+		return ClientFrame{}, errDuplicate("type")
+	case typ.kind != kindString:
+		return ClientFrame{}, errNotString("type", typ.kind)
+	}
+	t := typeOf(&typ)
+	if !isClientType(t) {
+		return ClientFrame{}, errUnknownType(&typ, t)
+	}
+
+	f := ClientFrame{Type: t}
+	allowed := fieldsOf(t)
+	var seen clientField
+	var token, path *member
+	for i := range rest[:nrest] {
+		m := &rest[i]
+		fld := clientFieldOf(m)
+		if fld&allowed == 0 {
+			return ClientFrame{}, errUnknownField(m, t)
+		}
+		if seen&fld != 0 {
+			return ClientFrame{}, errDuplicate(string(m.decodedName()))
+		}
+		seen |= fld
+		switch fld {
+		case fieldIdleMS:
+			n, ok := parseIdleMS(m)
+			if !ok {
+				return ClientFrame{}, errIdleMS(m)
+			}
+			f.IdleMS = n
+		case fieldToken:
+			if m.kind != kindString {
+				return ClientFrame{}, errNotString("token", m.kind)
+			}
+			token = m
+		case fieldPath:
+			if m.kind != kindString {
+				return ClientFrame{}, errNotString("path", m.kind)
+			}
+			path = m
+		}
+	}
+	f.Token = stringValue(token)
+	f.Path = stringValue(path)
+	return f, nil
+}
+
+// typeOf returns the frame type that the string member m holds: one of the
+// Type constants, or "" for any other value. It does not allocate.
+func typeOf(m *member) Type {
+	v := m.value
+	var buf [64]byte
+	if m.valueEscaped {
+		if len(v) > 6*len("activity") {
+			return ""
+		}
+		v = appendUnescaped(buf[:0], v)
+	}
+	switch Type(v) {
+	case TypeHello:
+		return TypeHello
+	case TypeActivity:
+		return TypeActivity
+	case TypeExtend:
+		return TypeExtend
+	case TypeLogout:
+		return TypeLogout
+	case TypePong:
+		return TypePong
+	case TypeState:
+		return TypeState
+	case TypeWarn:
+		return TypeWarn
+	case TypeExpire:
+		return TypeExpire
+	case TypePing:
+		return TypePing
+	case TypeError:
+		return TypeError
+	}
+	return ""
+}
+
+// stringValue returns the string member m holds, or "" if m is nil.
+func stringValue(m *member) string {
+	switch {
+	case m == nil:
+		return ""
+	case m.valueEscaped:
+		return string(appendUnescaped(make([]byte, 0, len(m.value)), m.value))
+	}
+	return string(m.value)
+}
+
+// parseIdleMS parses the member m as idle_ms.
+func parseIdleMS(m *member) (int64, bool) {
+	if m.kind != kindNumber || len(m.value) > len("9007199254740991") {
+		return 0, false
+	}
+	var n int64
+	for _, c := range m.value {
+		if !isDigit(c) {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, n <= MaxIdleMS
+}
+
+const clientTypes = "a client sends hello, activity, extend, logout or pong"
+
+func errUnknownType(m *member, t Type) *Error {
+	if isServerType(t) {
+		return &Error{Code: CodeUnknownType, Message: strconv.Quote(string(t)) +
+			" is a server-to-client frame type (" + clientTypes + ")"}
+	}
+	return &Error{Code: CodeUnknownType, Message: "unknown frame type " +
+		echo(appendUnescaped(nil, m.value)) + " (" + clientTypes + ")"}
+}
+
+func errUnknownField(m *member, t Type) *Error {
+	name := m.decodedName()
+	msg := "unknown field " + echo(name) + " in " + string(t) + " frame"
+	names := []string{"type"}
+	switch t {
+	case TypeHello:
+		names = append(names, "token", "idle_ms", "path")
+	case TypeActivity:
+		names = append(names, "idle_ms")
+	}
+	for _, n := range names {
+		if bytes.EqualFold(name, []byte(n)) {
+			return &Error{Code: CodeUnknownField, Message: msg +
+				" (names are case-sensitive: did you mean " + strconv.Quote(n) + "?)"}
+		}
+	}
+	switch len(names) {
+	case 1:
+		msg += " (it has only type)"
+	case 2:
+		msg += " (it has type and idle_ms)"
+	default:
+		msg += " (it has type, token, idle_ms and path)"
+	}
+	return &Error{Code: CodeUnknownField, Message: msg}
+}
+
+func errIdleMS(m *member) *Error {
+	got := m.kind.String()
+	if m.kind == kindNumber {
+		got = string(m.value)
+		if len(got) > maxEcho {
+			got = got[:maxEcho] + "..."
+		}
+	}
+	return &Error{Code: CodeBadField, Message: "idle_ms must be a whole number of milliseconds from 0 to " +
+		strconv.FormatInt(MaxIdleMS, 10) + ", got " + got}
+}

@@ -1,0 +1,227 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// The std* types are the frames as encoding/json would write them, to
+// compare against.
+type (
+	stdState struct {
+		Type          string `json:"type"`
+		Status        string `json:"status"`
+		IdleMS        int64  `json:"idle_ms"`
+		WarnAfterMS   int64  `json:"warn_after_ms"`
+		ExpireAfterMS int64  `json:"expire_after_ms"`
+		ExpireInMS    int64  `json:"expire_in_ms"`
+	}
+	stdWarn struct {
+		Type       string `json:"type"`
+		ExpireInMS int64  `json:"expire_in_ms"`
+	}
+	stdExpire struct {
+		Type        string `json:"type"`
+		Reason      string `json:"reason"`
+		RedirectURL string `json:"redirect_url"`
+	}
+	stdError struct {
+		Type    string `json:"type"`
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	stdClient struct {
+		Type   string `json:"type"`
+		Token  string `json:"token,omitempty"`
+		IdleMS int64  `json:"idle_ms,omitempty"`
+		Path   string `json:"path,omitempty"`
+	}
+)
+
+// trickyStrings need every kind of escape.
+var trickyStrings = []string{
+	"",
+	"plain",
+	"/accounts/logout/?next=/a&b=<c>",
+	`quote " and backslash \ and slash /`,
+	"\x00\x01\x07\b\t\n\v\f\r\x1b\x1f\x7f",
+	"café 日本語 😀",
+	"line\u2028para\u2029end",
+	"bad \xff utf-8 \xc3 and \xed\xa0\x80 surrogate",
+	"\xf0\x9f\x98", // truncated rune at the end
+	"</script><script>alert(1)</script>",
+	"\ufffd\ufeff",
+	strings.Repeat("a\"", 300),
+}
+
+func TestAppendJSONMatchesStdlib(t *testing.T) {
+	t.Parallel()
+	type test struct {
+		name string
+		got  []byte
+		std  any
+	}
+	tests := []test{
+		{"state", State{StatusActive, 0, 540000, 600000, 600000}.AppendJSON(nil),
+			stdState{"state", "active", 0, 540000, 600000, 600000}},
+		{"state warning", State{StatusWarning, 545000, 540000, 600000, 55000}.AppendJSON(nil),
+			stdState{"state", "warning", 545000, 540000, 600000, 55000}},
+		{"state extremes", State{"", -1 << 63, 1<<63 - 1, -1, 0}.AppendJSON(nil),
+			stdState{"state", "", -1 << 63, 1<<63 - 1, -1, 0}},
+		{"warn", Warn{60000}.AppendJSON(nil), stdWarn{"warn", 60000}},
+		{"expire", Expire{ReasonIdle, "/logout/"}.AppendJSON(nil), stdExpire{"expire", "idle", "/logout/"}},
+		{"expire no redirect", Expire{ReasonLogout, ""}.AppendJSON(nil), stdExpire{"expire", "logout", ""}},
+		{"ping", Ping{}.AppendJSON(nil), struct {
+			Type string `json:"type"`
+		}{"ping"}},
+		{"error", (&Error{CodeBadJSON, "frame must be one JSON object: got null"}).AppendJSON(nil),
+			stdError{"error", "bad_json", "frame must be one JSON object: got null"}},
+		{"hello", ClientFrame{TypeHello, secret, 1500, "/a"}.AppendJSON(nil),
+			stdClient{"hello", secret, 1500, "/a"}},
+		{"hello bare", ClientFrame{Type: TypeHello}.AppendJSON(nil), stdClient{Type: "hello"}},
+		{"activity", ClientFrame{Type: TypeActivity, IdleMS: 3}.AppendJSON(nil),
+			stdClient{Type: "activity", IdleMS: 3}},
+		{"activity drops token", ClientFrame{Type: TypeActivity, Token: "t", Path: "/"}.AppendJSON(nil),
+			stdClient{Type: "activity"}},
+		{"extend", ClientFrame{Type: TypeExtend, IdleMS: 3}.AppendJSON(nil), stdClient{Type: "extend"}},
+		{"not a client type", ClientFrame{Type: "x\n", IdleMS: 3}.AppendJSON(nil), stdClient{Type: "x\n"}},
+	}
+	for i, s := range trickyStrings {
+		tests = append(tests,
+			test{"expire tricky " + string(rune('a'+i)), Expire{Reason(s), s}.AppendJSON(nil), stdExpire{"expire", s, s}},
+			test{"error tricky " + string(rune('a'+i)), (&Error{s, s}).AppendJSON(nil), stdError{"error", s, s}},
+			test{"hello tricky " + string(rune('a'+i)), ClientFrame{TypeHello, s, 1, s}.AppendJSON(nil), stdClient{"hello", s, 1, s}},
+		)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			want, err := json.Marshal(tt.std)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(tt.got, want) {
+				t.Errorf("AppendJSON\n got %s\nwant %s", tt.got, want)
+			}
+		})
+	}
+}
+
+func TestAppendJSONAppends(t *testing.T) {
+	t.Parallel()
+	b := []byte("prefix ")
+	b = Warn{1}.AppendJSON(b)
+	b = append(b, ' ')
+	b = Ping{}.AppendJSON(b)
+	if want := `prefix {"type":"warn","expire_in_ms":1} {"type":"ping"}`; string(b) != want {
+		t.Errorf("got %s, want %s", b, want)
+	}
+}
+
+func TestServerFrameRoundTrip(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		data []byte
+		want ServerFrame
+	}{
+		{"state", State{StatusWarning, 545000, 540000, 600000, 55000}.AppendJSON(nil),
+			ServerFrame{Type: TypeState, Status: StatusWarning, IdleMS: 545000, WarnAfterMS: 540000,
+				ExpireAfterMS: 600000, ExpireInMS: 55000}},
+		{"warn", Warn{60000}.AppendJSON(nil), ServerFrame{Type: TypeWarn, ExpireInMS: 60000}},
+		{"expire", Expire{ReasonRevoked, "/bye?a=<b>&c=\u2028"}.AppendJSON(nil),
+			ServerFrame{Type: TypeExpire, Reason: ReasonRevoked, RedirectURL: "/bye?a=<b>&c=\u2028"}},
+		{"ping", Ping{}.AppendJSON(nil), ServerFrame{Type: TypePing}},
+		{"error", (&Error{"bad_token", "token \"expired\"\n"}).AppendJSON(nil),
+			ServerFrame{Type: TypeError, Code: "bad_token", Message: "token \"expired\"\n"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if !json.Valid(tt.data) {
+				t.Fatalf("invalid JSON: %s", tt.data)
+			}
+			got, err := DecodeServer(tt.data)
+			if err != nil {
+				t.Fatalf("DecodeServer(%s): %v", tt.data, err)
+			}
+			if got != tt.want {
+				t.Errorf("DecodeServer(%s)\n got %+v\nwant %+v", tt.data, got, tt.want)
+			}
+			// encoding/json reads the same values.
+			var std struct {
+				Type          Type   `json:"type"`
+				Status        Status `json:"status"`
+				IdleMS        int64  `json:"idle_ms"`
+				WarnAfterMS   int64  `json:"warn_after_ms"`
+				ExpireAfterMS int64  `json:"expire_after_ms"`
+				ExpireInMS    int64  `json:"expire_in_ms"`
+				Reason        Reason `json:"reason"`
+				RedirectURL   string `json:"redirect_url"`
+				Code          string `json:"code"`
+				Message       string `json:"message"`
+			}
+			if err := json.Unmarshal(tt.data, &std); err != nil {
+				t.Fatal(err)
+			}
+			if ServerFrame(std) != tt.want {
+				t.Errorf("json.Unmarshal(%s)\n got %+v\nwant %+v", tt.data, std, tt.want)
+			}
+		})
+	}
+}
+
+func TestClientFrameRoundTrip(t *testing.T) {
+	t.Parallel()
+	for _, f := range []ClientFrame{
+		{Type: TypeHello, Token: secret, IdleMS: 12, Path: "/café/<x>?a=1&b=\"2\""},
+		{Type: TypeHello, IdleMS: MaxIdleMS},
+		{Type: TypeHello, Path: "\x01\u2028"},
+		{Type: TypeActivity, IdleMS: 1},
+		{Type: TypeActivity},
+		{Type: TypeExtend},
+		{Type: TypeLogout},
+		{Type: TypePong},
+	} {
+		t.Run(string(f.Type), func(t *testing.T) {
+			t.Parallel()
+			data := f.AppendJSON(nil)
+			got, err := DecodeClient(data)
+			if err != nil {
+				t.Fatalf("DecodeClient(%s): %v", data, err)
+			}
+			if got != f {
+				t.Errorf("DecodeClient(%s) = %+v, want %+v", data, got, f)
+			}
+		})
+	}
+}
+
+func TestAppendJSONAllocs(t *testing.T) {
+	long := strings.Join(trickyStrings, "")
+	tests := []struct {
+		name string
+		fn   func([]byte) []byte
+	}{
+		{"state", State{StatusActive, 1, 540000, 600000, 599999}.AppendJSON},
+		{"warn", Warn{60000}.AppendJSON},
+		{"expire", Expire{ReasonIdle, "/accounts/logout/?next=/a&b=<c>"}.AppendJSON},
+		{"expire tricky", Expire{ReasonIdle, long}.AppendJSON},
+		{"ping", Ping{}.AppendJSON},
+		{"error", (&Error{CodeBadField, long}).AppendJSON},
+		{"hello", ClientFrame{TypeHello, secret, 5, long}.AppendJSON},
+	}
+	buf := make([]byte, 0, 4096)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := testing.AllocsPerRun(100, func() {
+				buf = tt.fn(buf[:0])
+			})
+			if n != 0 {
+				t.Errorf("AppendJSON allocates %v times with room in the buffer, want 0", n)
+			}
+		})
+	}
+}

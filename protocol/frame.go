@@ -1,0 +1,142 @@
+package protocol
+
+// Subprotocol is the WebSocket subprotocol of protocol v1. A server selects
+// it when the client offers it.
+const Subprotocol = "presence.v1"
+
+// Type is the value of a frame's "type" member.
+type Type string
+
+// Client to server frame types.
+const (
+	// TypeHello is the first frame of a connection: token, idle_ms, path.
+	TypeHello Type = "hello"
+	// TypeActivity reports that the person was active idle_ms ago.
+	TypeActivity Type = "activity"
+	// TypeExtend says the person pressed "stay signed in".
+	TypeExtend Type = "extend"
+	// TypeLogout ends the session in every tab now.
+	TypeLogout Type = "logout"
+	// TypePong answers a ping.
+	TypePong Type = "pong"
+)
+
+// Server to client frame types.
+const (
+	// TypeState is a snapshot of the session; see State.
+	TypeState Type = "state"
+	// TypeWarn says the session will expire unless there is activity.
+	TypeWarn Type = "warn"
+	// TypeExpire says the session is over; see Expire.
+	TypeExpire Type = "expire"
+	// TypePing asks for a pong.
+	TypePing Type = "ping"
+	// TypeError says what was wrong with the last frame; see Error.
+	TypeError Type = "error"
+)
+
+// MaxIdleMS is the largest idle_ms accepted: JavaScript's largest safe
+// integer, 2⁵³-1.
+const MaxIdleMS = 1<<53 - 1
+
+// ClientFrame is one decoded client-to-server frame. Only the fields of its
+// Type are set.
+type ClientFrame struct {
+	Type Type
+	// Token is the session token of a hello frame. It may be empty when
+	// the token comes in a cookie instead.
+	Token string
+	// IdleMS is how long ago, in milliseconds, the tab last saw the person
+	// active, in hello and activity frames. It is 0 when absent and never
+	// more than MaxIdleMS in a decoded frame.
+	IdleMS int64
+	// Path is the page's path, in hello frames.
+	Path string
+}
+
+// Status is the status member of a state frame.
+type Status string
+
+// Statuses of a session, as a state frame reports them.
+const (
+	StatusActive  Status = "active"
+	StatusWarning Status = "warning"
+)
+
+// Reason is the reason member of an expire frame.
+type Reason string
+
+// Reasons a session ends.
+const (
+	// ReasonIdle means nobody was active in any tab for expire_after.
+	ReasonIdle Reason = "idle"
+	// ReasonLogout means a tab sent a logout frame.
+	ReasonLogout Reason = "logout"
+	// ReasonRevoked means the server ended the session.
+	ReasonRevoked Reason = "revoked"
+)
+
+// State is the state frame: a snapshot of the session, sent after hello
+// and whenever the session turns active again. Durations are milliseconds.
+type State struct {
+	Status        Status
+	IdleMS        int64
+	WarnAfterMS   int64
+	ExpireAfterMS int64
+	ExpireInMS    int64
+}
+
+// Warn is the warn frame: the session expires in ExpireInMS milliseconds
+// unless there is activity.
+type Warn struct {
+	ExpireInMS int64
+}
+
+// Expire is the expire frame: the session is over. RedirectURL is where the
+// tab goes next; when it is empty the tab reloads.
+type Expire struct {
+	Reason      Reason
+	RedirectURL string
+}
+
+// Ping is the ping frame. A client answers it with a pong frame.
+type Ping struct{}
+
+// ServerFrame is one decoded server-to-client frame, for Go clients and
+// tests. Only the fields of its Type are set.
+type ServerFrame struct {
+	Type Type
+
+	// state
+	Status        Status
+	IdleMS        int64
+	WarnAfterMS   int64
+	ExpireAfterMS int64
+	ExpireInMS    int64 // also warn
+
+	// expire
+	Reason      Reason
+	RedirectURL string
+
+	// error
+	Code    string
+	Message string
+}
+
+// isClientType reports whether t is a client-to-server frame type.
+func isClientType(t Type) bool {
+	switch t {
+	case TypeHello, TypeActivity, TypeExtend, TypeLogout, TypePong:
+		return true
+	}
+	return false
+}
+
+// isServerType reports whether t is a server-to-client frame type.
+func isServerType(t Type) bool {
+	switch t {
+	case TypeState, TypeWarn, TypeExpire, TypePing, TypeError:
+		return true
+	}
+	return false
+}

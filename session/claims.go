@@ -1,0 +1,133 @@
+package session
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Claims is a token's JSON payload.
+type Claims struct {
+	// SID is the opaque session id: 1 to 128 characters of [A-Za-z0-9._:-].
+	SID string `json:"sid"`
+	// UID is an optional user id, at most 256 bytes.
+	UID string `json:"uid,omitempty"`
+	// WarnAfter is in seconds; 0 means the server default.
+	WarnAfter int64 `json:"warn_after,omitempty"`
+	// ExpireAfter is in seconds; 0 means the server default.
+	ExpireAfter int64 `json:"expire_after,omitempty"`
+	// LogoutURL is where tabs go on expiry; empty means they reload. At
+	// most 2048 bytes, without control characters.
+	LogoutURL string `json:"logout_url,omitempty"`
+	// IssuedAt is the token's securecookie timestamp, set by Verify.
+	IssuedAt time.Time `json:"-"`
+}
+
+// Limits returns the claims' limits as durations. Verify fills in the
+// server's defaults, so the claims it returns give the session's limits.
+func (c Claims) Limits() Limits {
+	return Limits{
+		WarnAfter:   time.Duration(c.WarnAfter) * time.Second,
+		ExpireAfter: time.Duration(c.ExpireAfter) * time.Second,
+	}
+}
+
+// ClaimsError reports the claim that made a token invalid, and what is
+// wrong with it. errors.Is(err, ErrTokenInvalid) is true for it.
+type ClaimsError struct {
+	Field   string // the claim's JSON name, such as "sid"
+	Problem string // what is wrong and how to fix it
+}
+
+func (e *ClaimsError) Error() string {
+	return fmt.Sprintf("session: token invalid: claim %q %s", e.Field, e.Problem)
+}
+
+// Is makes errors.Is(err, ErrTokenInvalid) true for a *ClaimsError.
+func (e *ClaimsError) Is(target error) bool { return target == ErrTokenInvalid }
+
+const (
+	maxSIDLen       = 128
+	maxUIDLen       = 256
+	maxLogoutURLLen = 2048
+	maxLimitSeconds = int64(maxLimit / time.Second)
+)
+
+// filled validates c and returns it with zero limits filled in from def,
+// which must be whole seconds.
+func (c Claims) filled(def Limits) (Claims, error) {
+	if p := sidProblem(c.SID); p != "" {
+		return Claims{}, &ClaimsError{"sid", p}
+	}
+	if len(c.UID) > maxUIDLen {
+		return Claims{}, &ClaimsError{"uid", fmt.Sprintf("is %d bytes; it must be at most %d", len(c.UID), maxUIDLen)}
+	}
+	if len(c.LogoutURL) > maxLogoutURLLen {
+		return Claims{}, &ClaimsError{"logout_url", fmt.Sprintf("is %d bytes; it must be at most %d", len(c.LogoutURL), maxLogoutURLLen)}
+	}
+	if i := strings.IndexFunc(c.LogoutURL, unicode.IsControl); i >= 0 {
+		return Claims{}, &ClaimsError{"logout_url", fmt.Sprintf("has a control character at byte %d; percent-encode it", i)}
+	}
+	defWarn, defExpire := int64(def.WarnAfter/time.Second), int64(def.ExpireAfter/time.Second)
+	if p := secondsProblem(c.WarnAfter, defWarn); p != "" {
+		return Claims{}, &ClaimsError{"warn_after", p}
+	}
+	if p := secondsProblem(c.ExpireAfter, defExpire); p != "" {
+		return Claims{}, &ClaimsError{"expire_after", p}
+	}
+	warn, expire := c.WarnAfter, c.ExpireAfter
+	if warn == 0 {
+		warn = defWarn
+	}
+	if expire == 0 {
+		expire = defExpire
+	}
+	if warn >= expire {
+		switch {
+		case c.WarnAfter == 0:
+			return Claims{}, &ClaimsError{"expire_after", fmt.Sprintf("is %d s, not more than the server's default warn_after of %d s; raise it, or set warn_after below it", expire, warn)}
+		case c.ExpireAfter == 0:
+			return Claims{}, &ClaimsError{"warn_after", fmt.Sprintf("is %d s, not less than the server's default expire_after of %d s; lower it, or set expire_after above it", warn, expire)}
+		default:
+			return Claims{}, &ClaimsError{"warn_after", fmt.Sprintf("is %d s, not less than expire_after (%d s); it must be less", warn, expire)}
+		}
+	}
+	c.WarnAfter, c.ExpireAfter = warn, expire
+	return c, nil
+}
+
+// sidProblem says what is wrong with a session id, or "".
+func sidProblem(sid string) string {
+	if sid == "" {
+		return "is missing; set it to an opaque id of the application's session"
+	}
+	if len(sid) > maxSIDLen {
+		return fmt.Sprintf("is %d bytes; it must be at most %d", len(sid), maxSIDLen)
+	}
+	for i := 0; i < len(sid); i++ {
+		if !sidByte(sid[i]) {
+			return fmt.Sprintf("has byte 0x%02x at %d; it may hold only A-Z a-z 0-9 . _ : -", sid[i], i)
+		}
+	}
+	return ""
+}
+
+func sidByte(b byte) bool {
+	switch {
+	case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9':
+		return true
+	}
+	return b == '.' || b == '_' || b == ':' || b == '-'
+}
+
+// secondsProblem says what is wrong with a warn_after or expire_after, or "".
+func secondsProblem(s, def int64) string {
+	switch {
+	case s < 0:
+		return fmt.Sprintf("is %d; it must be a positive number of seconds, or left out for the server's default of %d", s, def)
+	case s > maxLimitSeconds:
+		return fmt.Sprintf("is %d s; it must be at most %d s (366 days)", s, maxLimitSeconds)
+	}
+	return ""
+}

@@ -1,0 +1,48 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrClosed is returned by a Store's methods after Close.
+var ErrClosed = errors.New("session: store closed")
+
+// Store keeps every session's last activity and ended mark: the one
+// timeline all tabs and nodes share. All methods are safe for concurrent
+// use. The store's own clock decides Now, and callers pass idle durations
+// rather than instants, so that one clock rules every node.
+//
+// Every method checks expiry first, with the caller's limits: a session
+// whose Last + lim.ExpireAfter is not after Now ends then, idle, with
+// EndedAt at that deadline. An ended session is never revived. Methods
+// refuse limits that fail Limits.Validate, and return ctx.Err() once ctx
+// is done.
+type Store interface {
+	// Touch records that the person was last active idle ago (idle < 0
+	// counts as 0). An ended session stays ended; one past its deadline
+	// ends now, idle. Otherwise Last = max(Last, Now-idle): it never moves
+	// backwards. An unknown session is created with Last = Now-idle; if
+	// that is already ExpireAfter ago or more, it is created ended (idle,
+	// EndedNow).
+	Touch(ctx context.Context, sid string, idle time.Duration, lim Limits) (Snapshot, error)
+
+	// Check reads a session, ending it (idle, EndedNow) if it is past its
+	// deadline. An unknown session is returned with Known false and is not
+	// created.
+	Check(ctx context.Context, sid string, lim Limits) (Snapshot, error)
+
+	// End ends a session now with reason unless it has already ended
+	// (then it is returned as it is, EndedNow false). A session already
+	// past its deadline ends idle at its deadline instead. An unknown
+	// session gets an ended mark too, so no token can start it later.
+	End(ctx context.Context, sid string, reason Reason, lim Limits) (Snapshot, error)
+
+	// Ping reports whether the store is reachable.
+	Ping(ctx context.Context) error
+
+	// Close releases the store. It is idempotent; other methods return
+	// ErrClosed afterwards.
+	Close() error
+}

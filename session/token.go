@@ -1,0 +1,259 @@
+package session
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/gorilla/securecookie"
+
+	"github.com/presence-dev/presence/internal/clock"
+)
+
+// MaxClockSkew is how far in the future a token's timestamp may lie: the
+// clock of the application that minted it may run ahead of presence's.
+const MaxClockSkew = 5 * time.Minute
+
+var (
+	// ErrTokenMissing means no token came with the request.
+	ErrTokenMissing = errors.New("session: token missing")
+	// ErrTokenInvalid means the token is not a presence token, was signed
+	// with another secret, was tampered with or cannot be decoded, or one
+	// of its claims is wrong (then the error is a *ClaimsError).
+	ErrTokenInvalid = errors.New("session: token invalid")
+	// ErrTokenTooOld means the token is older than the verifier's MaxAge,
+	// or stamped more than MaxClockSkew in the future; the message says
+	// which.
+	ErrTokenTooOld = errors.New("session: token too old")
+)
+
+const (
+	cookieName         = "presence" // the securecookie name bound into every MAC
+	maxTokenLen        = 4096
+	minSecretLen       = 32
+	defaultMaxAge      = 12 * time.Hour
+	defaultWarnAfter   = 540 * time.Second
+	defaultExpireAfter = 600 * time.Second
+)
+
+// VerifierOptions configures NewVerifier.
+type VerifierOptions struct {
+	// Secret is the securecookie hash key tokens are signed with.
+	// Required, at least 32 bytes.
+	Secret []byte
+	// OldSecrets are still accepted, so a secret can be rotated: each at
+	// least 32 bytes. None by default.
+	OldSecrets [][]byte
+	// MaxAge is how long a token is accepted after it was minted. Zero
+	// means 12 h.
+	MaxAge time.Duration
+	// Defaults fill in the limits a token leaves out; they must be whole
+	// seconds. A zero field means 540 s (WarnAfter) or 600 s (ExpireAfter).
+	Defaults Limits
+	// Clock tells the time tokens are checked against. Nil means
+	// clock.System().
+	Clock clock.Clock
+}
+
+// Verifier checks tokens. All methods may be called concurrently.
+type Verifier struct {
+	codecs   []*securecookie.SecureCookie // current secret first
+	maxAge   time.Duration
+	defaults Limits
+	clock    clock.Clock
+}
+
+// NewVerifier returns a Verifier, or an error that says which option to
+// fix: a secret shorter than 32 bytes, a negative MaxAge, or defaults that
+// are not whole seconds with 0 < WarnAfter < ExpireAfter.
+func NewVerifier(opts VerifierOptions) (*Verifier, error) {
+	if len(opts.Secret) < minSecretLen {
+		return nil, fmt.Errorf("session: secret is %d bytes; it must be at least %d (use random bytes)", len(opts.Secret), minSecretLen)
+	}
+	for i, s := range opts.OldSecrets {
+		if len(s) < minSecretLen {
+			return nil, fmt.Errorf("session: old secret %d of %d is %d bytes; each must be at least %d", i+1, len(opts.OldSecrets), len(s), minSecretLen)
+		}
+	}
+	if opts.MaxAge < 0 {
+		return nil, fmt.Errorf("session: token max age is %v; it must be positive, or zero for 12h", opts.MaxAge)
+	}
+	if opts.MaxAge == 0 {
+		opts.MaxAge = defaultMaxAge
+	}
+	if opts.Defaults.WarnAfter == 0 {
+		opts.Defaults.WarnAfter = defaultWarnAfter
+	}
+	if opts.Defaults.ExpireAfter == 0 {
+		opts.Defaults.ExpireAfter = defaultExpireAfter
+	}
+	if p := opts.Defaults.problem(); p != "" {
+		return nil, fmt.Errorf("session: default limits: %s", p)
+	}
+	if opts.Defaults.WarnAfter%time.Second != 0 || opts.Defaults.ExpireAfter%time.Second != 0 {
+		return nil, fmt.Errorf("session: default limits (warn after %v, expire after %v) must be whole seconds, as tokens give them", opts.Defaults.WarnAfter, opts.Defaults.ExpireAfter)
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.System()
+	}
+	v := &Verifier{maxAge: opts.MaxAge, defaults: opts.Defaults, clock: opts.Clock}
+	for _, s := range append([][]byte{opts.Secret}, opts.OldSecrets...) {
+		v.codecs = append(v.codecs, newCodec(s))
+	}
+	return v, nil
+}
+
+// newCodec returns the securecookie codec of a token secret. Its own
+// MaxAge check is off: Verify checks the timestamp against its Clock.
+func newCodec(secret []byte) *securecookie.SecureCookie {
+	return securecookie.New(bytes.Clone(secret), nil).
+		SetSerializer(securecookie.JSONEncoder{}).
+		MaxAge(0).
+		MaxLength(maxTokenLen)
+}
+
+// MaxAge returns how long a token is accepted after it was minted.
+func (v *Verifier) MaxAge() time.Duration { return v.maxAge }
+
+// Verify decodes and validates a token. The returned claims have
+// WarnAfter and ExpireAfter filled in from the defaults, and IssuedAt set.
+// The error wraps ErrTokenMissing, ErrTokenInvalid or ErrTokenTooOld and
+// never contains the token.
+func (v *Verifier) Verify(token string) (Claims, error) {
+	switch {
+	case token == "":
+		return Claims{}, ErrTokenMissing
+	case len(token) > maxTokenLen:
+		return Claims{}, invalid("it is %d bytes, over the limit of %d", len(token), maxTokenLen)
+	case !isBase64URL(token):
+		return Claims{}, errNotBase64
+	}
+	var c Claims
+	err := error(securecookie.ErrMacInvalid)
+	for _, codec := range v.codecs {
+		if err = codec.Decode(cookieName, token, &c); !errors.Is(err, securecookie.ErrMacInvalid) {
+			break
+		}
+	}
+	if err != nil {
+		return Claims{}, decodeError(err)
+	}
+	ts, ok := timestamp(token)
+	if !ok {
+		return Claims{}, invalid("its timestamp is not an integer")
+	}
+	if err := v.checkAge(ts); err != nil {
+		return Claims{}, err
+	}
+	c, err = c.filled(v.defaults)
+	if err != nil {
+		return Claims{}, err
+	}
+	c.IssuedAt = time.Unix(ts, 0).UTC()
+	return c, nil
+}
+
+// checkAge refuses a token stamped ts (unix seconds) more than MaxAge ago
+// or more than MaxClockSkew ahead of the verifier's clock.
+func (v *Verifier) checkAge(ts int64) error {
+	now := v.clock.Now()
+	sec := now.Unix()
+	// Compare in whole seconds first, so that no extreme ts overflows.
+	tooOld := ts < sec-int64(v.maxAge/time.Second)-1
+	tooNew := ts > sec+int64(MaxClockSkew/time.Second)+1
+	if !tooOld && !tooNew {
+		issued := time.Unix(ts, 0)
+		tooOld = now.Sub(issued) > v.maxAge
+		tooNew = issued.Sub(now) > MaxClockSkew
+	}
+	switch {
+	case tooOld:
+		return fmt.Errorf("%w: it was minted more than %v ago (the token max age); mint a fresh token with each page", ErrTokenTooOld, v.maxAge)
+	case tooNew:
+		return fmt.Errorf("%w: it is stamped more than %v in the future; check the clock of the server that minted it", ErrTokenTooOld, MaxClockSkew)
+	}
+	return nil
+}
+
+var errNotBase64 = invalid("it is not base64url with padding (alphabet A-Z a-z 0-9 - _, padded with =)")
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrTokenInvalid}, args...)...)
+}
+
+// decodeError turns a securecookie error into one that says what to fix.
+// securecookie's own messages are not used, as a JSON syntax error quotes
+// a piece of the payload.
+func decodeError(err error) error {
+	if errors.Is(err, securecookie.ErrMacInvalid) {
+		return invalid(`its signature does not match: it was minted with another secret, under a cookie name other than %q, or altered`, cookieName)
+	}
+	for cause := causeOf(err); cause != nil; cause = causeOf(cause) {
+		switch cause := cause.(type) {
+		case base64.CorruptInputError:
+			return errNotBase64
+		case *json.UnmarshalTypeError:
+			switch cause.Field {
+			case "sid", "uid", "logout_url":
+				return &ClaimsError{cause.Field, "must be a JSON string"}
+			case "warn_after", "expire_after":
+				return &ClaimsError{cause.Field, "must be a whole number of seconds"}
+			}
+			return invalid("its payload is not a JSON object of claims")
+		}
+	}
+	if causeOf(err) != nil {
+		return invalid("its payload is not a JSON object of claims")
+	}
+	// The MAC matched, so the only securecookie error left without a cause
+	// is a timestamp that does not parse.
+	return invalid("its timestamp is not an integer")
+}
+
+// causeOf unwraps one level of a securecookie or standard error.
+func causeOf(err error) error {
+	if e, ok := err.(securecookie.Error); ok {
+		return e.Cause()
+	}
+	return errors.Unwrap(err)
+}
+
+// isBase64URL reports whether every byte of s is in the base64url alphabet
+// or '='. securecookie's decoder would also skip line breaks, which would
+// misalign the prefix timestamp decodes.
+func isBase64URL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if !('a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '-' || b == '_' || b == '=') {
+			return false
+		}
+	}
+	return true
+}
+
+// timestamp returns the securecookie timestamp of a token whose MAC
+// securecookie verified: the first '|'-separated field of the decoded
+// token. It decodes only a 64-character prefix, which is valid base64 on
+// its own and holds any int64 written in decimal.
+func timestamp(token string) (int64, bool) {
+	var buf [48]byte
+	prefix := token[:min(len(token), 64)]
+	n, err := base64.URLEncoding.Decode(buf[:], []byte(prefix))
+	b := buf[:n]
+	if err != nil || bytes.IndexByte(b, '|') < 0 {
+		// Only a token signed with a zero-padded timestamp gets here.
+		if b, err = base64.URLEncoding.DecodeString(token); err != nil {
+			return 0, false
+		}
+	}
+	i := bytes.IndexByte(b, '|')
+	if i < 0 {
+		return 0, false
+	}
+	ts, err := strconv.ParseInt(string(b[:i]), 10, 64)
+	return ts, err == nil
+}

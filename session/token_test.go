@@ -1,0 +1,419 @@
+package session
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/presence-dev/presence/internal/clock"
+)
+
+var (
+	testSecret  = []byte("test-secret-0123456789abcdefghijklmnop")
+	otherSecret = []byte("other-secret-0123456789abcdefghijklmno")
+	// t0 is the virtual instant token tests verify at.
+	t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// handToken builds a token by DESIGN.md's recipe, without securecookie:
+// base64url (with padding) of ts|b64(json)|HMAC-SHA256(name|ts|b64(json)).
+func handToken(secret []byte, name, ts, payload string) string {
+	body := ts + "|" + base64.URLEncoding.EncodeToString([]byte(payload))
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(name + "|" + body))
+	return base64.URLEncoding.EncodeToString(append([]byte(body+"|"), mac.Sum(nil)...))
+}
+
+// tokenAt is a valid presence token for payload, stamped at.
+func tokenAt(at time.Time, payload string) string {
+	return handToken(testSecret, cookieName, strconv.FormatInt(at.Unix(), 10), payload)
+}
+
+func newTestVerifier(t testing.TB, opts VerifierOptions) *Verifier {
+	t.Helper()
+	if opts.Secret == nil {
+		opts.Secret = testSecret
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.NewManual(t0)
+	}
+	v, err := NewVerifier(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// checkErrorText fails when err's message leaks the token or a secret.
+func checkErrorText(t *testing.T, err error, token string) {
+	t.Helper()
+	msg := err.Error()
+	if len(token) >= 8 && strings.Contains(msg, token) {
+		t.Errorf("error %q contains the token", msg)
+	}
+	for _, s := range [][]byte{testSecret, otherSecret} {
+		if strings.Contains(msg, string(s)) {
+			t.Errorf("error %q contains a secret", msg)
+		}
+	}
+	if strings.Contains(msg, "securecookie") {
+		t.Errorf("error %q leaks securecookie's wording", msg)
+	}
+}
+
+func TestVerifyAccepts(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		opts     VerifierOptions
+		token    string
+		want     Claims
+		wantLims Limits
+	}{{
+		name:     "defaults filled",
+		token:    tokenAt(t0, `{"sid":"abc"}`),
+		want:     Claims{SID: "abc", WarnAfter: 540, ExpireAfter: 600},
+		wantLims: Limits{540 * time.Second, 600 * time.Second},
+	}, {
+		name:  "server defaults filled",
+		opts:  VerifierOptions{Defaults: Limits{WarnAfter: 50 * time.Second, ExpireAfter: 70 * time.Second}},
+		token: tokenAt(t0, `{"sid":"abc"}`),
+		want:  Claims{SID: "abc", WarnAfter: 50, ExpireAfter: 70},
+	}, {
+		name:     "overrides",
+		token:    tokenAt(t0, `{"sid":"a.b_c:d-E9","uid":"u1","warn_after":60,"expire_after":120,"logout_url":"/accounts/logout/?next=/x&y=1"}`),
+		want:     Claims{SID: "a.b_c:d-E9", UID: "u1", WarnAfter: 60, ExpireAfter: 120, LogoutURL: "/accounts/logout/?next=/x&y=1"},
+		wantLims: Limits{time.Minute, 2 * time.Minute},
+	}, {
+		name:  "expire only, above default warn",
+		token: tokenAt(t0, `{"sid":"abc","expire_after":900}`),
+		want:  Claims{SID: "abc", WarnAfter: 540, ExpireAfter: 900},
+	}, {
+		name:  "warn only, below default expire",
+		token: tokenAt(t0, `{"sid":"abc","warn_after":30}`),
+		want:  Claims{SID: "abc", WarnAfter: 30, ExpireAfter: 600},
+	}, {
+		name:  "unknown fields ignored",
+		token: tokenAt(t0, `{"sid":"abc","future_claim":[1,2]}`),
+		want:  Claims{SID: "abc", WarnAfter: 540, ExpireAfter: 600},
+	}, {
+		name:  "longest sid and uid",
+		token: tokenAt(t0, `{"sid":"`+strings.Repeat("s", 128)+`","uid":"`+strings.Repeat("u", 256)+`"}`),
+		want:  Claims{SID: strings.Repeat("s", 128), UID: strings.Repeat("u", 256), WarnAfter: 540, ExpireAfter: 600},
+	}, {
+		// With the longest sid and uid too, the token would pass 4096 bytes.
+		name:  "longest logout_url",
+		token: tokenAt(t0, `{"sid":"abc","logout_url":"/`+strings.Repeat("l", 2047)+`"}`),
+		want:  Claims{SID: "abc", LogoutURL: "/" + strings.Repeat("l", 2047), WarnAfter: 540, ExpireAfter: 600},
+	}, {
+		name:  "non-ASCII logout_url",
+		token: tokenAt(t0, `{"sid":"abc","logout_url":"/d\u00e9connexion/"}`),
+		want:  Claims{SID: "abc", LogoutURL: "/déconnexion/", WarnAfter: 540, ExpireAfter: 600},
+	}, {
+		name:  "zero-padded timestamp",
+		token: handToken(testSecret, cookieName, "000000000000000000000000000000000000"+strconv.FormatInt(t0.Unix(), 10), `{"sid":"abc"}`),
+		want:  Claims{SID: "abc", WarnAfter: 540, ExpireAfter: 600},
+	}, {
+		name:  "old secret",
+		opts:  VerifierOptions{Secret: otherSecret, OldSecrets: [][]byte{[]byte(strings.Repeat("x", 32)), testSecret}},
+		token: tokenAt(t0, `{"sid":"abc"}`),
+		want:  Claims{SID: "abc", WarnAfter: 540, ExpireAfter: 600},
+	}, {
+		name:  "exactly max age",
+		token: tokenAt(t0.Add(-12*time.Hour), `{"sid":"abc"}`),
+		want:  Claims{SID: "abc", WarnAfter: 540, ExpireAfter: 600},
+	}, {
+		name:  "exactly max clock skew ahead",
+		token: tokenAt(t0.Add(MaxClockSkew), `{"sid":"abc"}`),
+		want:  Claims{SID: "abc", WarnAfter: 540, ExpireAfter: 600},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := newTestVerifier(t, tt.opts).Verify(tt.token)
+			if err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			issued, _ := timestamp(tt.token)
+			tt.want.IssuedAt = time.Unix(issued, 0).UTC()
+			if got != tt.want {
+				t.Errorf("Verify = %+v, want %+v", got, tt.want)
+			}
+			if tt.wantLims != (Limits{}) && got.Limits() != tt.wantLims {
+				t.Errorf("Limits = %+v, want %+v", got.Limits(), tt.wantLims)
+			}
+		})
+	}
+}
+
+func TestVerifyRefuses(t *testing.T) {
+	t.Parallel()
+	ts := strconv.FormatInt(t0.Unix(), 10)
+	good := tokenAt(t0, `{"sid":"abc","logout_url":"/logout/"}`)
+	raw, _ := base64.URLEncoding.DecodeString(good)
+	flip := func(i int) string { // flips a byte of the decoded token
+		b := append([]byte(nil), raw...)
+		if i < 0 {
+			i += len(b)
+		}
+		b[i] ^= 0x01
+		return base64.URLEncoding.EncodeToString(b)
+	}
+	tests := []struct {
+		name  string
+		token string
+		want  error
+		field string // the *ClaimsError's Field, if one is wanted
+		text  string // in the message
+	}{
+		{name: "empty", token: "", want: ErrTokenMissing},
+		{name: "wrong secret", token: handToken(otherSecret, cookieName, ts, `{"sid":"abc"}`), want: ErrTokenInvalid, text: "signature"},
+		{name: "other cookie name", token: handToken(testSecret, "session", ts, `{"sid":"abc"}`), want: ErrTokenInvalid, text: "signature"},
+		{name: "tampered payload", token: flip(len(ts) + 3), want: ErrTokenInvalid, text: "signature"},
+		{name: "tampered timestamp", token: flip(len(ts) - 1), want: ErrTokenInvalid, text: "signature"},
+		{name: "tampered MAC", token: flip(-1), want: ErrTokenInvalid, text: "signature"},
+		{name: "MAC cut", token: base64.URLEncoding.EncodeToString(raw[:len(raw)-1]), want: ErrTokenInvalid, text: "signature"},
+		{name: "truncated", token: good[:len(good)/2+1], want: ErrTokenInvalid},
+		{name: "not base64", token: "this is not a token", want: ErrTokenInvalid, text: "base64url"},
+		{name: "standard alphabet", token: strings.NewReplacer("-", "+", "_", "/").Replace(good) + "+/", want: ErrTokenInvalid, text: "base64url"},
+		{name: "line break", token: good[:8] + "\n" + good[8:], want: ErrTokenInvalid, text: "base64url"},
+		{name: "no padding", token: base64.RawURLEncoding.EncodeToString(append(raw, 'x')), want: ErrTokenInvalid, text: "base64url"},
+		{name: "bare pipes", token: base64.URLEncoding.EncodeToString([]byte("||")), want: ErrTokenInvalid, text: "signature"},
+		{name: "over 4096 bytes", token: strings.Repeat("A", 4100), want: ErrTokenInvalid, text: "4100 bytes"},
+		{name: "timestamp not a number", token: handToken(testSecret, cookieName, "soon", `{"sid":"abc"}`), want: ErrTokenInvalid, text: "timestamp"},
+		{name: "payload not JSON", token: tokenAt(t0, `sid=abc`), want: ErrTokenInvalid, text: "payload"},
+		{name: "payload empty", token: tokenAt(t0, ``), want: ErrTokenInvalid, text: "payload"},
+		{name: "payload an array", token: tokenAt(t0, `["abc"]`), want: ErrTokenInvalid, text: "payload"},
+		{name: "payload null", token: tokenAt(t0, `null`), want: ErrTokenInvalid, field: "sid"},
+		{name: "sid a number", token: tokenAt(t0, `{"sid":42}`), want: ErrTokenInvalid, field: "sid"},
+		{name: "uid an object", token: tokenAt(t0, `{"sid":"a","uid":{}}`), want: ErrTokenInvalid, field: "uid"},
+		{name: "warn_after a string", token: tokenAt(t0, `{"sid":"a","warn_after":"60"}`), want: ErrTokenInvalid, field: "warn_after"},
+		{name: "expire_after a fraction", token: tokenAt(t0, `{"sid":"a","expire_after":600.5}`), want: ErrTokenInvalid, field: "expire_after"},
+		{name: "expire_after past int64", token: tokenAt(t0, `{"sid":"a","expire_after":1e30}`), want: ErrTokenInvalid, field: "expire_after"},
+		{name: "sid missing", token: tokenAt(t0, `{"uid":"u"}`), want: ErrTokenInvalid, field: "sid", text: "missing"},
+		{name: "sid too long", token: tokenAt(t0, `{"sid":"`+strings.Repeat("s", 129)+`"}`), want: ErrTokenInvalid, field: "sid", text: "129 bytes"},
+		{name: "sid with a space", token: tokenAt(t0, `{"sid":"a b"}`), want: ErrTokenInvalid, field: "sid", text: "0x20 at 1"},
+		{name: "sid with a slash", token: tokenAt(t0, `{"sid":"a/b"}`), want: ErrTokenInvalid, field: "sid"},
+		{name: "sid not ASCII", token: tokenAt(t0, `{"sid":"caf\u00e9"}`), want: ErrTokenInvalid, field: "sid"},
+		{name: "uid too long", token: tokenAt(t0, `{"sid":"a","uid":"`+strings.Repeat("u", 257)+`"}`), want: ErrTokenInvalid, field: "uid"},
+		{name: "logout_url too long", token: tokenAt(t0, `{"sid":"a","logout_url":"/`+strings.Repeat("l", 2048)+`"}`), want: ErrTokenInvalid, field: "logout_url"},
+		{name: "logout_url with a line feed", token: tokenAt(t0, `{"sid":"a","logout_url":"/x\ny"}`), want: ErrTokenInvalid, field: "logout_url", text: "control character at byte 2"},
+		{name: "logout_url with DEL", token: tokenAt(t0, `{"sid":"a","logout_url":"/x\u007f"}`), want: ErrTokenInvalid, field: "logout_url"},
+		{name: "logout_url with a C1 control", token: tokenAt(t0, `{"sid":"a","logout_url":"/x\u0085"}`), want: ErrTokenInvalid, field: "logout_url"},
+		{name: "warn_after negative", token: tokenAt(t0, `{"sid":"a","warn_after":-1}`), want: ErrTokenInvalid, field: "warn_after"},
+		{name: "expire_after negative", token: tokenAt(t0, `{"sid":"a","expire_after":-600}`), want: ErrTokenInvalid, field: "expire_after"},
+		{name: "expire_after over a year", token: tokenAt(t0, `{"sid":"a","expire_after":40000000}`), want: ErrTokenInvalid, field: "expire_after"},
+		{name: "warn equals expire", token: tokenAt(t0, `{"sid":"a","warn_after":60,"expire_after":60}`), want: ErrTokenInvalid, field: "warn_after", text: "not less than expire_after"},
+		{name: "warn past default expire", token: tokenAt(t0, `{"sid":"a","warn_after":600}`), want: ErrTokenInvalid, field: "warn_after", text: "default expire_after of 600"},
+		{name: "expire below default warn", token: tokenAt(t0, `{"sid":"a","expire_after":300}`), want: ErrTokenInvalid, field: "expire_after", text: "default warn_after of 540"},
+		{name: "older than max age", token: tokenAt(t0.Add(-12*time.Hour-time.Second), `{"sid":"a"}`), want: ErrTokenTooOld, text: "more than 12h0m0s ago"},
+		{name: "ancient", token: handToken(testSecret, cookieName, "-9223372036854775808", `{"sid":"a"}`), want: ErrTokenTooOld, text: "ago"},
+		{name: "beyond the clock skew", token: tokenAt(t0.Add(MaxClockSkew+time.Second), `{"sid":"a"}`), want: ErrTokenTooOld, text: "in the future"},
+		{name: "far future", token: handToken(testSecret, cookieName, "9223372036854775807", `{"sid":"a"}`), want: ErrTokenTooOld, text: "in the future"},
+		{name: "too old beats bad claims", token: tokenAt(t0.Add(-13*time.Hour), `{}`), want: ErrTokenTooOld},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := newTestVerifier(t, VerifierOptions{}).Verify(tt.token)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("Verify = %+v, %v; want %v", c, err, tt.want)
+			}
+			if c != (Claims{}) {
+				t.Errorf("Verify returned claims %+v with its error", c)
+			}
+			var ce *ClaimsError
+			switch {
+			case tt.field == "" && errors.As(err, &ce):
+				t.Errorf("Verify: %v, a ClaimsError; want a plain %v", err, tt.want)
+			case tt.field != "" && !errors.As(err, &ce):
+				t.Errorf("Verify: %v, want a ClaimsError for %q", err, tt.field)
+			case tt.field != "" && ce.Field != tt.field:
+				t.Errorf("ClaimsError.Field = %q, want %q", ce.Field, tt.field)
+			}
+			if !strings.Contains(err.Error(), tt.text) {
+				t.Errorf("error %q does not say %q", err, tt.text)
+			}
+			checkErrorText(t, err, tt.token)
+		})
+	}
+}
+
+// TestVerifyPython checks a token minted by the README's recipe in Python:
+//
+//	value = base64.urlsafe_b64encode(json.dumps(claims).encode())
+//	body = str(ts).encode() + b"|" + value
+//	mac = hmac.new(secret, b"presence|" + body, hashlib.sha256).digest()
+//	token = base64.urlsafe_b64encode(body + b"|" + mac).decode()
+func TestVerifyPython(t *testing.T) {
+	t.Parallel()
+	const token = "MTc2NzIyNTYwMHxleUp6YVdRaU9pQWljSGt0YzJWemMybHZiaTB4SWl3Z0luVnBaQ0k2SUNJME1pSXNJQ0ozWVhKdVgyRm1kR1Z5SWpvZ05qQXNJQ0psZUhCcGNtVmZZV1owWlhJaU9pQXhNakFzSUNKc2IyZHZkWFJmZFhKc0lqb2dJaTloWTJOdmRXNTBjeTlzYjJkdmRYUXZJbjA9fIm1fbWxBmUNypnnpI28XLcJj1YPSLn2hLO7FHYzU1Ks"
+	v := newTestVerifier(t, VerifierOptions{Secret: []byte("python-secret-0123456789abcdefghij")})
+	got, err := v.Verify(token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Claims{SID: "py-session-1", UID: "42", WarnAfter: 60, ExpireAfter: 120, LogoutURL: "/accounts/logout/", IssuedAt: t0}
+	if got != want {
+		t.Errorf("Verify = %+v, want %+v", got, want)
+	}
+}
+
+func TestVerifyMaxAge(t *testing.T) {
+	t.Parallel()
+	clk := clock.NewManual(t0)
+	v := newTestVerifier(t, VerifierOptions{MaxAge: time.Hour, Clock: clk})
+	if v.MaxAge() != time.Hour {
+		t.Errorf("MaxAge = %v, want 1h", v.MaxAge())
+	}
+	token := tokenAt(t0, `{"sid":"abc"}`)
+	if _, err := v.Verify(token); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Hour)
+	if _, err := v.Verify(token); err != nil {
+		t.Fatalf("at max age: %v", err)
+	}
+	clk.Advance(time.Second)
+	_, err := v.Verify(token)
+	if !errors.Is(err, ErrTokenTooOld) || !strings.Contains(err.Error(), "1h0m0s ago") {
+		t.Fatalf("past max age: %v, want ErrTokenTooOld", err)
+	}
+	if d := newTestVerifier(t, VerifierOptions{}).MaxAge(); d != 12*time.Hour {
+		t.Errorf("default MaxAge = %v, want 12h", d)
+	}
+}
+
+func TestNewVerifierRefuses(t *testing.T) {
+	t.Parallel()
+	short := []byte(strings.Repeat("k", 31))
+	tests := []struct {
+		name string
+		opts VerifierOptions
+		text string
+	}{
+		{"no secret", VerifierOptions{}, "secret is 0 bytes"},
+		{"short secret", VerifierOptions{Secret: short}, "secret is 31 bytes; it must be at least 32"},
+		{"short old secret", VerifierOptions{Secret: testSecret, OldSecrets: [][]byte{otherSecret, short}}, "old secret 2 of 2 is 31 bytes"},
+		{"negative max age", VerifierOptions{Secret: testSecret, MaxAge: -time.Second}, "max age"},
+		{"warn not below expire", VerifierOptions{Secret: testSecret, Defaults: Limits{WarnAfter: 10 * time.Minute, ExpireAfter: 5 * time.Minute}}, "default limits"},
+		{"warn past default expire", VerifierOptions{Secret: testSecret, Defaults: Limits{WarnAfter: 700 * time.Second}}, "expire after (10m0s) must be longer than warn after (11m40s)"},
+		{"negative warn", VerifierOptions{Secret: testSecret, Defaults: Limits{WarnAfter: -time.Second}}, "must be positive"},
+		{"fractional seconds", VerifierOptions{Secret: testSecret, Defaults: Limits{WarnAfter: 1500 * time.Millisecond, ExpireAfter: 3 * time.Second}}, "whole seconds"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			v, err := NewVerifier(tt.opts)
+			if err == nil {
+				t.Fatalf("NewVerifier = %v, want an error", v)
+			}
+			if !strings.Contains(err.Error(), tt.text) {
+				t.Errorf("error %q does not say %q", err, tt.text)
+			}
+			for _, s := range append([][]byte{tt.opts.Secret}, tt.opts.OldSecrets...) {
+				if len(s) > 0 && strings.Contains(err.Error(), string(s)) {
+					t.Errorf("error %q contains a secret", err)
+				}
+			}
+		})
+	}
+}
+
+// TestVerifierCopiesSecrets checks that changing the caller's secret slice
+// later does not change what the verifier accepts.
+func TestVerifierCopiesSecrets(t *testing.T) {
+	t.Parallel()
+	secret := append([]byte(nil), testSecret...)
+	v := newTestVerifier(t, VerifierOptions{Secret: secret})
+	secret[0] ^= 0xff
+	if _, err := v.Verify(tokenAt(t0, `{"sid":"abc"}`)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func FuzzVerify(f *testing.F) {
+	v := newTestVerifier(f, VerifierOptions{OldSecrets: [][]byte{otherSecret}})
+	for _, token := range []string{
+		"",
+		"not a token",
+		tokenAt(t0, `{"sid":"abc","uid":"u","warn_after":60,"expire_after":120,"logout_url":"/logout/"}`),
+		tokenAt(t0, `{"sid":"abc","warn_after":-1}`),
+		tokenAt(t0, `{"sid":5}`),
+		tokenAt(t0, `[]`),
+		tokenAt(t0.Add(-13*time.Hour), `{"sid":"abc"}`),
+		handToken(otherSecret, cookieName, "00000000000000000000000000001767225600", `{"sid":"abc"}`),
+		handToken(testSecret, cookieName, "x", `{"sid":"abc"}`),
+		base64.URLEncoding.EncodeToString([]byte("1|2|3")),
+	} {
+		f.Add(token)
+	}
+	f.Fuzz(func(t *testing.T, token string) {
+		c, err := v.Verify(token)
+		if err != nil {
+			if !errors.Is(err, ErrTokenMissing) && !errors.Is(err, ErrTokenInvalid) && !errors.Is(err, ErrTokenTooOld) {
+				t.Fatalf("Verify: %v wraps no sentinel", err)
+			}
+			if c != (Claims{}) {
+				t.Fatalf("Verify returned claims %+v with its error", c)
+			}
+			checkErrorText(t, err, token)
+			return
+		}
+		if _, err := c.filled(v.defaults); err != nil {
+			t.Fatalf("Verify accepted claims that do not validate: %v", err)
+		}
+		if err := c.Limits().Validate(); err != nil {
+			t.Fatalf("Verify accepted limits %+v: %v", c.Limits(), err)
+		}
+		if age := t0.Sub(c.IssuedAt); age > v.MaxAge() || -age > MaxClockSkew {
+			t.Fatalf("Verify accepted a token issued at %v", c.IssuedAt)
+		}
+	})
+}
+
+func BenchmarkVerify(b *testing.B) {
+	v := newTestVerifier(b, VerifierOptions{})
+	token := tokenAt(t0, `{"sid":"0123456789abcdef0123456789abcdef","uid":"1234","warn_after":540,"expire_after":600,"logout_url":"/accounts/logout/"}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := v.Verify(token); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// FuzzVerifySigned signs fuzzed timestamps and payloads with the secret,
+// reaching the checks that come after the MAC, which FuzzVerify's random
+// tokens rarely pass.
+func FuzzVerifySigned(f *testing.F) {
+	v := newTestVerifier(f, VerifierOptions{})
+	ts := strconv.FormatInt(t0.Unix(), 10)
+	f.Add(ts, `{"sid":"abc","uid":"u","warn_after":60,"expire_after":120,"logout_url":"/logout/"}`)
+	f.Add(ts, `{"sid":"abc","expire_after":300}`)
+	f.Add("+"+ts, `{"sid":"a\u0000"}`)
+	f.Add("000000000000000000000000000000"+ts, `{"sid":1}`)
+	f.Add("-1", `[]`)
+	f.Fuzz(func(t *testing.T, ts, payload string) {
+		token := handToken(testSecret, cookieName, ts, payload)
+		c, err := v.Verify(token)
+		if err != nil {
+			if !errors.Is(err, ErrTokenInvalid) && !errors.Is(err, ErrTokenTooOld) {
+				t.Fatalf("Verify: %v wraps no sentinel", err)
+			}
+			checkErrorText(t, err, token)
+			return
+		}
+		if sidProblem(c.SID) != "" || c.Limits().Validate() != nil || len(c.UID) > maxUIDLen || len(c.LogoutURL) > maxLogoutURLLen {
+			t.Fatalf("Verify accepted %+v", c)
+		}
+		if age := t0.Sub(c.IssuedAt); age > v.MaxAge() || -age > MaxClockSkew {
+			t.Fatalf("Verify accepted a token issued at %v", c.IssuedAt)
+		}
+	})
+}
