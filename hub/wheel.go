@@ -45,9 +45,10 @@ type wheelOptions struct {
 // wheel is a hashed timer wheel with rounds. It holds the deadlines of one
 // presence node: one entry per live session and one per connected tab, so
 // hundreds of thousands of them, most of which move later over and over
-// and never fire. Scheduling, rescheduling and stopping are O(1) and
-// reset and stop never allocate, which is why the wheel exists instead of
-// one time.Timer per entry.
+// and never fire. Scheduling, rescheduling and stopping are O(1), and
+// reset and stop never allocate. Unlike one time.Timer per entry, the
+// wheel follows an injectable clock, so tests run in virtual time, and
+// runs every callback on one goroutine in deadline order.
 //
 // Time is cut into ticks of opts.Tick counted from the wheel's start; a
 // timer due at deadline when is scheduled into slot tick%slots, where tick
@@ -65,9 +66,10 @@ type wheelOptions struct {
 //
 // All methods may be called concurrently. Callbacks run one at a time on
 // the goroutine that calls advance, normally the wheel's own, and must not
-// block: a slow callback delays every other deadline of the node. A
-// callback may call at, reset and stop, on its own timer too, but must not
-// call advance or close.
+// block: a slow callback delays every other deadline of the node. They run
+// with no lock of the wheel held, so a callback may take a lock under which
+// other code calls the wheel, and may call at, reset and stop, on its own
+// timer too; it must not call advance or close.
 type wheel struct {
 	tick   time.Duration
 	mask   int64 // slots-1

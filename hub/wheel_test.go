@@ -256,58 +256,21 @@ func TestWheelPastOrder(t *testing.T) {
 
 func TestWheelReset(t *testing.T) {
 	t.Parallel()
+	fire := func(w *wheel, _ *wheelTimer) { w.advance(atTick(10)) }
+	stop := func(_ *wheel, tm *wheelTimer) { tm.stop() }
 	tests := []struct {
 		name        string
 		before      func(w *wheel, tm *wheelTimer) // runs before reset
-		reset       time.Time
+		reset       float64                        // new deadline, in ticks
 		wantPending bool
-		quiet       time.Time // advance here: must not run
-		fires       time.Time // advance here: must run once
 	}{
-		{
-			name:        "later",
-			reset:       atTick(20),
-			wantPending: true,
-			quiet:       atTick(19.9),
-			fires:       atTick(20),
-		},
-		{
-			name:        "earlier",
-			reset:       atTick(3),
-			wantPending: true,
-			quiet:       atTick(2.9),
-			fires:       atTick(3),
-		},
-		{
-			name:        "same deadline",
-			reset:       atTick(10),
-			wantPending: true,
-			quiet:       atTick(9.9),
-			fires:       atTick(10),
-		},
-		{
-			name:        "after firing",
-			before:      func(w *wheel, _ *wheelTimer) { w.advance(atTick(10)) },
-			reset:       atTick(30),
-			wantPending: false,
-			quiet:       atTick(29.9),
-			fires:       atTick(30),
-		},
-		{
-			name:        "after stop",
-			before:      func(_ *wheel, tm *wheelTimer) { tm.stop() },
-			reset:       atTick(12),
-			wantPending: false,
-			quiet:       atTick(11.9),
-			fires:       atTick(12),
-		},
-		{
-			name:        "into another revolution",
-			reset:       atTick(10 + 16*3),
-			wantPending: true,
-			quiet:       atTick(10 + 16*3 - 0.1),
-			fires:       atTick(10 + 16*3),
-		},
+		{"later", nil, 20, true},
+		{"earlier", nil, 3, true},
+		{"same deadline", nil, 10, true},
+		{"between ticks", nil, 12.5, true},
+		{"into another revolution", nil, 10 + 16*3, true},
+		{"after firing", fire, 30, false},
+		{"after stop", stop, 12, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -319,19 +282,20 @@ func TestWheelReset(t *testing.T) {
 				tt.before(w, tm)
 				r.take()
 			}
-			if got := tm.reset(tt.reset); got != tt.wantPending {
+			when := atTick(tt.reset)
+			if got := tm.reset(when); got != tt.wantPending {
 				t.Errorf("reset = %v, want %v", got, tt.wantPending)
 			}
 			if got := w.len(); got != 1 {
 				t.Errorf("len = %d after reset, want 1", got)
 			}
-			w.advance(tt.quiet)
+			w.advance(when.Add(-time.Nanosecond))
 			if got := r.take(); len(got) != 0 {
 				t.Fatalf("ran %v before the new deadline", got)
 			}
-			w.advance(tt.fires)
+			w.advance(when.Add(testTick - time.Nanosecond))
 			if got := r.take(); !slices.Equal(got, []int{1}) {
-				t.Fatalf("ran %v at the new deadline, want [1]", got)
+				t.Fatalf("ran %v by the new deadline, want [1]", got)
 			}
 			w.advance(atTick(1000))
 			if got := r.take(); len(got) != 0 {
@@ -600,53 +564,40 @@ func TestWheelCallbacks(t *testing.T) {
 
 	// A callback that stops or resets a timer collected by the same
 	// advance but not yet run must keep the stale callback from running.
-	t.Run("stops a collected timer", func(t *testing.T) {
-		t.Parallel()
-		w, _ := newTestWheel(t, wheelOptions{Slots: 16})
-		var r recorder
-		var b *wheelTimer
-		w.at(atTick(1), func() {
-			r.fn(1)()
-			if !b.stop() {
-				t.Error("stop of a collected timer = false, want true")
+	for _, tt := range []struct {
+		name   string
+		cancel func(b *wheelTimer) bool
+		want   []int // what runs at tick 40
+	}{
+		{"stops a collected timer", (*wheelTimer).stop, nil},
+		{"resets a collected timer", func(b *wheelTimer) bool { return b.reset(atTick(40)) }, []int{2}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w, _ := newTestWheel(t, wheelOptions{Slots: 16})
+			var r recorder
+			var b *wheelTimer
+			w.at(atTick(1), func() {
+				r.fn(1)()
+				if !tt.cancel(b) {
+					t.Error("cancelling a collected timer reported it not pending")
+				}
+			})
+			b = w.at(atTick(2), r.fn(2))
+			w.advance(atTick(5)) // collects both, the first first
+			if got := r.take(); !slices.Equal(got, []int{1}) {
+				t.Fatalf("ran %v, want [1]", got)
+			}
+			w.advance(atTick(39.9))
+			if got := r.take(); len(got) != 0 {
+				t.Fatalf("ran %v before tick 40", got)
+			}
+			w.advance(atTick(40))
+			if got := r.take(); !slices.Equal(got, tt.want) {
+				t.Fatalf("ran %v at tick 40, want %v", got, tt.want)
 			}
 		})
-		b = w.at(atTick(2), r.fn(2))
-		w.advance(atTick(5)) // collects both, a first
-		if got := r.take(); !slices.Equal(got, []int{1}) {
-			t.Fatalf("ran %v, want [1]", got)
-		}
-		w.advance(atTick(100))
-		if got := r.take(); len(got) != 0 {
-			t.Fatalf("stopped timer ran later: %v", got)
-		}
-	})
-
-	t.Run("resets a collected timer", func(t *testing.T) {
-		t.Parallel()
-		w, _ := newTestWheel(t, wheelOptions{Slots: 16})
-		var r recorder
-		var b *wheelTimer
-		w.at(atTick(1), func() {
-			r.fn(1)()
-			if !b.reset(atTick(40)) {
-				t.Error("reset of a collected timer = false, want true")
-			}
-		})
-		b = w.at(atTick(2), r.fn(2))
-		w.advance(atTick(5))
-		if got := r.take(); !slices.Equal(got, []int{1}) {
-			t.Fatalf("ran %v, want [1]", got)
-		}
-		w.advance(atTick(39.9))
-		if got := r.take(); len(got) != 0 {
-			t.Fatalf("ran %v before the new deadline", got)
-		}
-		w.advance(atTick(40))
-		if got := r.take(); !slices.Equal(got, []int{2}) {
-			t.Fatalf("ran %v at the new deadline, want [2]", got)
-		}
-	})
+	}
 
 	t.Run("schedules a due timer", func(t *testing.T) {
 		t.Parallel()
