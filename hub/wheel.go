@@ -172,11 +172,11 @@ func (w *wheel) run(tk clock.Ticker) {
 	}
 }
 
-// at schedules f to run once the clock reaches when, and returns the timer
-// that reset and stop it. A when already passed makes f run on the next
-// advance, which may happen before at returns: a callback that needs its
-// own timer must not rely on a variable assigned from at's result without
-// synchronization. On a closed wheel at returns a timer that never fires.
+// at schedules f to run once the clock reaches when, and returns the
+// timer with which to reset or stop it. A when already passed makes f run
+// on the next advance, which may happen before at returns: a callback that
+// needs its own timer must not rely on a variable assigned from at's
+// result without synchronization. On a closed wheel at returns a timer that never fires.
 // A nil f is allowed and does nothing.
 func (w *wheel) at(when time.Time, f func()) *wheelTimer {
 	if f == nil {
@@ -251,7 +251,17 @@ func (w *wheel) advance(now time.Time) {
 	w.advMu.Lock()
 	defer w.advMu.Unlock()
 
-	batch := w.collect(now, w.batch[:0])
+	batch, due, inOrder := w.collect(now, w.batch[:0])
+	// Sort outside w.mu: a big jump may have collected many timers.
+	if due > 1 {
+		sortFirings(batch[:due])
+	}
+	if !inOrder {
+		// Slots were visited once each, rounds mixed. Every timer of the
+		// due list was due no later than any timer of a slot, so the two
+		// parts sort apart.
+		sortFirings(batch[due:])
+	}
 	for _, b := range batch {
 		if w.closed.Load() {
 			break
@@ -268,12 +278,15 @@ func (w *wheel) advance(now time.Time) {
 }
 
 // collect unlinks the timers due at or before now and appends them to
-// batch in deadline order, armed to fire.
-func (w *wheel) collect(now time.Time, batch []wheelFiring) []wheelFiring {
+// batch, armed to fire: first the due list's, unordered, then the slots'.
+// These are in deadline order if inOrder, unordered if not.
+func (w *wheel) collect(now time.Time, batch []wheelFiring) (
+	_ []wheelFiring, due int, inOrder bool,
+) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed.Load() {
-		return batch
+		return batch, 0, true
 	}
 	if now.After(w.last) {
 		w.last = now
@@ -284,20 +297,19 @@ func (w *wheel) collect(now time.Time, batch []wheelFiring) []wheelFiring {
 		batch = w.take(batch, t)
 		t = next
 	}
-	if len(batch) > 1 {
-		sortFirings(batch)
-	}
+	due = len(batch)
 
 	target := w.floorTick(w.last)
 	if target < w.next {
-		return batch
+		return batch, due, true
 	}
+	// Visit the slots of the ticks from w.next to target in order, or,
+	// when that is a revolution or more, every slot once.
 	span := target - w.next + 1
-	inOrder := span <= int64(len(w.slots))
+	inOrder = span <= int64(len(w.slots))
 	if !inOrder {
 		span = int64(len(w.slots))
 	}
-	from := len(batch)
 	for i := range span {
 		tick := w.next + i
 		slot := tick & w.mask
@@ -316,13 +328,7 @@ func (w *wheel) collect(now time.Time, batch []wheelFiring) []wheelFiring {
 		}
 	}
 	w.next = target + 1
-	if !inOrder {
-		// Slots were visited once each, rounds mixed: sort the slots'
-		// share. Every timer in the due list was due no later than w.next
-		// was before this call, so no later than any timer of a slot.
-		sortFirings(batch[from:])
-	}
-	return batch
+	return batch, due, inOrder
 }
 
 // take unlinks t, arms it and appends it to batch. w.mu is held.

@@ -32,7 +32,7 @@ const (
 
 	// benchKeep is how many handles the schedule benchmarks make room for
 	// up front, so that keeping them rarely grows a slice.
-	benchKeep = 1 << 21
+	benchKeep = 1 << 23
 )
 
 // benchDelays holds random delays in [0, benchNear) to add to benchNear or
