@@ -22,6 +22,10 @@ type metrics struct {
 	dropped   prometheus.Counter
 	lateness  prometheus.Histogram
 	pings     *prometheus.CounterVec
+
+	// out holds framesOut's counters by type, resolved once: a broadcast
+	// counts a frame per tab.
+	out map[protocol.Type]prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -68,6 +72,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Classic /ping requests, by answer (idle, logout, error).",
 		}, []string{"answer"}),
 	}
+	m.out = make(map[protocol.Type]prometheus.Counter)
+	for _, t := range []protocol.Type{protocol.TypeState, protocol.TypeWarn,
+		protocol.TypeExpire, protocol.TypePing, protocol.TypeError} {
+		m.out[t] = m.framesOut.WithLabelValues(string(t))
+	}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.tabs, m.sessions, m.warnings,
 			m.expiries, m.framesIn, m.framesOut, m.errors, m.dropped,
@@ -89,5 +98,12 @@ func (m *metrics) frameIn(t protocol.Type) {
 		m.framesIn.WithLabelValues(string(t)).Inc()
 	default:
 		m.framesIn.WithLabelValues("other").Inc()
+	}
+}
+
+// frameOut counts a frame queued to a tab.
+func (m *metrics) frameOut(t protocol.Type) {
+	if c, ok := m.out[t]; ok {
+		c.Inc()
 	}
 }

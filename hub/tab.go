@@ -70,7 +70,7 @@ func (t *tab) send(frame []byte, typ protocol.Type) {
 	start := !t.flushing
 	t.flushing = true
 	t.mu.Unlock()
-	t.r.metrics.framesOut.WithLabelValues(string(typ)).Inc()
+	t.r.metrics.frameOut(typ)
 	if start {
 		go t.flush()
 	}
