@@ -194,7 +194,7 @@ func (t *tab) hello(f protocol.ClientFrame, cookieToken string) bool {
 
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	snap, err := t.r.opts.Store.Touch(ctx, t.sid, idleDuration(f.IdleMS), t.lim)
+	snap, err := t.r.join(ctx, t.sid, idleDuration(f.IdleMS), t.lim, f.Passive)
 	if err != nil {
 		t.r.log.Warn("store unavailable; tab refused", zap.Error(err))
 		t.sendError("store_unavailable", "presence cannot reach its store; reconnect later")
@@ -218,6 +218,19 @@ func (t *tab) hello(f protocol.ClientFrame, cookieToken string) bool {
 		}
 	}
 	return true
+}
+
+// join reads the session a new tab joins. A tab's hello is activity
+// idle ago, unless the page is passive: then it only reads the session,
+// and starts one presence has not seen, idle ago.
+func (r *Registry) join(ctx context.Context, sid string, idle time.Duration, lim session.Limits, passive bool) (session.Snapshot, error) {
+	if passive {
+		snap, err := r.opts.Store.Check(ctx, sid, lim)
+		if err != nil || snap.Known || snap.Ended {
+			return snap, err
+		}
+	}
+	return r.opts.Store.Touch(ctx, sid, idle, lim)
 }
 
 // report records activity idle ago and updates every tab of the session.

@@ -307,3 +307,26 @@ func (e *env) ping(t *testing.T, token, query string) string {
 	}
 	return string(body)
 }
+
+// A passive page (a dashboard that reloads itself) joins without counting
+// its load as activity; a session not seen before starts idle_ms ago.
+func TestPassiveHelloIsNotActivity(t *testing.T) {
+	e := newEnv(t)
+	a := e.dial(t)
+	a.hello(e.token("s1"), 0)
+	e.advance(4 * time.Second)
+	b := e.dial(t)
+	b.sendFrame(protocol.ClientFrame{Type: protocol.TypeHello, Token: e.token("s1"), Passive: true})
+	if st := b.expect(protocol.TypeState); st.IdleMS != 4000 || st.ExpireInMS != 6000 {
+		t.Fatalf("passive tab state = %+v, want idle 4000 and expire_in 6000", st)
+	}
+	e.advance(time.Second)
+	a.expect(protocol.TypeWarn)
+	b.expect(protocol.TypeWarn)
+
+	c := e.dial(t)
+	c.sendFrame(protocol.ClientFrame{Type: protocol.TypeHello, Token: e.token("new"), IdleMS: 2000, Passive: true})
+	if st := c.expect(protocol.TypeState); st.IdleMS != 2000 {
+		t.Fatalf("passive tab of a new session: state = %+v, want idle 2000", st)
+	}
+}

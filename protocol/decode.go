@@ -36,13 +36,14 @@ const (
 	fieldToken clientField = 1 << iota
 	fieldIdleMS
 	fieldPath
+	fieldPassive
 )
 
 // fieldsOf returns the members besides "type" that frames of type t define.
 func fieldsOf(t Type) clientField {
 	switch t {
 	case TypeHello:
-		return fieldToken | fieldIdleMS | fieldPath
+		return fieldToken | fieldIdleMS | fieldPath | fieldPassive
 	case TypeActivity:
 		return fieldIdleMS
 	}
@@ -59,6 +60,8 @@ func clientFieldOf(m *member) clientField {
 		return fieldIdleMS
 	case m.nameIs("path"):
 		return fieldPath
+	case m.nameIs("passive"):
+		return fieldPassive
 	}
 	return 0
 }
@@ -73,7 +76,7 @@ func decodeClient(data []byte) (ClientFrame, *Error) {
 	var (
 		typ      member
 		ntype    int
-		rest     [4]member
+		rest     [5]member
 		nrest    int
 		typeLike []byte // a name that is "type" in another case
 	)
@@ -149,6 +152,11 @@ func decodeClient(data []byte) (ClientFrame, *Error) {
 				return ClientFrame{}, errNotString("path", m.kind)
 			}
 			path = m
+		case fieldPassive:
+			if m.kind != kindBool {
+				return ClientFrame{}, &Error{Code: CodeBadField, Message: "passive must be true or false, got " + m.kind.String()}
+			}
+			f.Passive = m.value[0] == 't'
 		}
 	}
 	f.Token = stringValue(token)

@@ -19,6 +19,9 @@ func TestDecodeClient(t *testing.T) {
 		{"hello", `{"type":"hello","token":"` + secret + `","idle_ms":1500,"path":"/a/b?c=d"}`,
 			ClientFrame{Type: TypeHello, Token: secret, IdleMS: 1500, Path: "/a/b?c=d"}},
 		{"hello bare", `{"type":"hello"}`, ClientFrame{Type: TypeHello}},
+		{"hello passive", `{"type":"hello","token":"t","idle_ms":5,"path":"/p","passive":true}`,
+			ClientFrame{Type: TypeHello, Token: "t", IdleMS: 5, Path: "/p", Passive: true}},
+		{"hello not passive", `{"type":"hello","passive":false}`, ClientFrame{Type: TypeHello}},
 		{"hello empty strings", `{"type":"hello","token":"","path":""}`, ClientFrame{Type: TypeHello}},
 		{"hello any order", `{"path":"/","idle_ms":2,"token":"t","type":"hello"}`,
 			ClientFrame{Type: TypeHello, Token: "t", IdleMS: 2, Path: "/"}},
@@ -65,6 +68,11 @@ var decodeErrorTests = []struct {
 	code string
 }{
 	{"empty", ``, CodeBadJSON},
+	{"passive not a bool", `{"type":"hello","passive":"yes"}`, CodeBadField},
+	{"passive null", `{"type":"hello","passive":null}`, CodeBadField},
+	{"passive in activity", `{"type":"activity","passive":true}`, CodeUnknownField},
+	{"passive twice", `{"type":"hello","passive":true,"passive":false}`, CodeDuplicateField},
+	{"hello with a fifth member", `{"type":"hello","token":"t","idle_ms":1,"path":"/","passive":true,"x":1}`, CodeUnknownField},
 	{"only space", " \n\t ", CodeBadJSON},
 	{"null", `null`, CodeBadJSON},
 	{"array", `[]`, CodeBadJSON},

@@ -79,6 +79,9 @@ func (f ClientFrame) AppendJSON(b []byte) []byte {
 			b = append(b, `,"path":`...)
 			b = appendString(b, f.Path)
 		}
+		if f.Passive {
+			b = append(b, `,"passive":true`...)
+		}
 	case TypeActivity:
 		b = appendIdleMS(b, f.IdleMS)
 	}

@@ -33,10 +33,11 @@ type (
 		Message string `json:"message"`
 	}
 	stdClient struct {
-		Type   string `json:"type"`
-		Token  string `json:"token,omitempty"`
-		IdleMS int64  `json:"idle_ms,omitempty"`
-		Path   string `json:"path,omitempty"`
+		Type    string `json:"type"`
+		Token   string `json:"token,omitempty"`
+		IdleMS  int64  `json:"idle_ms,omitempty"`
+		Path    string `json:"path,omitempty"`
+		Passive bool   `json:"passive,omitempty"`
 	}
 )
 
@@ -78,8 +79,10 @@ func TestAppendJSONMatchesStdlib(t *testing.T) {
 		}{"ping"}},
 		{"error", (&Error{CodeBadJSON, "frame must be one JSON object: got null"}).AppendJSON(nil),
 			stdError{"error", "bad_json", "frame must be one JSON object: got null"}},
-		{"hello", ClientFrame{TypeHello, secret, 1500, "/a"}.AppendJSON(nil),
-			stdClient{"hello", secret, 1500, "/a"}},
+		{"hello", ClientFrame{TypeHello, secret, 1500, "/a", false}.AppendJSON(nil),
+			stdClient{"hello", secret, 1500, "/a", false}},
+		{"hello passive", ClientFrame{TypeHello, secret, 1500, "/a", true}.AppendJSON(nil),
+			stdClient{"hello", secret, 1500, "/a", true}},
 		{"hello bare", ClientFrame{Type: TypeHello}.AppendJSON(nil), stdClient{Type: "hello"}},
 		{"activity", ClientFrame{Type: TypeActivity, IdleMS: 3}.AppendJSON(nil),
 			stdClient{Type: "activity", IdleMS: 3}},
@@ -92,7 +95,7 @@ func TestAppendJSONMatchesStdlib(t *testing.T) {
 		tests = append(tests,
 			test{"expire tricky " + string(rune('a'+i)), Expire{Reason(s), s}.AppendJSON(nil), stdExpire{"expire", s, s}},
 			test{"error tricky " + string(rune('a'+i)), (&Error{s, s}).AppendJSON(nil), stdError{"error", s, s}},
-			test{"hello tricky " + string(rune('a'+i)), ClientFrame{TypeHello, s, 1, s}.AppendJSON(nil), stdClient{"hello", s, 1, s}},
+			test{"hello tricky " + string(rune('a'+i)), ClientFrame{TypeHello, s, 1, s, false}.AppendJSON(nil), stdClient{"hello", s, 1, s, false}},
 		)
 	}
 	for _, tt := range tests {
@@ -211,7 +214,7 @@ func TestAppendJSONAllocs(t *testing.T) {
 		{"expire tricky", Expire{ReasonIdle, long}.AppendJSON},
 		{"ping", Ping{}.AppendJSON},
 		{"error", (&Error{CodeBadField, long}).AppendJSON},
-		{"hello", ClientFrame{TypeHello, secret, 5, long}.AppendJSON},
+		{"hello", ClientFrame{TypeHello, secret, 5, long, true}.AppendJSON},
 	}
 	buf := make([]byte, 0, 4096)
 	for _, tt := range tests {

@@ -9,7 +9,8 @@ type Type string
 
 // Client to server frame types.
 const (
-	// TypeHello is the first frame of a connection: token, idle_ms, path.
+	// TypeHello is the first frame of a connection: token, idle_ms, path,
+	// passive.
 	TypeHello Type = "hello"
 	// TypeActivity reports that the person was active idle_ms ago.
 	TypeActivity Type = "activity"
@@ -52,6 +53,11 @@ type ClientFrame struct {
 	IdleMS int64
 	// Path is the page's path, in hello frames.
 	Path string
+	// Passive marks a hello whose page load is not activity: a passive
+	// page (a dashboard that reloads itself) joins its session without
+	// moving the last activity of a session presence already knows. An
+	// extension of protocol v1; absent means false.
+	Passive bool
 }
 
 // Status is the status member of a state frame.
