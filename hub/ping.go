@@ -16,10 +16,15 @@ import (
 // integer, the seconds since the session's last activity across all tabs,
 // or the JSON string "logout". Mount it at /ping. The token comes from the
 // presence cookie or an Authorization: Bearer header, never the URL.
+// Pages of the allowed origins may call it cross-origin, with credentials;
+// a request from any other origin is refused before it counts.
 func (r *Registry) ServePing(w http.ResponseWriter, req *http.Request) {
-	if req.Method != http.MethodGet && req.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
+	if req.Method != http.MethodGet && req.Method != http.MethodHead && req.Method != http.MethodOptions {
+		w.Header().Set("Allow", "GET, HEAD, OPTIONS")
 		http.Error(w, "use GET or HEAD", http.StatusMethodNotAllowed)
+		return
+	}
+	if !r.cors(w, req, "GET, HEAD") {
 		return
 	}
 	hdr := w.Header()

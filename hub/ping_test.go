@@ -154,8 +154,8 @@ func TestPingHTTP(t *testing.T) {
 		t.Errorf("HEAD: %d with %d body bytes, want 200 and none", resp.StatusCode, len(body))
 	}
 	resp = do(http.MethodPost, "Bearer "+tok)
-	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, HEAD" {
-		t.Errorf("POST: %d Allow %q, want 405 \"GET, HEAD\"", resp.StatusCode, resp.Header.Get("Allow"))
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "GET, HEAD, OPTIONS" {
+		t.Errorf("POST: %d Allow %q, want 405 \"GET, HEAD, OPTIONS\"", resp.StatusCode, resp.Header.Get("Allow"))
 	}
 }
 
