@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,7 +28,16 @@ type Config struct {
 	Store          string
 	LogLevel       string
 	LogFormat      string
+	// Demo serves the demo application at /demo/, with a generated secret
+	// when none is set and short timings unless they are set.
+	Demo bool
 }
+
+// The demo's timings, short enough to watch a session end in a minute.
+const (
+	demoWarnAfter   = 20 * time.Second
+	demoExpireAfter = 30 * time.Second
+)
 
 // minSecretLen is the shortest secret accepted: HMAC-SHA256 wants a key
 // of at least its output size.
@@ -130,6 +140,8 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 		fs.PrintDefaults()
 	}
 	values := make(map[string]string)
+	var demo bool
+	fs.BoolVar(&demo, "demo", false, "serve a demo application at /demo/, with a generated secret and warn/expire after 20s/30s unless set")
 	for _, s := range settings {
 		usage := s.usage + " [" + s.env + "]"
 		fs.Func(s.flag, usage, func(v string) error {
@@ -150,9 +162,17 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 		return Config{}, &configError{fmt.Sprintf("unexpected argument %q; every setting is a flag such as -addr :8765", fs.Arg(0))}
 	}
 
-	var c Config
+	c := Config{Demo: demo}
 	for _, s := range settings {
 		v, source := s.def, ""
+		if demo {
+			switch s.flag {
+			case "warn-after":
+				v = demoWarnAfter.String()
+			case "expire-after":
+				v = demoExpireAfter.String()
+			}
+		}
 		if env := getenv(s.env); env != "" {
 			v, source = env, s.env
 		}
@@ -168,6 +188,10 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 			}
 			return Config{}, &configError{source + ": " + err.Error()}
 		}
+	}
+	if len(c.Secret) == 0 && demo {
+		c.Secret = make([]byte, minSecretLen)
+		rand.Read(c.Secret)
 	}
 	if len(c.Secret) == 0 {
 		return Config{}, &configError{"a secret is required: set PRESENCE_SECRET (or -secret) to at least 32 random bytes, the same secret the application signs tokens with"}

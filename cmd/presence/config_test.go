@@ -129,3 +129,24 @@ func TestParseSeconds(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigDemo(t *testing.T) {
+	c, err := parseConfig([]string{"-demo"}, envOf(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Demo || len(c.Secret) < minSecretLen || c.WarnAfter != 20*time.Second || c.ExpireAfter != 30*time.Second {
+		t.Fatalf("demo config = %+v", c)
+	}
+	other, _ := parseConfig([]string{"-demo"}, envOf(nil), io.Discard)
+	if string(other.Secret) == string(c.Secret) {
+		t.Error("two demo runs share a secret; each must generate its own")
+	}
+	c, err = parseConfig([]string{"-demo", "-expire-after", "45s"}, envOf(map[string]string{"PRESENCE_WARN_AFTER": "15", "PRESENCE_SECRET": goodSecret}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.WarnAfter != 15*time.Second || c.ExpireAfter != 45*time.Second || string(c.Secret) != goodSecret {
+		t.Errorf("demo timings or secret not overridable: %+v", c)
+	}
+}

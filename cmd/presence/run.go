@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -14,7 +15,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 
+	"github.com/presence-dev/presence/client"
 	"github.com/presence-dev/presence/hub"
+	"github.com/presence-dev/presence/internal/demo"
 	"github.com/presence-dev/presence/internal/clock"
 	"github.com/presence-dev/presence/session"
 )
@@ -39,13 +42,15 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	return serve(ctx, cfg, ln, deps{log: log, clock: clock.System()})
+	return serve(ctx, cfg, ln, deps{log: log, clock: clock.System(), out: os.Stdout})
 }
 
-// deps are what tests replace: the logger and the clock.
+// deps are what tests replace: the logger, the clock and where the demo's
+// address is printed.
 type deps struct {
 	log   *zap.Logger
 	clock clock.Clock
+	out   io.Writer
 	ready func(addr string) // called once the server serves; may be nil
 }
 
@@ -83,8 +88,13 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 		return err
 	}
 
+	mux := routes(reg, store, metrics)
+	if cfg.Demo {
+		mux.Handle("/demo/", demo.Handler(demo.Options{Secret: cfg.Secret, WarnAfter: cfg.WarnAfter, ExpireAfter: cfg.ExpireAfter}))
+		mux.Handle("GET /{$}", http.RedirectHandler("/demo/", http.StatusFound))
+	}
 	srv := &http.Server{
-		Handler:           routes(reg, store, metrics),
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          zap.NewStdLog(d.log.Named("http")),
@@ -96,6 +106,10 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 		zap.Duration("warn_after", cfg.WarnAfter),
 		zap.Duration("expire_after", cfg.ExpireAfter),
 		zap.String("store", cfg.Store))
+	if cfg.Demo {
+		fmt.Fprintf(d.out, "presence demo: open %s/demo/ in a browser (warn after %s, expire after %s)\n",
+			browserURL(ln.Addr()), cfg.WarnAfter, cfg.ExpireAfter)
+	}
 	if d.ready != nil {
 		d.ready(ln.Addr().String())
 	}
@@ -121,9 +135,23 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 	return nil
 }
 
+// browserURL is the address a person on this machine opens to reach ln.
+func browserURL(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
 // routes mounts presence's endpoints.
-func routes(reg *hub.Registry, store session.Store, metrics *prometheus.Registry) http.Handler {
+func routes(reg *hub.Registry, store session.Store, metrics *prometheus.Registry) *http.ServeMux {
 	mux := http.NewServeMux()
+	mux.Handle("/presence.js", client.Handler())
+	mux.Handle("/presence.css", client.Handler())
 	mux.HandleFunc("/ws", reg.ServeWS)
 	mux.HandleFunc("/ping", reg.ServePing)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {

@@ -35,7 +35,7 @@ func startServe(t *testing.T) (base string, stop func() error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, ln, deps{log: zap.NewNop(), clock: clock.System()}) }()
+	go func() { done <- serve(ctx, cfg, ln, deps{log: zap.NewNop(), clock: clock.System(), out: io.Discard}) }()
 	var stopped bool
 	var result error
 	stop = func() error {
@@ -232,5 +232,33 @@ func TestSIGTERMStopsGracefully(t *testing.T) {
 	}
 	if status := websocket.CloseStatus(<-readErr); status != 1012 {
 		t.Errorf("tab closed with %d, want 1012", status)
+	}
+}
+
+func TestServeDemo(t *testing.T) {
+	cfg, err := parseConfig([]string{"-demo"}, envOf(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var printed strings.Builder
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, cfg, ln, deps{log: zap.NewNop(), clock: clock.System(), out: &printed, ready: func(a string) { ready <- a }})
+	}()
+	defer func() { cancel(); <-done }()
+	addr := <-ready
+	if want := "presence demo: open http://" + addr + "/demo/ in a browser (warn after 20s, expire after 30s)\n"; printed.String() != want {
+		t.Errorf("printed %q, want %q", printed.String(), want)
+	}
+	for path, want := range map[string]string{"/": "Log in", "/demo/": "Log in", "/presence.js": "", "/presence.css": ""} {
+		if code, body := get(t, "http://"+addr+path); code != 200 || !strings.Contains(body, want) {
+			t.Errorf("GET %s = %d", path, code)
+		}
 	}
 }

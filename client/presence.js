@@ -1,0 +1,1 @@
+/* presence.js: placeholder until the client lands */

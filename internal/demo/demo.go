@@ -1,0 +1,127 @@
+package demo
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"time"
+
+	"github.com/presence-dev/presence/session"
+)
+
+//go:embed assets
+var assets embed.FS
+
+var pages = template.Must(template.ParseFS(assets, "assets/*.html"))
+
+// loginCookie is the demo application's own login session cookie.
+const loginCookie = "demo_login"
+
+// Options configures the demo.
+type Options struct {
+	// Secret signs the tokens; presence must verify with the same one.
+	Secret []byte
+	// WarnAfter and ExpireAfter are shown on the pages; the tokens leave
+	// them to presence's defaults.
+	WarnAfter, ExpireAfter time.Duration
+}
+
+// Handler serves the demo's pages under /demo/.
+func Handler(opts Options) http.Handler {
+	d := &app{opts: opts}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /demo/{$}", d.home)
+	mux.HandleFunc("POST /demo/login", d.login)
+	mux.HandleFunc("GET /demo/passive", d.passive)
+	mux.HandleFunc("GET /demo/logged-out", d.loggedOut)
+	static, _ := fs.Sub(assets, "assets") // a constant folder: cannot fail
+	mux.Handle("GET /demo/demo.css", http.StripPrefix("/demo/", http.FileServerFS(static)))
+	mux.HandleFunc("/demo/", http.NotFound)
+	return mux
+}
+
+type app struct{ opts Options }
+
+// page is what every template gets.
+type page struct {
+	Token       string
+	Passive     bool
+	WarnAfter   time.Duration
+	ExpireAfter time.Duration
+}
+
+func (d *app) home(w http.ResponseWriter, r *http.Request) {
+	sid, ok := d.loggedIn(r)
+	if !ok {
+		d.render(w, r, "login.html", page{WarnAfter: d.opts.WarnAfter, ExpireAfter: d.opts.ExpireAfter})
+		return
+	}
+	d.renderApp(w, r, "app.html", sid, false)
+}
+
+func (d *app) passive(w http.ResponseWriter, r *http.Request) {
+	sid, ok := d.loggedIn(r)
+	if !ok {
+		http.Redirect(w, r, "/demo/", http.StatusSeeOther)
+		return
+	}
+	d.renderApp(w, r, "passive.html", sid, true)
+}
+
+func (d *app) renderApp(w http.ResponseWriter, r *http.Request, name, sid string, passive bool) {
+	token, err := session.Mint(d.opts.Secret, session.Claims{SID: sid, LogoutURL: "/demo/logged-out"})
+	if err != nil {
+		http.Error(w, "cannot mint a token: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	d.render(w, r, name, page{Token: token, Passive: passive, WarnAfter: d.opts.WarnAfter, ExpireAfter: d.opts.ExpireAfter})
+}
+
+// login starts a new login session, as the application's login view would.
+func (d *app) login(w http.ResponseWriter, r *http.Request) {
+	var key [16]byte
+	rand.Read(key[:])
+	http.SetCookie(w, &http.Cookie{
+		Name: loginCookie, Value: hex.EncodeToString(key[:]), Path: "/demo/",
+		HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	})
+	http.Redirect(w, r, "/demo/", http.StatusSeeOther)
+}
+
+// loggedOut ends the login session: presence sent the tab here.
+func (d *app) loggedOut(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Path: "/demo/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	d.render(w, r, "logged-out.html", page{})
+}
+
+// loggedIn returns the presence session id of the request's login
+// session. It is derived from the login cookie, never equal to it, since
+// page scripts can read the token.
+func (d *app) loggedIn(r *http.Request) (string, bool) {
+	c, err := r.Cookie(loginCookie)
+	if err != nil || len(c.Value) != 32 {
+		return "", false
+	}
+	mac := hmac.New(sha256.New, d.opts.Secret)
+	mac.Write([]byte("demo-session:" + c.Value))
+	return "demo-" + hex.EncodeToString(mac.Sum(nil)[:12]), true
+}
+
+// render writes a page under a strict Content-Security-Policy: presence
+// needs no inline script or style.
+func (d *app) render(w http.ResponseWriter, r *http.Request, name string, p page) {
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';"+
+		" connect-src 'self' ws://"+r.Host+" wss://"+r.Host+"; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	h.Set("Referrer-Policy", "same-origin")
+	if err := pages.ExecuteTemplate(w, name, p); err != nil {
+		http.Error(w, "demo page: "+err.Error(), http.StatusInternalServerError)
+	}
+}

@@ -1,0 +1,114 @@
+package demo
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/presence-dev/presence/session"
+)
+
+var secret = []byte("0123456789abcdef0123456789abcdef")
+
+func newDemo(t *testing.T) (*httptest.Server, *http.Client) {
+	t.Helper()
+	srv := httptest.NewServer(Handler(Options{Secret: secret, WarnAfter: 20 * time.Second, ExpireAfter: 30 * time.Second}))
+	t.Cleanup(srv.Close)
+	jar, _ := cookiejar.New(nil)
+	return srv, &http.Client{Jar: jar}
+}
+
+func fetch(t *testing.T, c *http.Client, method, url string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+var tokenAttr = regexp.MustCompile(`data-token="([^"]+)"`)
+
+func TestLoginMintsATokenPerPage(t *testing.T) {
+	srv, c := newDemo(t)
+	resp, body := fetch(t, c, http.MethodGet, srv.URL+"/demo/")
+	if resp.StatusCode != 200 || !strings.Contains(body, `action="/demo/login"`) || tokenAttr.MatchString(body) {
+		t.Fatalf("before login: %d, want the login page without a token:\n%s", resp.StatusCode, body)
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("CSP = %q, want strict", csp)
+	}
+
+	resp, body = fetch(t, c, http.MethodPost, srv.URL+"/demo/login")
+	if resp.StatusCode != 200 || !strings.Contains(body, "Customer record") {
+		t.Fatalf("after login: %d\n%s", resp.StatusCode, body)
+	}
+	v, err := session.NewVerifier(session.VerifierOptions{Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := pageClaims(t, v, body)
+	if !strings.HasPrefix(claims.SID, "demo-") || claims.LogoutURL != "/demo/logged-out" {
+		t.Errorf("claims = %+v", claims)
+	}
+	for _, c := range c.Jar.Cookies(resp.Request.URL) {
+		if strings.Contains(claims.SID, c.Value) {
+			t.Errorf("the session id %q contains the login cookie", claims.SID)
+		}
+	}
+	if !strings.Contains(body, `target="_blank"`) || !strings.Contains(body, `src="/presence.js"`) {
+		t.Errorf("app page lacks the other-tab link or the script:\n%s", body)
+	}
+
+	_, passive := fetch(t, c, http.MethodGet, srv.URL+"/demo/passive")
+	if pc := pageClaims(t, v, passive); pc.SID != claims.SID || !strings.Contains(passive, "data-passive") {
+		t.Errorf("passive page: sid %q (want %q), data-passive present: %v", pc.SID, claims.SID, strings.Contains(passive, "data-passive"))
+	}
+
+	resp, body = fetch(t, c, http.MethodGet, srv.URL+"/demo/logged-out")
+	if resp.StatusCode != 200 || !strings.Contains(body, "You have been logged out") || tokenAttr.MatchString(body) {
+		t.Fatalf("logged-out page: %d\n%s", resp.StatusCode, body)
+	}
+	if _, body = fetch(t, c, http.MethodGet, srv.URL+"/demo/"); tokenAttr.MatchString(body) {
+		t.Errorf("still logged in after the logged-out page")
+	}
+}
+
+func pageClaims(t *testing.T, v *session.Verifier, body string) session.Claims {
+	t.Helper()
+	m := tokenAttr.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("page has no token:\n%s", body)
+	}
+	claims, err := v.Verify(m[1])
+	if err != nil {
+		t.Fatalf("page token refused: %v", err)
+	}
+	return claims
+}
+
+func TestPassivePageNeedsLogin(t *testing.T) {
+	srv, c := newDemo(t)
+	resp, _ := fetch(t, c, http.MethodGet, srv.URL+"/demo/passive")
+	if resp.Request.URL.Path != "/demo/" {
+		t.Errorf("passive page without login ended at %s, want /demo/", resp.Request.URL.Path)
+	}
+	for _, path := range []string{"/demo/nope", "/demo/login"} {
+		resp, _ := fetch(t, c, http.MethodGet, srv.URL+path)
+		if resp.StatusCode != http.StatusNotFound && resp.StatusCode != http.StatusMethodNotAllowed {
+			t.Errorf("GET %s = %d, want 404 or 405", path, resp.StatusCode)
+		}
+	}
+	resp, css := fetch(t, c, http.MethodGet, srv.URL+"/demo/demo.css")
+	if resp.StatusCode != 200 || !strings.Contains(css, "body") {
+		t.Errorf("demo.css = %d", resp.StatusCode)
+	}
+}
