@@ -8,10 +8,9 @@ FUZZTIME ?= 30s
 build:
 	$(GO) build -o bin/presence ./cmd/presence
 
-# Runs presence on :8765 with the configuration in the environment
-# (PRESENCE_SECRET at least).
+# Runs the demo on :8765: presence with a demo application at /demo/.
 run:
-	$(GO) run ./cmd/presence $(ARGS)
+	$(GO) run ./cmd/presence -demo $(ARGS)
 
 test: lint
 	$(GO) test -race -count=1 -timeout 10m $(PKGS)
