@@ -194,7 +194,8 @@ func (t *tab) hello(f protocol.ClientFrame, cookieToken string) bool {
 
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	snap, err := t.r.join(ctx, t.sid, idleDuration(f.IdleMS), t.lim, f.Passive)
+	passive := f.Passive || t.r.passive(f.Path)
+	snap, err := t.r.join(ctx, t.sid, idleDuration(f.IdleMS), t.lim, passive)
 	if err != nil {
 		t.r.log.Warn("store unavailable; tab refused", zap.Error(err))
 		t.sendError("store_unavailable", "presence cannot reach its store; reconnect later")
@@ -202,6 +203,7 @@ func (t *tab) hello(f protocol.ClientFrame, cookieToken string) bool {
 		return false
 	}
 	if snap.Ended {
+		t.r.observe(t.sid, t.lim, claims.UID, snap)
 		t.expire(snap.Reason)
 		return false
 	}
@@ -211,8 +213,8 @@ func (t *tab) hello(f protocol.ClientFrame, cookieToken string) bool {
 	now := t.r.opts.Clock.Now()
 	t.keepalive.reset(t.nextKeepalive(now, now))
 	for {
-		h := t.r.hubFor(t.sid)
-		if h.admit(t, snap, t.lim) {
+		h := t.r.hubFor(t.sid, t.lim, claims.UID)
+		if h.admit(t, snap, t.lim, claims.UID) {
 			t.hub = h
 			break
 		}
@@ -243,7 +245,7 @@ func (t *tab) report(idle time.Duration) {
 		t.sendError("store_unavailable", "presence cannot reach its store; activity will be sent again")
 		return
 	}
-	t.hub.apply(snap, nil)
+	t.r.observe(t.sid, t.lim, "", snap)
 }
 
 // logout ends the session in every tab.
@@ -256,7 +258,7 @@ func (t *tab) logout() {
 		t.sendError("store_unavailable", "presence cannot reach its store; log out again")
 		return
 	}
-	t.hub.apply(snap, nil)
+	t.r.observe(t.sid, t.lim, "", snap)
 }
 
 // tokenErrorCode names a token refusal for the error frame.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"sync"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +34,8 @@ var testSecret = []byte("0123456789abcdef0123456789abcdef-test")
 // warn after 5 s and expire after 10 s unless a test says otherwise.
 type env struct {
 	t        *testing.T
+	endsMu   sync.Mutex
+	ends     []End // reported through Options.OnEnd
 	clock    *clock.Manual
 	store    *session.MemoryStore
 	verifier *session.Verifier
@@ -54,7 +57,8 @@ func newEnv(t *testing.T, tweak ...func(*Options)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := Options{Store: store, Verifier: verifier, Clock: clk}
+	e := &env{t: t, clock: clk, store: store, verifier: verifier}
+	opts := Options{Store: store, Verifier: verifier, Clock: clk, OnEnd: e.recordEnd}
 	for _, f := range tweak {
 		f(&opts)
 	}
@@ -65,8 +69,9 @@ func newEnv(t *testing.T, tweak ...func(*Options)) *env {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ws", reg.ServeWS)
 	mux.HandleFunc("/ping", reg.ServePing)
+	mux.Handle(APIPrefix, reg.ServeAPI(testAPIKey))
 	srv := httptest.NewServer(mux)
-	e := &env{t: t, clock: clk, store: store, verifier: verifier, reg: reg, srv: srv}
+	e.reg, e.srv = reg, srv
 	t.Cleanup(func() {
 		reg.Close()
 		srv.Close()
@@ -74,6 +79,21 @@ func newEnv(t *testing.T, tweak ...func(*Options)) *env {
 	})
 	return e
 }
+
+func (e *env) recordEnd(end End) {
+	e.endsMu.Lock()
+	defer e.endsMu.Unlock()
+	e.ends = append(e.ends, end)
+}
+
+// endsSoFar returns the ends reported so far.
+func (e *env) endsSoFar() []End {
+	e.endsMu.Lock()
+	defer e.endsMu.Unlock()
+	return append([]End(nil), e.ends...)
+}
+
+const testAPIKey = "test-api-key-0123456789"
 
 // token mints a token for sid at the current virtual time.
 func (e *env) token(sid string) string {

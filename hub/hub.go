@@ -27,6 +27,7 @@ type hub struct {
 	sid string
 
 	mu        sync.Mutex
+	uid       string
 	tabs      map[*tab]struct{}
 	lim       session.Limits
 	last      time.Time // the latest last activity seen, on this node's clock
@@ -39,14 +40,20 @@ type hub struct {
 	endReason session.Reason
 }
 
-func newHub(r *Registry, sid string) *hub {
-	return &hub{r: r, sid: sid, tabs: make(map[*tab]struct{})}
+func newHub(r *Registry, sid string, lim session.Limits, uid string) *hub {
+	return &hub{r: r, sid: sid, lim: lim, uid: uid, tabs: make(map[*tab]struct{})}
+}
+
+func (h *hub) userID() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.uid
 }
 
 // admit adds t to the hub and sends it the session's state, given the
 // snapshot its hello produced. It reports false if the hub has left the
 // registry; the caller then asks the registry for a new one.
-func (h *hub) admit(t *tab, snap session.Snapshot, lim session.Limits) bool {
+func (h *hub) admit(t *tab, snap session.Snapshot, lim session.Limits, uid string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.gone {
@@ -54,6 +61,9 @@ func (h *hub) admit(t *tab, snap session.Snapshot, lim session.Limits) bool {
 	}
 	h.tabs[t] = struct{}{}
 	h.lim = lim
+	if uid != "" {
+		h.uid = uid
+	}
 	if h.ended {
 		t.expire(h.endReason)
 		return true
@@ -65,13 +75,14 @@ func (h *hub) admit(t *tab, snap session.Snapshot, lim session.Limits) bool {
 	return true
 }
 
-// leave removes t; the hub leaves the registry with its last tab.
+// leave removes t. An ended session's hub leaves the registry with its
+// last tab.
 func (h *hub) leave(t *tab) {
 	h.mu.Lock()
 	delete(h.tabs, t)
-	empty := len(h.tabs) == 0
+	drop := h.ended && len(h.tabs) == 0
 	h.mu.Unlock()
-	if empty {
+	if drop {
 		h.r.release(h)
 	}
 }
@@ -79,8 +90,12 @@ func (h *hub) leave(t *tab) {
 // apply brings the hub up to date with a snapshot fresh from the store.
 func (h *hub) apply(snap session.Snapshot, skip *tab) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	h.applyLocked(snap, skip)
+	drop := h.ended && len(h.tabs) == 0
+	h.mu.Unlock()
+	if drop {
+		h.r.release(h)
+	}
 }
 
 // applyLocked is the session's state machine: it ends the hub when the
@@ -152,7 +167,6 @@ func (h *hub) endLocked(reason session.Reason) {
 		h.timer.stop()
 	}
 	h.r.metrics.expiries.WithLabelValues(string(reason)).Inc()
-	h.r.log.Debug("session ended", zap.String("sid", h.sid), zap.String("reason", string(reason)), zap.Int("tabs", len(h.tabs)))
 	for t := range h.tabs {
 		t.expire(reason)
 	}
@@ -212,5 +226,5 @@ func (h *hub) check() {
 		h.mu.Unlock()
 		return
 	}
-	h.apply(snap, nil)
+	h.r.observe(h.sid, lim, "", snap)
 }

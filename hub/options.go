@@ -27,6 +27,18 @@ type Options struct {
 	// metrics are kept but not registered anywhere.
 	Registerer prometheus.Registerer
 
+	// OnEnd is told of every session end this node decides: idle expiry,
+	// logout from a tab, logout or revocation through the API. Each end
+	// is reported once across all nodes sharing the store. It runs on the
+	// goroutine that saw the end and must not block. Nil means nobody is
+	// told.
+	OnEnd func(End)
+
+	// PassivePaths lists page paths whose hello is not activity, as
+	// django-session-security's PASSIVE_URLS: exact paths ("/poll") and
+	// prefixes ending in "*" ("/api/live/*").
+	PassivePaths []string
+
 	// OriginPatterns lists the browser origins, besides the server's own
 	// host, allowed to open /ws: host patterns such as "*.example.com" or
 	// origins with a scheme such as "https://app.example.com".
@@ -54,6 +66,14 @@ type Options struct {
 	// Workers is how many goroutines re-read the store when deadlines
 	// fire. Zero means 8.
 	Workers int
+}
+
+// End is one session's end, as Options.OnEnd receives it.
+type End struct {
+	SID    string
+	UID    string // from the tokens this node saw; may be empty
+	Reason session.Reason
+	At     time.Time // when the session ended, on the store's clock
 }
 
 // withDefaults returns a copy of o with every zero field filled in.

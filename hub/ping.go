@@ -62,7 +62,7 @@ func (r *Registry) ServePing(w http.ResponseWriter, req *http.Request) {
 		writePing(w, `{"error":"store_unavailable","message":"presence cannot reach its store; ping again shortly"}`)
 		return
 	}
-	r.apply(claims.SID, snap)
+	r.observe(claims.SID, lim, claims.UID, snap)
 	if snap.Ended {
 		r.metrics.pings.WithLabelValues("logout").Inc()
 		writePing(w, `"logout"`)

@@ -105,28 +105,31 @@ func (r *Registry) lookup(sid string) *hub {
 	return sh.hubs[sid]
 }
 
-// hubFor returns the hub of sid, making it if this node has none.
-func (r *Registry) hubFor(sid string) *hub {
+// hubFor returns the hub of sid, making it with lim and uid if this node
+// has none.
+func (r *Registry) hubFor(sid string, lim session.Limits, uid string) *hub {
 	sh := r.shardOf(sid)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	h := sh.hubs[sid]
 	if h == nil {
-		h = newHub(r, sid)
+		h = newHub(r, sid, lim, uid)
 		sh.hubs[sid] = h
 		r.metrics.sessions.Inc()
 	}
 	return h
 }
 
-// release drops h from the registry if it has no tabs left.
+// release drops h from the registry once its session has ended and its
+// last tab has left. A live session's hub stays without tabs, so that its
+// deadlines are still decided and its end still reported.
 func (r *Registry) release(h *hub) {
 	sh := r.shardOf(h.sid)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if len(h.tabs) > 0 || h.gone {
+	if len(h.tabs) > 0 || !h.ended || h.gone {
 		return
 	}
 	h.gone = true
@@ -139,12 +142,36 @@ func (r *Registry) release(h *hub) {
 	}
 }
 
-// apply hands a fresh snapshot of sid to its hub on this node, if any, so
-// that activity reported outside /ws (a classic ping) moves the deadline
-// and dismisses a warning in every tab.
-func (r *Registry) apply(sid string, snap session.Snapshot) {
-	if h := r.lookup(sid); h != nil {
+// observe brings this node up to date with a snapshot of sid fresh from
+// the store: it reports the end if this very call ended the session, and
+// hands the snapshot to the session's hub, making one for a live session
+// this node did not watch yet (a session seen through /ping or the API),
+// so that its warn and expire deadlines are decided here too. lim and uid
+// come from the caller's token; they are used for a new hub only.
+func (r *Registry) observe(sid string, lim session.Limits, uid string, snap session.Snapshot) {
+	h := r.lookup(sid)
+	if h == nil && snap.Known && !snap.Ended {
+		h = r.hubFor(sid, lim, uid)
+	}
+	if snap.EndedNow {
+		if h != nil {
+			if u := h.userID(); u != "" {
+				uid = u
+			}
+		}
+		r.reportEnd(sid, uid, snap)
+	}
+	if h != nil {
 		h.apply(snap, nil)
+	}
+}
+
+// reportEnd tells Options.OnEnd that a session ended. Exactly one call,
+// on one node, sees a given end (Snapshot.EndedNow).
+func (r *Registry) reportEnd(sid, uid string, snap session.Snapshot) {
+	r.log.Debug("session ended", zap.String("sid", sid), zap.String("reason", string(snap.Reason)))
+	if r.opts.OnEnd != nil {
+		r.opts.OnEnd(End{SID: sid, UID: uid, Reason: snap.Reason, At: snap.EndedAt})
 	}
 }
 

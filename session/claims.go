@@ -97,6 +97,16 @@ func (c Claims) filled(def Limits) (Claims, error) {
 	return c, nil
 }
 
+// CheckSID reports what is wrong with a session id, as a *ClaimsError for
+// the field "sid", or nil when presence accepts it: 1 to 128 bytes of
+// A-Z a-z 0-9 . _ : -.
+func CheckSID(sid string) error {
+	if p := sidProblem(sid); p != "" {
+		return &ClaimsError{Field: "sid", Problem: p}
+	}
+	return nil
+}
+
 // sidProblem says what is wrong with a session id, or "".
 func sidProblem(sid string) string {
 	if sid == "" {

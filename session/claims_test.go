@@ -2,6 +2,7 @@ package session
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -62,5 +63,15 @@ func TestClaimsFilled(t *testing.T) {
 				t.Errorf("filled = %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestCheckSID(t *testing.T) {
+	for sid, ok := range map[string]bool{"abc": true, "a.b_c:d-E9": true, "": false, "a b": false, "é": false, strings.Repeat("a", 128): true, strings.Repeat("a", 129): false} {
+		err := CheckSID(sid)
+		var ce *ClaimsError
+		if ok != (err == nil) || (!ok && (!errors.As(err, &ce) || ce.Field != "sid")) {
+			t.Errorf("CheckSID(%q) = %v, want ok %v", sid, err, ok)
+		}
 	}
 }

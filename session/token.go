@@ -119,6 +119,10 @@ func newCodec(secret []byte) *securecookie.SecureCookie {
 // MaxAge returns how long a token is accepted after it was minted.
 func (v *Verifier) MaxAge() time.Duration { return v.maxAge }
 
+// Defaults returns the limits a token without warn_after or expire_after
+// gets.
+func (v *Verifier) Defaults() Limits { return v.defaults }
+
 // Verify decodes and validates a token. The returned claims have
 // WarnAfter and ExpireAfter filled in from the defaults, and IssuedAt set.
 // The error wraps ErrTokenMissing, ErrTokenInvalid or ErrTokenTooOld and
