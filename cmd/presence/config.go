@@ -28,6 +28,9 @@ type Config struct {
 	Store          string
 	LogLevel       string
 	LogFormat      string
+	APIKey         string
+	WebhookURL     string
+	PassivePaths   []string
 	// Demo serves the demo application at /demo/, with a generated secret
 	// when none is set and short timings unless they are set.
 	Demo bool
@@ -42,6 +45,9 @@ const (
 // minSecretLen is the shortest secret accepted: HMAC-SHA256 wants a key
 // of at least its output size.
 const minSecretLen = 32
+
+// minAPIKeyLen is the shortest API key accepted.
+const minAPIKeyLen = 16
 
 // setting is one row of the configuration table.
 type setting struct {
@@ -106,6 +112,31 @@ var settings = []setting{
 			return errors.New("the Redis store is not available in this version; use memory")
 		}
 		return fmt.Errorf("unknown store %q; use memory", v)
+	}},
+	{"api-key", "PRESENCE_API_KEY", "", "enables the server API at /api/v1/ for Authorization: Bearer <key>; at least 16 characters", func(c *Config, v string) error {
+		if len(v) < minAPIKeyLen {
+			return fmt.Errorf("must be at least %d characters, got %d", minAPIKeyLen, len(v))
+		}
+		c.APIKey = v
+		return nil
+	}},
+	{"webhook-url", "PRESENCE_WEBHOOK_URL", "", "where presence POSTs every ended session, signed with the secret", func(c *Config, v string) error {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("want an absolute http or https URL such as https://app.example.com/presence/webhook, got %q", v)
+		}
+		c.WebhookURL = v
+		return nil
+	}},
+	{"passive-paths", "PRESENCE_PASSIVE_PATHS", "", "comma-separated page paths whose load is not activity: exact (/notifications/poll) or prefixes ending in * (/api/live/*)", func(c *Config, v string) error {
+		c.PassivePaths = nil
+		for _, p := range splitList(v) {
+			if !strings.HasPrefix(p, "/") || strings.Contains(strings.TrimSuffix(p, "*"), "*") {
+				return fmt.Errorf("path %q must start with / and may only end with *", p)
+			}
+			c.PassivePaths = append(c.PassivePaths, p)
+		}
+		return nil
 	}},
 	{"log-level", "PRESENCE_LOG_LEVEL", "info", "debug, info, warn or error", func(c *Config, v string) error {
 		switch v {

@@ -55,6 +55,13 @@ func TestConfigFlagsWinOverEnvironment(t *testing.T) {
 	if len(c.OldSecrets) != 2 || string(c.OldSecrets[1]) != goodSecret+"-old2" {
 		t.Errorf("OldSecrets = %q", c.OldSecrets)
 	}
+	c, err = parseConfig([]string{"-passive-paths", "/poll, /api/live/*", "-webhook-url", "https://app.test/hook"}, envOf(map[string]string{"PRESENCE_SECRET": goodSecret, "PRESENCE_API_KEY": "0123456789abcdef"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.PassivePaths, " ") != "/poll /api/live/*" || c.WebhookURL != "https://app.test/hook" || c.APIKey != "0123456789abcdef" {
+		t.Errorf("passive paths, webhook, API key = %q %q %q", c.PassivePaths, c.WebhookURL, c.APIKey)
+	}
 }
 
 func TestConfigErrorsSayWhatToFix(t *testing.T) {
@@ -77,6 +84,10 @@ func TestConfigErrorsSayWhatToFix(t *testing.T) {
 		{"bad addr", []string{"-addr", "8765"}, map[string]string{"PRESENCE_SECRET": goodSecret}, `-addr: want host:port`},
 		{"bad origin", []string{"-allowed-origins", "https://x.example.com/path"}, map[string]string{"PRESENCE_SECRET": goodSecret}, "must be scheme://host[:port] with no path"},
 		{"bad pattern", []string{"-allowed-origins", "[x"}, map[string]string{"PRESENCE_SECRET": goodSecret}, "host pattern \"[x\" is malformed"},
+		{"short API key", []string{"-api-key", "short"}, map[string]string{"PRESENCE_SECRET": goodSecret}, "-api-key: must be at least 16 characters, got 5"},
+		{"relative webhook", nil, map[string]string{"PRESENCE_SECRET": goodSecret, "PRESENCE_WEBHOOK_URL": "/hook"}, `PRESENCE_WEBHOOK_URL: want an absolute http or https URL`},
+		{"passive path without slash", []string{"-passive-paths", "poll"}, map[string]string{"PRESENCE_SECRET": goodSecret}, `path "poll" must start with / and may only end with *`},
+		{"passive path with inner star", []string{"-passive-paths", "/a/*/b"}, map[string]string{"PRESENCE_SECRET": goodSecret}, `path "/a/*/b" must start with /`},
 		{"unknown flag", []string{"-port", "1"}, map[string]string{"PRESENCE_SECRET": goodSecret}, "flag provided but not defined: -port"},
 		{"stray argument", []string{"serve"}, map[string]string{"PRESENCE_SECRET": goodSecret}, `unexpected argument "serve"`},
 	}

@@ -20,11 +20,16 @@ import (
 	"github.com/presence-dev/presence/internal/demo"
 	"github.com/presence-dev/presence/internal/clock"
 	"github.com/presence-dev/presence/session"
+	"github.com/presence-dev/presence/webhook"
 )
 
 // shutdownGrace bounds a graceful stop, so that the process exits within
 // 10 s of a signal even when some tab never answers the close handshake.
 const shutdownGrace = 8 * time.Second
+
+// webhookGrace is how long queued webhook deliveries may still go out at
+// shutdown.
+const webhookGrace = time.Second
 
 // run parses the configuration, listens, and serves until ctx ends.
 func run(ctx context.Context, args []string, getenv func(string) string) error {
@@ -76,6 +81,28 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var onEnd func(hub.End)
+	if cfg.WebhookURL != "" {
+		sender, err := webhook.NewSender(webhook.Options{
+			URL:        cfg.WebhookURL,
+			Secret:     cfg.Secret,
+			Logger:     d.log.Named("webhook"),
+			Registerer: metrics,
+		})
+		if err != nil {
+			return &configError{err.Error()}
+		}
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), webhookGrace)
+			defer cancel()
+			if err := sender.Close(ctx); err != nil {
+				d.log.Warn("webhook deliveries abandoned at shutdown", zap.Error(err))
+			}
+		}()
+		onEnd = func(e hub.End) {
+			sender.Send(webhook.Event{SID: e.SID, UID: e.UID, Reason: string(e.Reason), At: e.At})
+		}
+	}
 	reg, err := hub.New(hub.Options{
 		Store:          store,
 		Verifier:       verifier,
@@ -83,12 +110,17 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 		Logger:         d.log,
 		Registerer:     metrics,
 		OriginPatterns: cfg.AllowedOrigins,
+		PassivePaths:   cfg.PassivePaths,
+		OnEnd:          onEnd,
 	})
 	if err != nil {
 		return err
 	}
 
 	mux := routes(reg, store, metrics)
+	if cfg.APIKey != "" {
+		mux.Handle(hub.APIPrefix, reg.ServeAPI(cfg.APIKey))
+	}
 	if cfg.Demo {
 		mux.Handle("/demo/", demo.Handler(demo.Options{Secret: cfg.Secret, WarnAfter: cfg.WarnAfter, ExpireAfter: cfg.ExpireAfter}))
 		mux.Handle("GET /{$}", http.RedirectHandler("/demo/", http.StatusFound))
@@ -105,7 +137,9 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 		zap.String("addr", ln.Addr().String()),
 		zap.Duration("warn_after", cfg.WarnAfter),
 		zap.Duration("expire_after", cfg.ExpireAfter),
-		zap.String("store", cfg.Store))
+		zap.String("store", cfg.Store),
+		zap.Bool("api", cfg.APIKey != ""),
+		zap.Bool("webhook", cfg.WebhookURL != ""))
 	if cfg.Demo {
 		fmt.Fprintf(d.out, "presence demo: open %s/demo/ in a browser (warn after %s, expire after %s)\n",
 			browserURL(ln.Addr()), cfg.WarnAfter, cfg.ExpireAfter)

@@ -6,9 +6,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +21,7 @@ import (
 	"github.com/presence-dev/presence/internal/clock"
 	"github.com/presence-dev/presence/protocol"
 	"github.com/presence-dev/presence/session"
+	"github.com/presence-dev/presence/webhook"
 )
 
 // startServe runs serve on a loopback port until the test ends or stop is
@@ -260,5 +263,78 @@ func TestServeDemo(t *testing.T) {
 		if code, body := get(t, "http://"+addr+path); code != 200 || !strings.Contains(body, want) {
 			t.Errorf("GET %s = %d", path, code)
 		}
+	}
+}
+
+// With an API key and a webhook URL, a logout through the API reaches the
+// tab, and the application's webhook receives the end, signed, once.
+func TestServeAPIAndWebhook(t *testing.T) {
+	var mu sync.Mutex
+	var hooks []string
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := webhook.Verify(r.Header.Get(webhook.SignatureHeader), body, time.Now(), []byte(goodSecret)); err != nil {
+			t.Errorf("webhook signature: %v", err)
+		}
+		mu.Lock()
+		hooks = append(hooks, string(body))
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer receiver.Close()
+
+	cfg, err := parseConfig([]string{"-api-key", "0123456789abcdef", "-webhook-url", receiver.URL}, envOf(map[string]string{"PRESENCE_SECRET": goodSecret}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, ln, deps{log: zap.NewNop(), clock: clock.System(), out: io.Discard}) }()
+	base := "http://" + ln.Addr().String()
+	conn := dialTab(t, base)
+	second := dialTab(t, base) // a second tab of the same session
+
+	if code, _ := get(t, base+"/api/v1/sessions/s1"); code != http.StatusUnauthorized {
+		t.Errorf("API without the key: %d, want 401", code)
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/sessions/s1/logout", strings.NewReader(`{"reason":"revoked"}`))
+	req.Header.Set("Authorization", "Bearer 0123456789abcdef")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("logout through the API: %d", resp.StatusCode)
+	}
+	rctx, rcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer rcancel()
+	_, data, err := conn.Read(rctx)
+	if err != nil || !strings.Contains(string(data), `"reason":"revoked"`) {
+		t.Errorf("tab got %s, %v; want expire with reason revoked", data, err)
+	}
+	for _, c := range []*websocket.Conn{conn, second} {
+		// Read on, so that the close handshake completes.
+		for {
+			if _, _, err := c.Read(rctx); err != nil {
+				if status := websocket.CloseStatus(err); status != 4410 {
+					t.Errorf("tab closed with %d, want 4410", status)
+				}
+				break
+			}
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(hooks) != 1 || !strings.Contains(hooks[0], `"sid":"s1"`) || !strings.Contains(hooks[0], `"reason":"revoked"`) {
+		t.Errorf("webhooks = %q, want one for s1, revoked", hooks)
 	}
 }

@@ -1,0 +1,241 @@
+package session
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// RedisOptions configures NewRedisStore.
+type RedisOptions struct {
+	// Client is the Redis the store keeps sessions in: a standalone,
+	// Sentinel or Cluster client (see OpenRedis). It is required. Enable
+	// its ContextTimeoutEnabled, as OpenRedis does, so that the ctx of each
+	// call bounds it even when Redis stops answering.
+	Client redis.UniversalClient
+	// OwnClient makes Close close Client too. False means the caller owns
+	// Client and closes it after the store.
+	OwnClient bool
+	// Prefix starts every key the store writes, so that several services
+	// can share one Redis. It must not contain { or }, which would break
+	// the hash tag that keeps a session in one Cluster slot. Zero means
+	// "presence:".
+	Prefix string
+	// Retention is how long an ended mark is kept after the store learns
+	// of the end, and how long an idle session outlives its deadline, so
+	// that a token minted before the end can never start the session
+	// afresh. The server passes its token max age plus MaxClockSkew. Zero
+	// means 12h + MaxClockSkew.
+	Retention time.Duration
+}
+
+// RedisStore is a Store in Redis, for several nodes sharing sessions. Each
+// session is one hash, <Prefix>{<sid>}, changed only by one Lua script that
+// runs the timeline's rules atomically on Redis's own clock, so every node
+// sees one timeline whatever its own clock says. Every write sets a TTL:
+// an active session's key lives until Retention after its latest idle
+// deadline, an ended mark's until Retention after the store learnt of the
+// end. Nothing sweeps: the first call that finds a session past its
+// deadline ends it and is told EndedNow.
+//
+// Times in its Snapshots are Redis's clock to the microsecond; compare
+// them with one another, not with the node's clock.
+type RedisStore struct {
+	client    redis.UniversalClient
+	own       bool
+	prefix    string
+	retention int64 // microseconds
+
+	// pinned, when not zero, is the clock (unix microseconds) the script
+	// uses instead of Redis TIME. Tests pin and move it; production leaves
+	// it zero.
+	pinned atomic.Int64
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+}
+
+var _ Store = (*RedisStore)(nil)
+
+//go:embed store_redis.lua
+var redisRuleSource string
+
+// redisRule runs one timeline rule; see store_redis.lua. It is sent with
+// EVALSHA, and with EVAL when Redis lacks it (after a restart or SCRIPT
+// FLUSH), which loads it again.
+var redisRule = redis.NewScript(redisRuleSource)
+
+// NewRedisStore returns a RedisStore on opts.Client. It does not talk to
+// Redis: call Ping to find out whether it answers.
+func NewRedisStore(opts RedisOptions) (*RedisStore, error) {
+	if opts.Client == nil {
+		return nil, errors.New("session: redis store: no Client; make one with OpenRedis(url)")
+	}
+	if opts.Prefix == "" {
+		opts.Prefix = "presence:"
+	}
+	if strings.ContainsAny(opts.Prefix, "{}") {
+		return nil, fmt.Errorf("session: redis store: prefix %q contains { or }, which would put every session in one Cluster slot", opts.Prefix)
+	}
+	if opts.Retention <= 0 {
+		opts.Retention = defaultMaxAge + MaxClockSkew
+	}
+	if opts.Retention > maxRedisRetention {
+		return nil, fmt.Errorf("session: redis store: retention %v is longer than %v", opts.Retention, maxRedisRetention)
+	}
+	return &RedisStore{
+		client:    opts.Client,
+		own:       opts.OwnClient,
+		prefix:    opts.Prefix,
+		retention: micros(opts.Retention),
+	}, nil
+}
+
+// maxRedisRetention keeps the script's sums of microseconds within the
+// integers a Lua number holds exactly.
+const maxRedisRetention = 100 * 366 * 24 * time.Hour
+
+// maxRedisIdle caps the idle a Touch sends: Now - idle must stay within
+// the integers a Lua number holds exactly. An idle of 142 years ends a
+// session as surely as a longer one.
+const maxRedisIdle = 1 << 52 // microseconds, about 142 years
+
+// The rules store_redis.lua runs.
+const (
+	ruleTouch = "touch"
+	ruleCheck = "check"
+	ruleEnd   = "end"
+)
+
+// Touch implements Store.
+func (s *RedisStore) Touch(ctx context.Context, sid string, idle time.Duration, lim Limits) (Snapshot, error) {
+	if err := s.usable(ctx, sid, lim); err != nil {
+		return Snapshot{}, err
+	}
+	// Rounding idle down keeps Last no earlier than the caller said.
+	return s.run(ctx, ruleTouch, sid, lim, min(int64(max(idle, 0)/time.Microsecond), maxRedisIdle))
+}
+
+// Check implements Store.
+func (s *RedisStore) Check(ctx context.Context, sid string, lim Limits) (Snapshot, error) {
+	if err := s.usable(ctx, sid, lim); err != nil {
+		return Snapshot{}, err
+	}
+	return s.run(ctx, ruleCheck, sid, lim, 0)
+}
+
+// End implements Store.
+func (s *RedisStore) End(ctx context.Context, sid string, reason Reason, lim Limits) (Snapshot, error) {
+	if err := s.usable(ctx, sid, lim); err != nil {
+		return Snapshot{}, err
+	}
+	code, ok := codeOf(reason)
+	if !ok {
+		return Snapshot{}, fmt.Errorf("session: end: unknown reason %q; use idle, logout or revoked", reason)
+	}
+	return s.run(ctx, ruleEnd, sid, lim, int64(code))
+}
+
+// Ping implements Store: it sends PING to Redis.
+func (s *RedisStore) Ping(ctx context.Context) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	if err := s.client.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("session: redis: %w", err)
+	}
+	return nil
+}
+
+// Close marks the store closed and, with OwnClient, closes the client. It
+// is idempotent: only the first call closes anything.
+func (s *RedisStore) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		if s.own {
+			if cerr := s.client.Close(); cerr != nil {
+				err = fmt.Errorf("session: redis: %w", cerr)
+			}
+		}
+	})
+	return err
+}
+
+// key returns the key of sid's hash. The braces are a Cluster hash tag:
+// every key of one session hashes to one slot.
+func (s *RedisStore) key(sid string) string {
+	return s.prefix + "{" + sid + "}"
+}
+
+func (s *RedisStore) usable(ctx context.Context, sid string, lim Limits) error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if sid == "" {
+		return errors.New("session: empty session id")
+	}
+	return lim.Validate()
+}
+
+// run runs rule on sid in Redis. arg is the rule's own argument: touch's
+// idle in microseconds or end's reason code.
+func (s *RedisStore) run(ctx context.Context, rule, sid string, lim Limits, arg int64) (Snapshot, error) {
+	// The call's id lets a call that go-redis retried after a lost reply
+	// learn that it, and nobody else, announced the end.
+	return s.runAs(ctx, rand.Uint64(), rule, sid, lim, arg)
+}
+
+// runAs is run as the call id.
+func (s *RedisStore) runAs(ctx context.Context, id uint64, rule, sid string, lim Limits, arg int64) (Snapshot, error) {
+	// Rounding ExpireAfter up never ends a session early.
+	expireAfter := micros(lim.ExpireAfter)
+	v, err := redisRule.Run(ctx, s.client, []string{s.key(sid)},
+		rule, s.pinned.Load(), s.retention, expireAfter, arg, id).Int64Slice()
+	if err != nil {
+		return Snapshot{}, fmt.Errorf("session: redis: %w", err)
+	}
+	if len(v) != 7 {
+		return Snapshot{}, fmt.Errorf("session: redis: the script answered %d values, want 7", len(v))
+	}
+	now, keep, flags, last, reason, endedAt, endedNow := v[0], v[1], v[2], v[3], v[4], v[5], v[6]
+	snap := Snapshot{Now: unixMicro(now), EndedNow: endedNow == 1}
+	if keep == 0 {
+		return snap, nil
+	}
+	if uint8(flags)&hasLast != 0 {
+		snap.Known = true
+		snap.Last = unixMicro(last)
+	}
+	if reason < int64(active) || reason > int64(endedRevoked) {
+		return Snapshot{}, fmt.Errorf("session: redis: key %s holds unknown reason code %d", s.key(sid), reason)
+	}
+	if c := reasonCode(reason); c != active {
+		snap.Ended = true
+		snap.EndedAt = unixMicro(endedAt)
+		snap.Reason = c.reason()
+	}
+	return snap, nil
+}
+
+// micros returns d in microseconds, rounded up.
+func micros(d time.Duration) int64 {
+	us := int64(d / time.Microsecond)
+	if d%time.Microsecond > 0 {
+		us++
+	}
+	return us
+}
+
+func unixMicro(us int64) time.Time { return time.UnixMicro(us).UTC() }

@@ -1,0 +1,164 @@
+-- store_redis.lua runs one rule of the session timeline (timeline.go) on
+-- one session, atomically: touch, check or end. It mirrors timeline.go's
+-- touch, check, end, settle, mark and snapshot line for line; change both
+-- together. Nobody sweeps in Redis: a session past its deadline is ended by
+-- settle in the first call that finds it so, and that call announces it.
+--
+-- KEYS[1]  the session's hash: last, until, endedAt, reason, flags, by
+-- ARGV[1]  the rule: "touch", "check" or "end"
+-- ARGV[2]  the clock: 0 means Redis TIME; tests pin it (unix microseconds)
+-- ARGV[3]  retention, microseconds, positive
+-- ARGV[4]  the caller's ExpireAfter, microseconds, positive
+-- ARGV[5]  touch: idle, microseconds, >= 0; end: the reason code (1 to 3)
+-- ARGV[6]  the call's id, so that a retried call that announced the end
+--          is told EndedNow again
+--
+-- Times are unix microseconds: Lua numbers are doubles, exact for integers
+-- up to 2^53, which microseconds since 1970 stay far below.
+--
+-- It returns {now, keep, flags, last, reason, endedAt, endedNow}.
+
+local MAX = 9007199254740991 -- 2^53 - 1, the largest exact integer
+local HAS_LAST, ANNOUNCED = 1, 2 -- flags, as in timeline.go
+local ACTIVE, IDLE = 0, 1 -- reason codes, as in timeline.go
+
+local key = KEYS[1]
+local rule = ARGV[1]
+local now = tonumber(ARGV[2])
+if now == 0 then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+local retention = tonumber(ARGV[3])
+local expireAfter = tonumber(ARGV[4])
+local id = ARGV[6]
+
+-- add returns a+b for b >= 0, saturating at MAX.
+local function add(a, b)
+  if a > MAX - b then return MAX end
+  return a + b
+end
+
+-- sub returns a-b for b >= 0, saturating at -MAX.
+local function sub(a, b)
+  if a < -MAX + b then return -MAX end
+  return a - b
+end
+
+local function has(flags, f) return bit.band(flags, f) ~= 0 end
+
+-- mark ends e at endedAt for r, kept for retention after now, not after
+-- endedAt: a token minted just before the store learnt of an end that lies
+-- in the past must not start the session afresh either.
+local function mark(e, endedAt, r)
+  e.reason = r
+  e.endedAt = endedAt
+  e.untl = add(now, retention)
+  e.flags = bit.bor(e.flags, ANNOUNCED)
+  e.by = id
+  return e
+end
+
+-- settle applies what every call checks first; it returns endedNow, ended.
+-- An ended session stays ended (a mark nobody announced yet is announced
+-- by this call; the call that announced it is told again if retried); an
+-- active one whose last + ExpireAfter is not after now ends at that
+-- deadline, idle.
+local function settle(e)
+  if e.reason ~= ACTIVE then
+    if not has(e.flags, ANNOUNCED) then
+      e.flags = bit.bor(e.flags, ANNOUNCED)
+      e.by = id
+      return true, true
+    end
+    return e.by == id, true
+  end
+  local d = add(e.last, expireAfter)
+  if d <= now then
+    mark(e, d, IDLE)
+    return true, true
+  end
+  return false, false
+end
+
+local f = redis.call('HMGET', key, 'last', 'until', 'endedAt', 'reason', 'flags', 'by')
+local known = f[5] ~= false
+local e = { last = 0, untl = 0, endedAt = 0, reason = ACTIVE, flags = 0, by = '' }
+if known then
+  e.last = tonumber(f[1])
+  e.untl = tonumber(f[2])
+  e.endedAt = tonumber(f[3])
+  e.reason = tonumber(f[4])
+  e.flags = tonumber(f[5])
+  e.by = f[6] or ''
+end
+local before = { e.last, e.untl, e.endedAt, e.reason, e.flags, e.by }
+
+local keep, endedNow = true, false
+if rule == 'touch' then
+  local last = sub(now, tonumber(ARGV[5]))
+  if not known then
+    e.last = last
+    e.flags = HAS_LAST
+    local d = add(last, expireAfter)
+    if d <= now then
+      mark(e, d, IDLE)
+      endedNow = true
+    else
+      e.untl = d
+    end
+  else
+    local ended
+    endedNow, ended = settle(e)
+    if not ended then
+      e.last = math.max(e.last, last)
+      e.untl = math.max(e.untl, add(e.last, expireAfter))
+    end
+  end
+elseif rule == 'check' then
+  if not known then
+    keep = false
+  else
+    local ended
+    endedNow, ended = settle(e)
+    if not ended then
+      e.untl = math.max(e.untl, add(e.last, expireAfter))
+    end
+  end
+elseif rule == 'end' then
+  local r = tonumber(ARGV[5])
+  if not known then
+    mark(e, now, r)
+    endedNow = true
+  else
+    local ended
+    endedNow, ended = settle(e)
+    if not ended then
+      mark(e, now, r)
+      endedNow = true
+    end
+  end
+else
+  return redis.error_reply('ERR presence: unknown rule ' .. tostring(rule))
+end
+
+-- Write only what changed, with a TTL that bounds the key's life: an
+-- active session outlives its latest idle deadline by retention (past that
+-- deadline it is still an ended mark, which settle turns into an idle end
+-- on the next call), an ended mark lives until its until.
+local after = { e.last, e.untl, e.endedAt, e.reason, e.flags, e.by }
+local changed = not known
+for i = 1, #after do
+  changed = changed or after[i] ~= before[i]
+end
+if keep and changed then
+  local int = function(x) return string.format('%d', x) end
+  redis.call('HSET', key,
+    'last', int(e.last), 'until', int(e.untl), 'endedAt', int(e.endedAt),
+    'reason', int(e.reason), 'flags', int(e.flags), 'by', e.by)
+  local expiry = e.untl
+  if e.reason == ACTIVE then expiry = add(e.untl, retention) end
+  redis.call('PEXPIRE', key, int(math.max(1, math.ceil((expiry - now) / 1000))))
+end
+
+return { now, keep and 1 or 0, e.flags, e.last, e.reason, e.endedAt, endedNow and 1 or 0 }

@@ -1,0 +1,525 @@
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// redisAddr is the Redis the tests use: PRESENCE_TEST_REDIS or the local
+// default.
+func redisAddr() string {
+	if a := os.Getenv("PRESENCE_TEST_REDIS"); a != "" {
+		return a
+	}
+	return "127.0.0.1:6379"
+}
+
+// redisForTest returns a client of the test Redis, closed when the test
+// ends. Without a reachable Redis it skips the test, or fails it in CI.
+func redisForTest(tb testing.TB) *redis.Client {
+	tb.Helper()
+	c := redis.NewClient(&redis.Options{Addr: redisAddr(), ContextTimeoutEnabled: true})
+	tb.Cleanup(func() { c.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("no Redis at %s: %v", redisAddr(), err)
+		}
+		tb.Skipf("skipped: no Redis at %s", redisAddr())
+	}
+	return c
+}
+
+// testPrefix returns a key prefix no other test or process uses, and
+// deletes every key under it when the test ends.
+func testPrefix(tb testing.TB, c *redis.Client) string {
+	tb.Helper()
+	b := make([]byte, 8)
+	rand.Read(b)
+	prefix := "presence-test:" + hex.EncodeToString(b) + ":"
+	tb.Cleanup(func() {
+		ctx := context.Background()
+		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		var keys []string
+		for iter.Next(ctx) {
+			keys = append(keys, iter.Val())
+		}
+		if err := iter.Err(); err != nil {
+			tb.Errorf("scan %s*: %v", prefix, err)
+		}
+		if len(keys) > 0 {
+			if err := c.Del(ctx, keys...).Err(); err != nil {
+				tb.Errorf("delete %d test keys: %v", len(keys), err)
+			}
+		}
+	})
+	return prefix
+}
+
+// newRedisForTest returns a RedisStore on c under a fresh prefix, closed
+// when the test ends.
+func newRedisForTest(tb testing.TB, c *redis.Client, opts RedisOptions) *RedisStore {
+	tb.Helper()
+	opts.Client = c
+	if opts.Prefix == "" {
+		opts.Prefix = testPrefix(tb, c)
+	}
+	s, err := NewRedisStore(opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+// redisTime returns Redis's clock.
+func redisTime(tb testing.TB, c *redis.Client) time.Time {
+	tb.Helper()
+	now, err := c.Time(context.Background()).Result()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return now.UTC()
+}
+
+// TestRedisStore runs the rules every Store follows. Redis's clock moves
+// by itself, so the harness pins the store's clock (the script's ARGV
+// instead of TIME) at Redis's time when the test starts, and moves it by
+// hand: Now is then exactly what the suite expects.
+func TestRedisStore(t *testing.T) {
+	t.Parallel()
+	c := redisForTest(t)
+	testStore(t, func(t *testing.T) storeHarness {
+		s := newRedisForTest(t, c, RedisOptions{})
+		s.pinned.Store(redisTime(t, c).UnixMicro())
+		return storeHarness{
+			Store:   s,
+			now:     func() time.Time { return unixMicro(s.pinned.Load()) },
+			advance: func(d time.Duration) { s.pinned.Add(micros(d)) },
+		}
+	})
+}
+
+func TestRedisOptions(t *testing.T) {
+	t.Parallel()
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // never dialled
+	t.Cleanup(func() { c.Close() })
+	tests := []struct {
+		name    string
+		opts    RedisOptions
+		wantErr string
+	}{
+		{"no client", RedisOptions{}, "no Client"},
+		{"braces in the prefix", RedisOptions{Client: c, Prefix: "app{1}:"}, "contains { or }"},
+		{"retention past Lua's integers", RedisOptions{Client: c, Retention: 200 * 366 * 24 * time.Hour}, "longer than"},
+	}
+	for _, tt := range tests {
+		if _, err := NewRedisStore(tt.opts); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("%s: err = %v, want one with %q", tt.name, err, tt.wantErr)
+		}
+	}
+	s, err := NewRedisStore(RedisOptions{Client: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.prefix != "presence:" || s.key("abc") != "presence:{abc}" {
+		t.Errorf("prefix %q, key %q; want presence:{abc}", s.prefix, s.key("abc"))
+	}
+	if got, want := time.Duration(s.retention)*time.Microsecond, 12*time.Hour+MaxClockSkew; got != want {
+		t.Errorf("retention = %v, want %v", got, want)
+	}
+}
+
+// TestRedisKeys checks the key layout and that every write bounds the
+// key's life: an active session lives Retention past its latest deadline,
+// an ended mark Retention past the end's discovery.
+func TestRedisKeys(t *testing.T) {
+	t.Parallel()
+	c := redisForTest(t)
+	const retention = time.Hour
+	s := newRedisForTest(t, c, RedisOptions{Retention: retention})
+	ctx := t.Context()
+	// wantTTL checks sid's key has TTL within [want-slack, want].
+	wantTTL := func(sid string, want time.Duration) {
+		t.Helper()
+		key := s.prefix + "{" + sid + "}"
+		ttl, err := c.PTTL(ctx, key).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ttl > want || ttl < want-2*time.Second {
+			t.Errorf("PTTL %s = %v, want about %v", key, ttl, want)
+		}
+	}
+
+	must(t)(s.Touch(ctx, "active", 30*time.Second, lim))
+	wantTTL("active", lim.ExpireAfter-30*time.Second+retention)
+	must(t)(s.Touch(ctx, "active", 0, longLim)) // a longer deadline lengthens it
+	wantTTL("active", longLim.ExpireAfter+retention)
+	must(t)(s.Touch(ctx, "active", 0, lim)) // a shorter one does not shorten it
+	wantTTL("active", longLim.ExpireAfter+retention)
+
+	must(t)(s.End(ctx, "logout", ReasonLogout, lim))
+	wantTTL("logout", retention)
+
+	// An end that lies far back is kept Retention from its discovery.
+	s.pinned.Store(redisTime(t, c).UnixMicro())
+	must(t)(s.Touch(ctx, "idle", 0, lim))
+	s.pinned.Add(micros(3 * time.Hour))
+	wantEnded(t, must(t)(s.Check(ctx, "idle", lim)), unixMicro(s.pinned.Load()).Add(-3*time.Hour+lim.ExpireAfter), ReasonIdle, true)
+	wantTTL("idle", retention)
+
+	h, err := c.HGetAll(ctx, s.prefix+"{logout}").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"last", "until", "endedAt", "reason", "flags", "by"} {
+		if _, ok := h[f]; !ok {
+			t.Errorf("hash %v lacks field %s", h, f)
+		}
+	}
+	if h["reason"] != "2" {
+		t.Errorf("reason = %q, want 2 (logout)", h["reason"])
+	}
+
+	// A Check of an unknown session writes nothing.
+	must(t)(s.Check(ctx, "unknown", lim))
+	if n := c.Exists(ctx, s.prefix+"{unknown}").Val(); n != 0 {
+		t.Errorf("Check created a key")
+	}
+}
+
+// TestRedisTwoNodes checks that two stores on one Redis, as two nodes
+// would hold, share one timeline.
+func TestRedisTwoNodes(t *testing.T) {
+	t.Parallel()
+	c1, c2 := redisForTest(t), redisForTest(t)
+	prefix := testPrefix(t, c1)
+	a := newRedisForTest(t, c1, RedisOptions{Prefix: prefix})
+	b := newRedisForTest(t, c2, RedisOptions{Prefix: prefix})
+	ctx := t.Context()
+
+	touched := must(t)(a.Touch(ctx, "s", 20*time.Second, lim))
+	seen := must(t)(b.Check(ctx, "s", lim))
+	if !seen.Known || seen.Ended || !seen.Last.Equal(touched.Last) {
+		t.Fatalf("node b sees %+v, want node a's Last %v", seen, touched.Last)
+	}
+	if seen.Now.Before(touched.Now) {
+		t.Errorf("node b's Now %v is before node a's earlier %v", seen.Now, touched.Now)
+	}
+	ended := must(t)(b.End(ctx, "s", ReasonLogout, lim))
+	wantEnded(t, ended, ended.Now, ReasonLogout, true)
+	wantEnded(t, must(t)(a.Touch(ctx, "s", 0, lim)), ended.Now, ReasonLogout, false)
+}
+
+// TestRedisEndedNowAcrossNodes races 50 calls through two stores on a
+// session whose deadline passed on Redis's own clock: exactly one is told.
+func TestRedisEndedNowAcrossNodes(t *testing.T) {
+	t.Parallel()
+	c1, c2 := redisForTest(t), redisForTest(t)
+	prefix := testPrefix(t, c1)
+	nodes := []*RedisStore{
+		newRedisForTest(t, c1, RedisOptions{Prefix: prefix}),
+		newRedisForTest(t, c2, RedisOptions{Prefix: prefix}),
+	}
+	short := Limits{WarnAfter: 50 * time.Millisecond, ExpireAfter: 100 * time.Millisecond}
+	ctx := t.Context()
+	for round := range 5 {
+		sid := fmt.Sprint("s", round)
+		touched := must(t)(nodes[0].Touch(ctx, sid, 0, short))
+		time.Sleep(150 * time.Millisecond)
+		var (
+			wg      sync.WaitGroup
+			start   = make(chan struct{})
+			endedBy atomic.Int32
+		)
+		for i := range 50 {
+			wg.Go(func() {
+				<-start
+				s := nodes[i%2]
+				var snap Snapshot
+				var err error
+				switch i % 5 {
+				case 0:
+					snap, err = s.Touch(ctx, sid, 0, short)
+				case 1, 2:
+					snap, err = s.Check(ctx, sid, short)
+				case 3:
+					snap, err = s.End(ctx, sid, ReasonLogout, short)
+				case 4:
+					snap, err = s.End(ctx, sid, ReasonRevoked, short)
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				wantEnded(t, snap, touched.Last.Add(short.ExpireAfter), ReasonIdle, snap.EndedNow)
+				if snap.EndedNow {
+					endedBy.Add(1)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		if n := endedBy.Load(); n != 1 {
+			t.Fatalf("round %d: %d callers saw EndedNow, want exactly 1", round, n)
+		}
+	}
+}
+
+// TestRedisRetriedAnnouncer checks that a call go-redis retries after a
+// lost reply, which runs the script again with the same id, is told
+// EndedNow again, and no other call is.
+func TestRedisRetriedAnnouncer(t *testing.T) {
+	t.Parallel()
+	c := redisForTest(t)
+	s := newRedisForTest(t, c, RedisOptions{})
+	ctx := t.Context()
+	must(t)(s.Touch(ctx, "s", 0, lim))
+	for i, want := range []bool{true, true, false} {
+		id := uint64(7)
+		if i == 2 {
+			id = 8
+		}
+		snap := must(t)(s.runAs(ctx, id, ruleEnd, "s", lim, int64(endedLogout)))
+		wantEnded(t, snap, snap.EndedAt, ReasonLogout, want)
+	}
+}
+
+// TestRedisScriptFlush checks that the store survives a Redis that lost
+// its script cache, as after a restart.
+func TestRedisScriptFlush(t *testing.T) {
+	t.Parallel()
+	c := redisForTest(t)
+	s := newRedisForTest(t, c, RedisOptions{})
+	ctx := t.Context()
+	must(t)(s.Touch(ctx, "s", 0, lim))
+	if err := c.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if snap := must(t)(s.Check(ctx, "s", lim)); !snap.Known || snap.Ended {
+		t.Errorf("after SCRIPT FLUSH: %+v", snap)
+	}
+}
+
+// TestRedisDown checks that a store whose Redis is gone answers with an
+// error, within the caller's deadline, never with a Snapshot.
+func TestRedisDown(t *testing.T) {
+	t.Parallel()
+	closed := redis.NewClient(&redis.Options{Addr: redisAddr()})
+	closed.Close()
+	unreachable, err := OpenRedis("redis://127.0.0.1:1/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unreachable.Close() })
+	for name, c := range map[string]redis.UniversalClient{"closed client": closed, "unreachable": unreachable} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s, err := NewRedisStore(RedisOptions{Client: c})
+			if err != nil {
+				t.Fatal(err)
+			}
+			calls := map[string]func(context.Context) (Snapshot, error){
+				"Touch": func(ctx context.Context) (Snapshot, error) { return s.Touch(ctx, "s", 0, lim) },
+				"Check": func(ctx context.Context) (Snapshot, error) { return s.Check(ctx, "s", lim) },
+				"End":   func(ctx context.Context) (Snapshot, error) { return s.End(ctx, "s", ReasonLogout, lim) },
+				"Ping":  func(ctx context.Context) (Snapshot, error) { return Snapshot{}, s.Ping(ctx) },
+			}
+			for call, f := range calls {
+				ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+				start := time.Now()
+				snap, err := f(ctx)
+				d := time.Since(start)
+				cancel()
+				if err == nil || !strings.HasPrefix(err.Error(), "session: redis: ") || snap != (Snapshot{}) {
+					t.Errorf("%s = %+v, %v; want a session: redis: error", call, snap, err)
+				}
+				if d > time.Second {
+					t.Errorf("%s took %v with a 300 ms deadline", call, d)
+				}
+			}
+		})
+	}
+}
+
+// TestRedisCtxBounds checks that the caller's ctx bounds a call to a
+// Redis that accepts connections but never answers.
+func TestRedisCtxBounds(t *testing.T) {
+	t.Parallel()
+	// CLIENT PAUSE would stop other processes' calls too; a listener that
+	// never answers stands in for a hung Redis.
+	hung, err := OpenRedis("redis://" + silentListener(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hung.Close() })
+	s, err := NewRedisStore(RedisOptions{Client: hung})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := s.Touch(ctx, "s", 0, lim); err == nil || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Touch on a hung Redis: %v, want context.DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Touch took %v with a 200 ms deadline", d)
+	}
+}
+
+// silentListener returns the address of a listener that accepts
+// connections and never answers, closed when the test ends.
+func silentListener(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	})
+	t.Cleanup(func() {
+		ln.Close()
+		wg.Wait()
+	})
+	return ln.Addr().String()
+}
+
+// TestRedisOwnClient checks that Close closes an owned client, once.
+func TestRedisOwnClient(t *testing.T) {
+	t.Parallel()
+	redisForTest(t) // skips without Redis
+	c := redis.NewClient(&redis.Options{Addr: redisAddr()})
+	s, err := NewRedisStore(RedisOptions{Client: c, OwnClient: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}
+	if err := c.Ping(t.Context()).Err(); !errors.Is(err, redis.ErrClosed) {
+		t.Errorf("the owned client after Close: %v, want redis.ErrClosed", err)
+	}
+	if err := s.Ping(t.Context()); !errors.Is(err, ErrClosed) {
+		t.Errorf("Ping after Close: %v, want ErrClosed", err)
+	}
+}
+
+// TestRedisNodeClock runs a store in a synctest bubble, whose clock says
+// 2000-01-01 and stands still: Snapshots still carry Redis's time, and
+// Last is Redis's Now minus idle, so a node's skewed clock changes nothing.
+func TestRedisNodeClock(t *testing.T) {
+	t.Parallel()
+	outside := redisForTest(t)
+	prefix := testPrefix(t, outside)
+	before := redisTime(t, outside)
+	var snap Snapshot
+	synctest.Test(t, func(t *testing.T) {
+		// Deadlines on sockets would be computed from the bubble's clock;
+		// ctx, not a socket deadline, bounds each call.
+		c := redis.NewClient(&redis.Options{Addr: redisAddr(), ReadTimeout: -2, WriteTimeout: -2})
+		defer c.Close()
+		s, err := NewRedisStore(RedisOptions{Client: c, Prefix: prefix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if y := time.Now().Year(); y != 2000 {
+			t.Fatalf("the bubble's clock says %d", y)
+		}
+		snap = must(t)(s.Touch(context.Background(), "s", 30*time.Second, lim))
+	})
+	after := redisTime(t, outside)
+	if snap.Now.Before(before.Truncate(time.Microsecond)) || snap.Now.After(after) {
+		t.Errorf("Now = %v, want Redis's clock, between %v and %v", snap.Now, before, after)
+	}
+	if !snap.Last.Equal(snap.Now.Add(-30 * time.Second)) {
+		t.Errorf("Last = %v, want Now - 30s = %v", snap.Last, snap.Now.Add(-30*time.Second))
+	}
+}
+
+// BenchmarkRedisTouch and BenchmarkRedisCheck measure one call's round trip
+// to the test Redis, from one goroutine and from every CPU.
+func BenchmarkRedisTouch(b *testing.B) {
+	benchRedis(b, func(ctx context.Context, s *RedisStore, sid string) error {
+		_, err := s.Touch(ctx, sid, 0, lim)
+		return err
+	})
+}
+
+func BenchmarkRedisCheck(b *testing.B) {
+	benchRedis(b, func(ctx context.Context, s *RedisStore, sid string) error {
+		_, err := s.Check(ctx, sid, lim)
+		return err
+	})
+}
+
+func benchRedis(b *testing.B, call func(context.Context, *RedisStore, string) error) {
+	c := redisForTest(b)
+	s := newRedisForTest(b, c, RedisOptions{})
+	ctx := context.Background()
+	sids := benchSIDs(1 << 10)
+	for _, sid := range sids {
+		if _, err := s.Touch(ctx, sid, 0, longLim); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if err := call(ctx, s, sids[i&(len(sids)-1)]); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				if err := call(ctx, s, sids[i&(len(sids)-1)]); err != nil {
+					b.Error(err)
+					return
+				}
+				i++
+			}
+		})
+	})
+}
