@@ -241,8 +241,8 @@ func (t *tab) report(idle time.Duration) {
 	defer cancel()
 	snap, err := t.r.opts.Store.Touch(ctx, t.sid, idle, t.lim)
 	if err != nil {
-		t.r.log.Warn("store unavailable; activity not recorded", zap.Error(err))
-		t.sendError("store_unavailable", "presence cannot reach its store; activity will be sent again")
+		t.r.log.Warn("store unavailable; activity kept until it is back", zap.Error(err))
+		t.hub.remember(t.r.opts.Clock.Now().Add(-idle))
 		return
 	}
 	t.r.observe(t.sid, t.lim, "", snap)

@@ -38,6 +38,7 @@ type hub struct {
 	timer     *wheelTimer
 	deadline  time.Time
 	endReason session.Reason
+	unsent    time.Time // activity the store failed to record; zero if none
 }
 
 func newHub(r *Registry, sid string, lim session.Limits, uid string) *hub {
@@ -88,15 +89,28 @@ func (h *hub) leave(t *tab) {
 }
 
 // apply brings the hub up to date with a snapshot fresh from the store.
-func (h *hub) apply(snap session.Snapshot, skip *tab) {
+// It reports whether the snapshot may lift a warning that other nodes'
+// tabs show: the session was idle for about warn_after, as far as this
+// node knew, and no longer is.
+func (h *hub) apply(snap session.Snapshot, skip *tab) (lifted bool) {
 	h.mu.Lock()
+	now := h.r.opts.Clock.Now()
+	// A margin covers the nodes' ticks and clocks: better a spare nudge
+	// than a warning left on screen.
+	nearWarn := now.Sub(h.last) >= h.lim.WarnAfter-nudgeMargin
 	h.applyLocked(snap, skip)
+	lifted = nearWarn && !h.ended && now.Sub(h.last) < h.lim.WarnAfter
 	drop := h.ended && len(h.tabs) == 0
 	h.mu.Unlock()
 	if drop {
 		h.r.release(h)
 	}
+	return lifted
 }
+
+// nudgeMargin is how close to its warning a session must be for activity
+// on this node to nudge the others.
+const nudgeMargin = time.Second
 
 // applyLocked is the session's state machine: it ends the hub when the
 // store says the session ended, warns every tab once the person has been
@@ -185,15 +199,39 @@ func (h *hub) scheduleLocked(at time.Time) {
 // hands the hub to a deadline worker.
 func (h *hub) onDeadline() {
 	h.mu.Lock()
-	if h.queued || h.ended || h.gone {
-		h.mu.Unlock()
-		return
-	}
-	h.queued = true
 	late := h.r.opts.Clock.Now().Sub(h.deadline)
 	h.mu.Unlock()
-	h.r.metrics.lateness.Observe(max(late, 0).Seconds())
+	if h.queueCheck() {
+		h.r.metrics.lateness.Observe(max(late, 0).Seconds())
+	}
+}
+
+// queueCheck hands the hub to a deadline worker, which re-reads the store,
+// unless it is waiting for one already. It never blocks.
+func (h *hub) queueCheck() bool {
+	h.mu.Lock()
+	if h.queued || h.ended || h.gone {
+		h.mu.Unlock()
+		return false
+	}
+	h.queued = true
+	h.mu.Unlock()
 	h.r.due.push(h)
+	return true
+}
+
+// remember keeps activity that the store could not record, to be sent
+// again before the next decision, so that an outage of the store never
+// turns into a false logout.
+func (h *hub) remember(at time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if at.After(h.unsent) {
+		h.unsent = at
+	}
+	if !h.ended && !h.gone {
+		h.scheduleLocked(h.r.opts.Clock.Now().Add(storeRetry))
+	}
 }
 
 // check decides a fired deadline on a fresh read of the store.
@@ -205,12 +243,29 @@ func (h *hub) check() {
 		return
 	}
 	lim := h.lim
-	idle := h.r.opts.Clock.Now().Sub(h.last)
+	now := h.r.opts.Clock.Now()
+	idle := now.Sub(h.last)
+	unsent := h.unsent
 	h.mu.Unlock()
 
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	snap, err := h.r.opts.Store.Check(ctx, h.sid, lim)
+	var (
+		snap session.Snapshot
+		err  error
+	)
+	if !unsent.IsZero() {
+		snap, err = h.r.opts.Store.Touch(ctx, h.sid, max(now.Sub(unsent), 0), lim)
+		if err == nil {
+			h.mu.Lock()
+			if !h.unsent.After(unsent) {
+				h.unsent = time.Time{}
+			}
+			h.mu.Unlock()
+		}
+	} else {
+		snap, err = h.r.opts.Store.Check(ctx, h.sid, lim)
+	}
 	if err == nil && !snap.Known {
 		// The store lost the session (a restarted store that keeps
 		// nothing). Give it back what this node saw, so the session

@@ -27,6 +27,10 @@ type Options struct {
 	// metrics are kept but not registered anywhere.
 	Registerer prometheus.Registerer
 
+	// Broker carries nudges to and from the other nodes that share Store.
+	// Nil means this node is alone.
+	Broker Broker
+
 	// OnEnd is told of every session end this node decides: idle expiry,
 	// logout from a tab, logout or revocation through the API. Each end
 	// is reported once across all nodes sharing the store. It runs on the

@@ -36,6 +36,9 @@ type Registry struct {
 	handlers  sync.WaitGroup // ServeWS calls in flight
 	closing   atomic.Bool    // no new tabs once set
 	closeOnce sync.Once
+
+	stopBroker context.CancelFunc
+	brokerDone chan struct{}
 }
 
 type shard struct {
@@ -66,6 +69,16 @@ func New(opts Options) (*Registry, error) {
 	}
 	r.wheel = newWheel(wheelOptions{Tick: opts.Tick, Clock: opts.Clock})
 	r.due = newDueQueue(opts.Workers, func(h *hub) { h.check() })
+	if opts.Broker != nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		r.stopBroker, r.brokerDone = cancel, make(chan struct{})
+		go func() {
+			defer close(r.brokerDone)
+			if err := opts.Broker.Run(ctx, r.nudged, r.resync); err != nil {
+				r.log.Error("broker stopped; other nodes' changes reach this node only at deadlines", zap.Error(err))
+			}
+		}()
+	}
 	return r, nil
 }
 
@@ -160,9 +173,52 @@ func (r *Registry) observe(sid string, lim session.Limits, uid string, snap sess
 			}
 		}
 		r.reportEnd(sid, uid, snap)
+		r.publish(sid)
 	}
-	if h != nil {
-		h.apply(snap, nil)
+	if h != nil && h.apply(snap, nil) {
+		r.publish(sid)
+	}
+}
+
+// publishTimeout bounds handing a nudge to the broker.
+const publishTimeout = time.Second
+
+// publish nudges the other nodes about sid. A failure is logged and
+// otherwise ignored: the other nodes still re-read the store at their
+// deadlines.
+func (r *Registry) publish(sid string) {
+	if r.opts.Broker == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+	defer cancel()
+	if err := r.opts.Broker.Publish(ctx, sid); err != nil {
+		r.log.Warn("nudge not published", zap.Error(err))
+	}
+}
+
+// nudged re-reads sid, if this node holds it, after another node changed
+// it.
+func (r *Registry) nudged(sid string) {
+	if h := r.lookup(sid); h != nil {
+		h.queueCheck()
+	}
+}
+
+// resync re-reads every session this node holds, after nudges may have
+// been lost.
+func (r *Registry) resync() {
+	for i := range r.shards {
+		sh := &r.shards[i]
+		sh.mu.Lock()
+		hubs := make([]*hub, 0, len(sh.hubs))
+		for _, h := range sh.hubs {
+			hubs = append(hubs, h)
+		}
+		sh.mu.Unlock()
+		for _, h := range hubs {
+			h.queueCheck()
+		}
 	}
 }
 
@@ -265,6 +321,10 @@ func (r *Registry) Close() error {
 		r.closing.Store(true)
 		for _, t := range r.allTabs() {
 			t.closeNow()
+		}
+		if r.stopBroker != nil {
+			r.stopBroker()
+			<-r.brokerDone
 		}
 		r.wheel.close()
 		r.due.close()

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/presence-dev/presence/session"
 )
 
 // Config is presence's whole configuration. Every field is set from a
@@ -103,15 +105,21 @@ var settings = []setting{
 		}
 		return nil
 	}},
-	{"store", "PRESENCE_STORE", "memory", "where sessions are kept: memory", func(c *Config, v string) error {
-		switch {
-		case v == "memory":
+	{"store", "PRESENCE_STORE", "memory", "where sessions are kept: memory, or a Redis URL shared by several nodes (redis://host:6379/0, redis+cluster://h1:6379,h2:6379, redis+sentinel://h1:26379/mymaster)", func(c *Config, v string) error {
+		if v == "memory" {
 			c.Store = v
 			return nil
-		case strings.HasPrefix(v, "redis://"), strings.HasPrefix(v, "rediss://"):
-			return errors.New("the Redis store is not available in this version; use memory")
 		}
-		return fmt.Errorf("unknown store %q; use memory", v)
+		if !strings.Contains(v, "://") {
+			return fmt.Errorf("unknown store %q; use memory or a redis:// URL", v)
+		}
+		client, err := session.OpenRedis(v)
+		if err != nil {
+			return err
+		}
+		client.Close()
+		c.Store = v
+		return nil
 	}},
 	{"api-key", "PRESENCE_API_KEY", "", "enables the server API at /api/v1/ for Authorization: Bearer <key>; at least 16 characters", func(c *Config, v string) error {
 		if len(v) < minAPIKeyLen {

@@ -79,7 +79,9 @@ func TestConfigErrorsSayWhatToFix(t *testing.T) {
 		{"bad duration", []string{"-warn-after", "soon"}, map[string]string{"PRESENCE_SECRET": goodSecret}, `-warn-after: want a positive Go duration such as 540s or 9m, or whole seconds, got "soon"`},
 		{"negative duration", nil, map[string]string{"PRESENCE_SECRET": goodSecret, "PRESENCE_EXPIRE_AFTER": "-5s"}, "PRESENCE_EXPIRE_AFTER: want a positive"},
 		{"fractional seconds", []string{"-warn-after", "1500ms"}, map[string]string{"PRESENCE_SECRET": goodSecret}, "must be whole seconds"},
-		{"unknown store", []string{"-store", "mongo://x"}, map[string]string{"PRESENCE_SECRET": goodSecret}, `-store: unknown store "mongo://x"`},
+		{"unknown store", []string{"-store", "mongo://x"}, map[string]string{"PRESENCE_SECRET": goodSecret}, `-store: session: redis URL mongo://x: unknown scheme "mongo"; use redis://`},
+		{"bad redis URL", []string{"-store", "redis://:pw@host:notaport/0"}, map[string]string{"PRESENCE_SECRET": goodSecret}, `-store: `},
+		{"not a URL", []string{"-store", "postgres"}, map[string]string{"PRESENCE_SECRET": goodSecret}, `-store: unknown store "postgres"; use memory or a redis:// URL`},
 		{"bad log level", []string{"-log-level", "loud"}, map[string]string{"PRESENCE_SECRET": goodSecret}, `-log-level: want debug, info, warn or error, got "loud"`},
 		{"bad addr", []string{"-addr", "8765"}, map[string]string{"PRESENCE_SECRET": goodSecret}, `-addr: want host:port`},
 		{"bad origin", []string{"-allowed-origins", "https://x.example.com/path"}, map[string]string{"PRESENCE_SECRET": goodSecret}, "must be scheme://host[:port] with no path"},
@@ -159,5 +161,21 @@ func TestConfigDemo(t *testing.T) {
 	}
 	if c.WarnAfter != 15*time.Second || c.ExpireAfter != 45*time.Second || string(c.Secret) != goodSecret {
 		t.Errorf("demo timings or secret not overridable: %+v", c)
+	}
+}
+
+func TestConfigRedisStore(t *testing.T) {
+	c, err := parseConfig([]string{"-store", "redis://user:s3cret@127.0.0.1:6379/2"}, envOf(map[string]string{"PRESENCE_SECRET": goodSecret}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Store != "redis://user:s3cret@127.0.0.1:6379/2" {
+		t.Errorf("Store = %q", c.Store)
+	}
+	if got := storeLabel(c.Store); got != "redis://127.0.0.1:6379" {
+		t.Errorf("storeLabel = %q, want no credentials", got)
+	}
+	if got := storeLabel("memory"); got != "memory" {
+		t.Errorf("storeLabel(memory) = %q", got)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 
@@ -62,10 +63,10 @@ type deps struct {
 // serve runs presence on ln until ctx ends, then shuts down gracefully:
 // the listener closes, every tab gets close 1012, and serve returns.
 func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
-	store := session.NewMemoryStore(session.MemoryOptions{
-		Clock:     d.clock,
-		Retention: cfg.TokenMaxAge + session.MaxClockSkew,
-	})
+	store, broker, err := openStore(cfg, d)
+	if err != nil {
+		return err
+	}
 	defer store.Close()
 
 	verifier, err := session.NewVerifier(session.VerifierOptions{
@@ -112,6 +113,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 		OriginPatterns: cfg.AllowedOrigins,
 		PassivePaths:   cfg.PassivePaths,
 		OnEnd:          onEnd,
+		Broker:         broker,
 	})
 	if err != nil {
 		return err
@@ -137,7 +139,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 		zap.String("addr", ln.Addr().String()),
 		zap.Duration("warn_after", cfg.WarnAfter),
 		zap.Duration("expire_after", cfg.ExpireAfter),
-		zap.String("store", cfg.Store),
+		zap.String("store", storeLabel(cfg.Store)),
 		zap.Bool("api", cfg.APIKey != ""),
 		zap.Bool("webhook", cfg.WebhookURL != ""))
 	if cfg.Demo {
@@ -167,6 +169,43 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 		d.log.Warn("shutdown cut short", zap.Error(err))
 	}
 	return nil
+}
+
+// redisPrefix starts the name of every Redis key and channel presence uses.
+const redisPrefix = "presence:"
+
+// openStore returns the configured store and, for a store shared by
+// several nodes, the broker that carries their nudges.
+func openStore(cfg Config, d deps) (session.Store, hub.Broker, error) {
+	retention := cfg.TokenMaxAge + session.MaxClockSkew
+	if cfg.Store == "memory" {
+		return session.NewMemoryStore(session.MemoryOptions{Clock: d.clock, Retention: retention}), nil, nil
+	}
+	client, err := session.OpenRedis(cfg.Store)
+	if err != nil {
+		return nil, nil, &configError{"-store: " + err.Error()}
+	}
+	store, err := session.NewRedisStore(session.RedisOptions{Client: client, OwnClient: true, Prefix: redisPrefix, Retention: retention})
+	if err != nil {
+		client.Close()
+		return nil, nil, &configError{"-store: " + err.Error()}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := store.Ping(ctx); err != nil {
+		d.log.Warn("Redis is not reachable yet; /readyz answers 503 until it is", zap.Error(err))
+	}
+	return store, hub.NewRedisBroker(client, redisPrefix), nil
+}
+
+// storeLabel names the store for logs without the credentials a Redis
+// URL may hold.
+func storeLabel(store string) string {
+	u, err := url.Parse(store)
+	if err != nil || u.Scheme == "" {
+		return store
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // browserURL is the address a person on this machine opens to reach ln.
