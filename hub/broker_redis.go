@@ -70,6 +70,10 @@ func (b *RedisBroker) Run(ctx context.Context, nudge func(string), resync func()
 		channels[i] = b.channel(uint64(i))
 	}
 	ps := b.client.SSubscribe(ctx, channels...)
+	// A blocked Receive does not watch ctx; closing the subscription
+	// ends it.
+	stop := context.AfterFunc(ctx, func() { ps.Close() })
+	defer stop()
 	defer ps.Close()
 	backoff := 100 * time.Millisecond
 	failed := false

@@ -131,9 +131,15 @@ func (e *env) dial(t *testing.T) *testTab {
 
 func (e *env) dialWith(t *testing.T, header http.Header) *testTab {
 	t.Helper()
+	return dialURL(t, e.srv.URL, header)
+}
+
+// dialURL connects a test tab to the presence node serving base.
+func dialURL(t *testing.T, base string, header http.Header) *testTab {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	url := "ws" + strings.TrimPrefix(e.srv.URL, "http") + "/ws"
+	url := "ws" + strings.TrimPrefix(base, "http") + "/ws"
 	conn, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{
 		Subprotocols: []string{protocol.Subprotocol},
 		HTTPHeader:   header,

@@ -266,11 +266,22 @@ func (h *hub) check() {
 	} else {
 		snap, err = h.r.opts.Store.Check(ctx, h.sid, lim)
 	}
-	if err == nil && !snap.Known {
+	if err == nil && !snap.Known && !snap.Ended {
 		// The store lost the session (a restarted store that keeps
 		// nothing). Give it back what this node saw, so the session
-		// neither expires early nor lives forever.
-		snap, err = h.r.opts.Store.Touch(ctx, h.sid, idle, lim)
+		// neither expires early nor lives forever, and decide nothing
+		// until the other nodes, nudged, have given back theirs: this
+		// node's view may be older than theirs.
+		if _, err = h.r.opts.Store.Touch(ctx, h.sid, idle, lim); err == nil {
+			h.r.log.Info("store had forgotten a session; restored it", zap.Duration("idle", idle))
+			h.r.publish(h.sid)
+			h.mu.Lock()
+			if !h.ended && !h.gone {
+				h.scheduleLocked(h.r.opts.Clock.Now().Add(storeRetry))
+			}
+			h.mu.Unlock()
+			return
+		}
 	}
 	if err != nil {
 		h.r.log.Warn("store unavailable; deadline postponed", zap.Error(err), zap.Duration("retry_in", storeRetry))
