@@ -40,7 +40,9 @@ func Handler(opts Options) http.Handler {
 	mux.HandleFunc("GET /demo/passive", d.passive)
 	mux.HandleFunc("GET /demo/logged-out", d.loggedOut)
 	static, _ := fs.Sub(assets, "assets") // a constant folder: cannot fail
-	mux.Handle("GET /demo/demo.css", http.StripPrefix("/demo/", http.FileServerFS(static)))
+	files := http.StripPrefix("/demo/", http.FileServerFS(static))
+	mux.Handle("GET /demo/demo.css", files)
+	mux.Handle("GET /demo/demo.js", files)
 	mux.HandleFunc("/demo/", http.NotFound)
 	return mux
 }

@@ -111,4 +111,8 @@ func TestPassivePageNeedsLogin(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(css, "body") {
 		t.Errorf("demo.css = %d", resp.StatusCode)
 	}
+	resp, js := fetch(t, c, http.MethodGet, srv.URL+"/demo/demo.js")
+	if resp.StatusCode != 200 || !strings.Contains(js, "presence.logout()") {
+		t.Errorf("demo.js = %d", resp.StatusCode)
+	}
 }

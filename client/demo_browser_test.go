@@ -1,0 +1,82 @@
+package client
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/presence-dev/presence/hub"
+	"github.com/presence-dev/presence/internal/demo"
+	"github.com/presence-dev/presence/session"
+)
+
+// demoServer runs presence with its demo application, warning after 2 s
+// and logging out after 4 s, as -demo does with shorter timings.
+func demoServer(t *testing.T) string {
+	t.Helper()
+	limits := session.Limits{WarnAfter: 2 * time.Second, ExpireAfter: 4 * time.Second}
+	store := session.NewMemoryStore(session.MemoryOptions{})
+	verifier, err := session.NewVerifier(session.VerifierOptions{Secret: testSecret, Defaults: limits})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := hub.New(hub.Options{Store: store, Verifier: verifier, Tick: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/presence.js", Handler())
+	mux.Handle("/presence.css", Handler())
+	mux.HandleFunc("/ws", reg.ServeWS)
+	mux.HandleFunc("/ping", reg.ServePing)
+	mux.Handle("/demo/", demo.Handler(demo.Options{Secret: testSecret, WarnAfter: limits.WarnAfter, ExpireAfter: limits.ExpireAfter}))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(func() {
+		reg.Close()
+		srv.Close()
+		store.Close()
+	})
+	return srv.URL
+}
+
+// The demo, as a newcomer uses it: log in, open a second tab of the
+// session, see both warn, dismiss the warning from one, see both log out;
+// log in again and log out from one tab's link, which ends both.
+func TestDemo(t *testing.T) {
+	t.Parallel()
+	base := demoServer(t)
+	one := openTab(t, nil)
+	one.open(base + "/demo/")
+	one.waitJS("login page", `document.querySelector("#login")`, step)
+	eval[bool](one, `document.querySelector("#login").click(), true`)
+	one.waitJS("the app page with presence running", `document.querySelector("#notes") && document.querySelector(".presence-root")`, step)
+
+	two := openTab(t, one) // same browser: same login cookie, same channel
+	two.open(base + "/demo/")
+	two.waitJS("second tab running", `document.querySelector(".presence-root")`, step)
+
+	for _, tb := range []*tab{one, two} {
+		tb.waitJS("warning shown", `document.documentElement.classList.contains("presence-warning")`, 4*time.Second)
+	}
+	if role := eval[string](one, `document.querySelector(".presence-dialog").getAttribute("role")`); role != "alertdialog" {
+		t.Errorf("dialog role = %q", role)
+	}
+	one.key("x")
+	for _, tb := range []*tab{one, two} {
+		tb.waitJS("warning dismissed", `!document.documentElement.classList.contains("presence-warning")`, 2*time.Second)
+	}
+	for _, tb := range []*tab{one, two} {
+		tb.waitJS("logged out", `location.pathname === "/demo/logged-out" && document.querySelector("#logged-out")`, 7*time.Second)
+	}
+
+	// Log in again (a new login session) and use the page's Log out link.
+	eval[bool](one, `document.querySelector("#login").click(), true`)
+	one.waitJS("logged in again", `document.querySelector("#notes") && document.querySelector(".presence-root")`, step)
+	two.open(base + "/demo/passive")
+	two.waitJS("passive page running", `document.querySelector(".presence-root")`, step)
+	eval[bool](one, `document.querySelector("#logout").click(), true`)
+	for _, tb := range []*tab{one, two} {
+		tb.waitJS("logged out by the link", `location.pathname === "/demo/logged-out"`, 3*time.Second)
+	}
+}
