@@ -131,7 +131,7 @@ var settings = []setting{
 	{"webhook-url", "PRESENCE_WEBHOOK_URL", "", "where presence POSTs every ended session, signed with the secret", func(c *Config, v string) error {
 		u, err := url.Parse(v)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("want an absolute http or https URL such as https://app.example.com/presence/webhook, got %q", v)
+			return fmt.Errorf("want an absolute http or https URL such as https://app.example.com/hooks/presence, got %q", v)
 		}
 		c.WebhookURL = v
 		return nil
