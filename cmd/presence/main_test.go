@@ -4,7 +4,9 @@ import (
 	"os"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
+	"go.uber.org/zap"
 )
 
 // runMainEnv makes the test binary act as the presence command, so that
@@ -17,5 +19,6 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
+	redis.SetLogger(redisLogger{zap.NewNop()})
 	goleak.VerifyTestMain(m)
 }

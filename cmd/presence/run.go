@@ -14,12 +14,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"github.com/presence-dev/presence/client"
 	"github.com/presence-dev/presence/hub"
-	"github.com/presence-dev/presence/internal/demo"
 	"github.com/presence-dev/presence/internal/clock"
+	"github.com/presence-dev/presence/internal/demo"
 	"github.com/presence-dev/presence/session"
 	"github.com/presence-dev/presence/webhook"
 )
@@ -43,12 +44,21 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 		return err
 	}
 	defer log.Sync() //nolint:errcheck // nothing to do if stderr is gone
+	redis.SetLogger(redisLogger{log.Named("redis")})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	return serve(ctx, cfg, ln, deps{log: log, clock: clock.System(), out: os.Stdout})
+}
+
+// redisLogger sends go-redis's own messages (failed dials while Redis is
+// away) to the JSON log instead of bare lines on stderr.
+type redisLogger struct{ log *zap.Logger }
+
+func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
+	l.log.Warn(fmt.Sprintf(format, v...))
 }
 
 // deps are what tests replace: the logger, the clock and where the demo's

@@ -338,3 +338,35 @@ func TestServeAPIAndWebhook(t *testing.T) {
 		t.Errorf("webhooks = %q, want one for s1, revoked", hooks)
 	}
 }
+
+// With Redis unreachable, presence still starts and serves, and /readyz
+// says 503 so that a load balancer sends new tabs elsewhere.
+func TestReadyzWithoutRedis(t *testing.T) {
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := dead.Addr().String()
+	dead.Close()
+	cfg, err := parseConfig([]string{"-store", "redis://" + addr + "/0?dial_timeout=200ms&max_retries=0"}, envOf(map[string]string{"PRESENCE_SECRET": goodSecret}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, ln, deps{log: zap.NewNop(), clock: clock.System(), out: io.Discard}) }()
+	defer func() { cancel(); <-done }()
+	base := "http://" + ln.Addr().String()
+	// The listener queues the request until serve has given up its first
+	// Ping to Redis and serves.
+	if code, _ := get(t, base+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz = %d, want 503", code)
+	}
+	if code, _ := get(t, base+"/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz = %d, want 200", code)
+	}
+}
