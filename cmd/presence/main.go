@@ -1,5 +1,3 @@
-// Command presence serves presence: WebSocket tabs, the classic ping,
-// health and metrics. See the README for its flags.
 package main
 
 import (
