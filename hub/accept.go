@@ -214,10 +214,15 @@ func (t *tab) hello(f protocol.ClientFrame, cookieToken string) bool {
 	t.keepalive.reset(t.nextKeepalive(now, now))
 	for {
 		h := t.r.hubFor(t.sid, t.lim, claims.UID)
-		if h.admit(t, snap, t.lim, claims.UID) {
-			t.hub = h
-			break
+		ok, lifted := h.admit(t, snap, t.lim, claims.UID)
+		if !ok {
+			continue
 		}
+		t.hub = h
+		if lifted {
+			t.r.publish(t.sid)
+		}
+		break
 	}
 	return true
 }

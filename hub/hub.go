@@ -52,13 +52,15 @@ func (h *hub) userID() string {
 }
 
 // admit adds t to the hub and sends it the session's state, given the
-// snapshot its hello produced. It reports false if the hub has left the
-// registry; the caller then asks the registry for a new one.
-func (h *hub) admit(t *tab, snap session.Snapshot, lim session.Limits, uid string) bool {
+// snapshot its hello produced. ok is false if the hub has left the
+// registry; the caller then asks the registry for a new one. lifted
+// reports, as apply does, that the hello's activity may lift a warning
+// other nodes show.
+func (h *hub) admit(t *tab, snap session.Snapshot, lim session.Limits, uid string) (ok, lifted bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.gone {
-		return false
+		return false, false
 	}
 	h.tabs[t] = struct{}{}
 	h.lim = lim
@@ -67,13 +69,23 @@ func (h *hub) admit(t *tab, snap session.Snapshot, lim session.Limits, uid strin
 	}
 	if h.ended {
 		t.expire(h.endReason)
-		return true
+		return true, false
 	}
+	now := h.r.opts.Clock.Now()
+	nearWarn := h.nearWarnLocked(now)
 	h.applyLocked(snap, t)
 	if !h.ended {
-		t.send(h.stateLocked(h.r.opts.Clock.Now()), protocol.TypeState)
+		t.send(h.stateLocked(now), protocol.TypeState)
 	}
-	return true
+	return true, nearWarn && !h.ended && now.Sub(h.last) < h.lim.WarnAfter
+}
+
+// nearWarnLocked reports whether, as far as this node knows, the session
+// has been idle for about warn_after: other nodes may be showing the
+// warning. A margin covers the nodes' ticks and clocks: better a spare
+// nudge than a warning left on screen.
+func (h *hub) nearWarnLocked(now time.Time) bool {
+	return now.Sub(h.last) >= h.lim.WarnAfter-nudgeMargin
 }
 
 // leave removes t. An ended session's hub leaves the registry with its
@@ -95,9 +107,7 @@ func (h *hub) leave(t *tab) {
 func (h *hub) apply(snap session.Snapshot, skip *tab) (lifted bool) {
 	h.mu.Lock()
 	now := h.r.opts.Clock.Now()
-	// A margin covers the nodes' ticks and clocks: better a spare nudge
-	// than a warning left on screen.
-	nearWarn := now.Sub(h.last) >= h.lim.WarnAfter-nudgeMargin
+	nearWarn := h.nearWarnLocked(now)
 	h.applyLocked(snap, skip)
 	lifted = nearWarn && !h.ended && now.Sub(h.last) < h.lim.WarnAfter
 	drop := h.ended && len(h.tabs) == 0

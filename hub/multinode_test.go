@@ -335,3 +335,18 @@ func TestRedisRestartCausesNoFalseLogout(t *testing.T) {
 	a.expectWithin(protocol.TypeWarn, 2*time.Second)
 	b.expectWithin(protocol.TypeWarn, time.Second)
 }
+
+// A tab joining on another node, its hello being activity, lifts the
+// warning shown by the first node's tabs at once.
+func TestHelloOnAnotherNodeDismissesWarning(t *testing.T) {
+	c := newCluster(t, requireRedis(t, testRedisAddr()), 2)
+	tok := multiToken(t, "hello-dismiss")
+	a := dialURL(t, c.nodes[0].srv.URL, nil)
+	a.hello(tok, 0)
+	a.expect(protocol.TypeWarn)
+	b := dialURL(t, c.nodes[1].srv.URL, nil)
+	b.hello(tok, 0)
+	if st, _ := a.expectWithin(protocol.TypeState, time.Second); st.Status != protocol.StatusActive {
+		t.Errorf("state on node 1 = %+v, want active", st)
+	}
+}
