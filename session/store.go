@@ -46,3 +46,19 @@ type Store interface {
 	// ErrClosed afterwards.
 	Close() error
 }
+
+// checkCall refuses, the same way in every store, a call that cannot be
+// served: on a closed store, with a done ctx, an empty session id or
+// invalid limits.
+func checkCall(ctx context.Context, closed bool, sid string, lim Limits) error {
+	if closed {
+		return ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if sid == "" {
+		return errors.New("session: empty session id")
+	}
+	return lim.Validate()
+}

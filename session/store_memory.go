@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/maphash"
 	"sync"
@@ -156,16 +155,7 @@ func (s *MemoryStore) Len() int {
 }
 
 func (s *MemoryStore) usable(ctx context.Context, sid string, lim Limits) error {
-	if s.closed.Load() {
-		return ErrClosed
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if sid == "" {
-		return errors.New("session: empty session id")
-	}
-	return lim.Validate()
+	return checkCall(ctx, s.closed.Load(), sid, lim)
 }
 
 // apply runs one timeline rule on sid under its shard's lock. The clock is

@@ -177,16 +177,7 @@ func (s *RedisStore) key(sid string) string {
 }
 
 func (s *RedisStore) usable(ctx context.Context, sid string, lim Limits) error {
-	if s.closed.Load() {
-		return ErrClosed
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if sid == "" {
-		return errors.New("session: empty session id")
-	}
-	return lim.Validate()
+	return checkCall(ctx, s.closed.Load(), sid, lim)
 }
 
 // run runs rule on sid in Redis. arg is the rule's own argument: touch's

@@ -24,11 +24,23 @@ import (
 	"github.com/presence-dev/presence/webhook"
 )
 
-// startServe runs serve on a loopback port until the test ends or stop is
-// called, and returns the base URL.
+// startServe runs serve with the default configuration on a loopback port
+// until the test ends or stop is called, and returns the base URL.
 func startServe(t *testing.T) (base string, stop func() error) {
 	t.Helper()
-	cfg, err := parseConfig([]string{"-addr", "127.0.0.1:0"}, envOf(map[string]string{"PRESENCE_SECRET": goodSecret}), io.Discard)
+	return startServeWith(t, nil, nil, io.Discard)
+}
+
+// startServeWith runs serve with args and env (the secret is added) on a
+// loopback port, printing to out, and returns the base URL and a stop
+// that waits for serve to return.
+func startServeWith(t *testing.T, args []string, env map[string]string, out io.Writer) (base string, stop func() error) {
+	t.Helper()
+	vars := map[string]string{"PRESENCE_SECRET": goodSecret}
+	for k, v := range env {
+		vars[k] = v
+	}
+	cfg, err := parseConfig(args, envOf(vars), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +50,7 @@ func startServe(t *testing.T) (base string, stop func() error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, ln, deps{log: zap.NewNop(), clock: clock.System(), out: io.Discard}) }()
+	go func() { done <- serve(ctx, cfg, ln, deps{log: zap.NewNop(), clock: clock.System(), out: out}) }()
 	var stopped bool
 	var result error
 	stop = func() error {
@@ -239,31 +251,36 @@ func TestSIGTERMStopsGracefully(t *testing.T) {
 }
 
 func TestServeDemo(t *testing.T) {
-	cfg, err := parseConfig([]string{"-demo"}, envOf(nil), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var printed strings.Builder
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- serve(ctx, cfg, ln, deps{log: zap.NewNop(), clock: clock.System(), out: &printed, ready: func(a string) { ready <- a }})
-	}()
-	defer func() { cancel(); <-done }()
-	addr := <-ready
-	if want := "presence demo: open http://" + addr + "/demo/ in a browser (warn after 20s, expire after 30s)\n"; printed.String() != want {
-		t.Errorf("printed %q, want %q", printed.String(), want)
-	}
+	var printed syncBuffer
+	base, stop := startServeWith(t, []string{"-demo"}, map[string]string{"PRESENCE_SECRET": ""}, &printed)
 	for path, want := range map[string]string{"/": "Log in", "/demo/": "Log in", "/presence.js": "", "/presence.css": ""} {
-		if code, body := get(t, "http://"+addr+path); code != 200 || !strings.Contains(body, want) {
+		if code, body := get(t, base+path); code != 200 || !strings.Contains(body, want) {
 			t.Errorf("GET %s = %d", path, code)
 		}
 	}
+	stop()
+	if want := "presence demo: open " + base + "/demo/ in a browser (warn after 20s, expire after 30s)\n"; printed.String() != want {
+		t.Errorf("printed %q, want %q", printed.String(), want)
+	}
+}
+
+// syncBuffer is a strings.Builder that serve may write to while the test
+// reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 // With an API key and a webhook URL, a logout through the API reaches the
@@ -283,18 +300,7 @@ func TestServeAPIAndWebhook(t *testing.T) {
 	}))
 	defer receiver.Close()
 
-	cfg, err := parseConfig([]string{"-api-key", "0123456789abcdef", "-webhook-url", receiver.URL}, envOf(map[string]string{"PRESENCE_SECRET": goodSecret}), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, ln, deps{log: zap.NewNop(), clock: clock.System(), out: io.Discard}) }()
-	base := "http://" + ln.Addr().String()
+	base, stop := startServeWith(t, []string{"-api-key", "0123456789abcdef", "-webhook-url", receiver.URL}, nil, io.Discard)
 	conn := dialTab(t, base)
 	second := dialTab(t, base) // a second tab of the same session
 
@@ -328,8 +334,7 @@ func TestServeAPIAndWebhook(t *testing.T) {
 			}
 		}
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()
@@ -348,19 +353,7 @@ func TestReadyzWithoutRedis(t *testing.T) {
 	}
 	addr := dead.Addr().String()
 	dead.Close()
-	cfg, err := parseConfig([]string{"-store", "redis://" + addr + "/0?dial_timeout=200ms&max_retries=0"}, envOf(map[string]string{"PRESENCE_SECRET": goodSecret}), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, ln, deps{log: zap.NewNop(), clock: clock.System(), out: io.Discard}) }()
-	defer func() { cancel(); <-done }()
-	base := "http://" + ln.Addr().String()
+	base, _ := startServeWith(t, []string{"-store", "redis://" + addr + "/0?dial_timeout=200ms&max_retries=0"}, nil, io.Discard)
 	// The listener queues the request until serve has given up its first
 	// Ping to Redis and serves.
 	if code, _ := get(t, base+"/readyz"); code != http.StatusServiceUnavailable {
