@@ -94,6 +94,9 @@ func (r *Registry) serveAPI(w http.ResponseWriter, req *http.Request) {
 		snap session.Snapshot
 		err  error
 	)
+	// Without a hub here, this node does not know the session's limits:
+	// zero Limits make the store use the session's own, so that a read
+	// from the wrong node never ends a session early.
 	lim, uid := r.limitsOf(sid)
 	switch action {
 	case "":
@@ -113,7 +116,19 @@ func (r *Registry) serveAPI(w http.ResponseWriter, req *http.Request) {
 				idle = time.Duration(*n) * time.Second
 			}
 		}
-		snap, err = r.opts.Store.Touch(ctx, sid, idle, lim)
+		if lim == (session.Limits{}) {
+			// Touch needs limits: the session's own, or for a session the
+			// store does not know, the server's defaults.
+			if snap, err = r.opts.Store.Check(ctx, sid, lim); err == nil {
+				lim = snap.Limits
+				if lim == (session.Limits{}) {
+					lim = r.opts.Verifier.Defaults()
+				}
+			}
+		}
+		if err == nil {
+			snap, err = r.opts.Store.Touch(ctx, sid, idle, lim)
+		}
 	case "logout":
 		var body struct {
 			Reason string `json:"reason"`
@@ -138,6 +153,11 @@ func (r *Registry) serveAPI(w http.ResponseWriter, req *http.Request) {
 		writeAPIError(w, http.StatusServiceUnavailable, "store_unavailable", "presence cannot reach its store; try again shortly")
 		return
 	}
+	if snap.Limits != (session.Limits{}) {
+		lim = snap.Limits
+	} else if lim == (session.Limits{}) {
+		lim = r.opts.Verifier.Defaults()
+	}
 	r.observe(sid, lim, uid, snap)
 	s := r.describe(sid, lim, snap)
 	w.Header().Set("Content-Type", "application/json")
@@ -145,15 +165,15 @@ func (r *Registry) serveAPI(w http.ResponseWriter, req *http.Request) {
 	json.NewEncoder(w).Encode(s)
 }
 
-// limitsOf returns the limits and user of sid as this node knows them,
-// from its hub, or the server's defaults.
+// limitsOf returns the limits and user of sid as this node knows them
+// from its hub, or zero Limits when it holds no hub of sid.
 func (r *Registry) limitsOf(sid string) (session.Limits, string) {
 	if h := r.lookup(sid); h != nil {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		return h.lim, h.uid
 	}
-	return r.opts.Verifier.Defaults(), ""
+	return session.Limits{}, ""
 }
 
 // describe turns a snapshot into the API's view of the session.

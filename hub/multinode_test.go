@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -349,4 +350,35 @@ func TestHelloOnAnotherNodeDismissesWarning(t *testing.T) {
 	if st, _ := a.expectWithin(protocol.TypeState, time.Second); st.Status != protocol.StatusActive {
 		t.Errorf("state on node 1 = %+v, want active", st)
 	}
+}
+
+// The API on a node that never saw a session's token reads it with the
+// session's own limits: a session whose token gives it longer than the
+// server's defaults is not ended by that read.
+func TestAPIOnAnotherNodeKeepsTheSessionsLimits(t *testing.T) {
+	c := newCluster(t, requireRedis(t, testRedisAddr()), 2)
+	tok, err := session.Mint(testSecret, session.Claims{SID: "long", WarnAfter: 3000, ExpireAfter: 3600})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := dialURL(t, c.nodes[0].srv.URL, nil)
+	a.hello(tok, 601_000) // idle past the defaults' 600 s, within the token's 3600 s
+	api := httptest.NewServer(c.nodes[1].reg.ServeAPI(testAPIKey))
+	defer api.Close()
+	req, _ := http.NewRequest(http.MethodGet, api.URL+"/api/v1/sessions/long", nil)
+	req.Header.Set("Authorization", "Bearer "+testAPIKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Status    string `json:"status"`
+		ExpireInS int64  `json:"expire_in_s"`
+	}
+	json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if body.Status != "active" || body.ExpireInS < 2990 || body.ExpireInS > 2999 {
+		t.Errorf("API on the other node: %+v, want active with about 2999 s left", body)
+	}
+	a.expectNothing()
 }

@@ -16,9 +16,13 @@ var ErrClosed = errors.New("session: store closed")
 //
 // Every method checks expiry first, with the caller's limits: a session
 // whose Last + lim.ExpireAfter is not after Now ends then, idle, with
-// EndedAt at that deadline. An ended session is never revived. Methods
-// refuse limits that fail Limits.Validate, and return ctx.Err() once ctx
-// is done.
+// EndedAt at that deadline. The store keeps the limits of the latest call
+// that gave some (Snapshot.Limits); a call with zero Limits, which Check
+// and End accept, uses those, so a caller that does not know the
+// session's limits (the API on a node that never saw its token) can never
+// end it early. An ended session is never revived. Methods refuse other
+// limits that fail Limits.Validate, and return ctx.Err() once ctx is
+// done.
 type Store interface {
 	// Touch records that the person was last active idle ago (idle < 0
 	// counts as 0). An ended session stays ended; one past its deadline
@@ -48,9 +52,10 @@ type Store interface {
 }
 
 // checkCall refuses, the same way in every store, a call that cannot be
-// served: on a closed store, with a done ctx, an empty session id or
-// invalid limits.
-func checkCall(ctx context.Context, closed bool, sid string, lim Limits) error {
+// served: on a closed store, with a done ctx, an empty session id, or
+// invalid limits; zero limits (the session's own) are valid where
+// optional says so.
+func checkCall(ctx context.Context, closed bool, sid string, lim Limits, optional bool) error {
 	if closed {
 		return ErrClosed
 	}
@@ -59,6 +64,9 @@ func checkCall(ctx context.Context, closed bool, sid string, lim Limits) error {
 	}
 	if sid == "" {
 		return errors.New("session: empty session id")
+	}
+	if optional && lim == (Limits{}) {
+		return nil
 	}
 	return lim.Validate()
 }

@@ -93,7 +93,7 @@ func newMemoryStore(opts MemoryOptions, shards int, onSweep func()) *MemoryStore
 
 // Touch implements Store.
 func (s *MemoryStore) Touch(ctx context.Context, sid string, idle time.Duration, lim Limits) (Snapshot, error) {
-	if err := s.usable(ctx, sid, lim); err != nil {
+	if err := s.usable(ctx, sid, lim, false); err != nil {
 		return Snapshot{}, err
 	}
 	return s.apply(sid, func(m moment, e entry, known bool) (entry, bool, bool) {
@@ -103,7 +103,7 @@ func (s *MemoryStore) Touch(ctx context.Context, sid string, idle time.Duration,
 
 // Check implements Store.
 func (s *MemoryStore) Check(ctx context.Context, sid string, lim Limits) (Snapshot, error) {
-	if err := s.usable(ctx, sid, lim); err != nil {
+	if err := s.usable(ctx, sid, lim, true); err != nil {
 		return Snapshot{}, err
 	}
 	return s.apply(sid, func(m moment, e entry, known bool) (entry, bool, bool) {
@@ -113,7 +113,7 @@ func (s *MemoryStore) Check(ctx context.Context, sid string, lim Limits) (Snapsh
 
 // End implements Store.
 func (s *MemoryStore) End(ctx context.Context, sid string, reason Reason, lim Limits) (Snapshot, error) {
-	if err := s.usable(ctx, sid, lim); err != nil {
+	if err := s.usable(ctx, sid, lim, true); err != nil {
 		return Snapshot{}, err
 	}
 	code, ok := codeOf(reason)
@@ -154,8 +154,8 @@ func (s *MemoryStore) Len() int {
 	return n
 }
 
-func (s *MemoryStore) usable(ctx context.Context, sid string, lim Limits) error {
-	return checkCall(ctx, s.closed.Load(), sid, lim)
+func (s *MemoryStore) usable(ctx context.Context, sid string, lim Limits, optional bool) error {
+	return checkCall(ctx, s.closed.Load(), sid, lim, optional)
 }
 
 // apply runs one timeline rule on sid under its shard's lock. The clock is

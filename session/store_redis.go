@@ -117,7 +117,7 @@ const (
 
 // Touch implements Store.
 func (s *RedisStore) Touch(ctx context.Context, sid string, idle time.Duration, lim Limits) (Snapshot, error) {
-	if err := s.usable(ctx, sid, lim); err != nil {
+	if err := s.usable(ctx, sid, lim, false); err != nil {
 		return Snapshot{}, err
 	}
 	// Rounding idle down keeps Last no earlier than the caller said.
@@ -126,7 +126,7 @@ func (s *RedisStore) Touch(ctx context.Context, sid string, idle time.Duration, 
 
 // Check implements Store.
 func (s *RedisStore) Check(ctx context.Context, sid string, lim Limits) (Snapshot, error) {
-	if err := s.usable(ctx, sid, lim); err != nil {
+	if err := s.usable(ctx, sid, lim, true); err != nil {
 		return Snapshot{}, err
 	}
 	return s.run(ctx, ruleCheck, sid, lim, 0)
@@ -134,7 +134,7 @@ func (s *RedisStore) Check(ctx context.Context, sid string, lim Limits) (Snapsho
 
 // End implements Store.
 func (s *RedisStore) End(ctx context.Context, sid string, reason Reason, lim Limits) (Snapshot, error) {
-	if err := s.usable(ctx, sid, lim); err != nil {
+	if err := s.usable(ctx, sid, lim, true); err != nil {
 		return Snapshot{}, err
 	}
 	code, ok := codeOf(reason)
@@ -176,8 +176,8 @@ func (s *RedisStore) key(sid string) string {
 	return s.prefix + "{" + sid + "}"
 }
 
-func (s *RedisStore) usable(ctx context.Context, sid string, lim Limits) error {
-	return checkCall(ctx, s.closed.Load(), sid, lim)
+func (s *RedisStore) usable(ctx context.Context, sid string, lim Limits, optional bool) error {
+	return checkCall(ctx, s.closed.Load(), sid, lim, optional)
 }
 
 // run runs rule on sid in Redis. arg is the rule's own argument: touch's
@@ -190,21 +190,23 @@ func (s *RedisStore) run(ctx context.Context, rule, sid string, lim Limits, arg 
 
 // runAs is run as the call id.
 func (s *RedisStore) runAs(ctx context.Context, id uint64, rule, sid string, lim Limits, arg int64) (Snapshot, error) {
-	// Rounding ExpireAfter up never ends a session early.
-	expireAfter := micros(lim.ExpireAfter)
+	// Rounding ExpireAfter up never ends a session early. Zero limits
+	// stay zero: the script then uses the session's own.
+	expireAfter, warnAfter := micros(lim.ExpireAfter), micros(lim.WarnAfter)
 	v, err := redisRule.Run(ctx, s.client, []string{s.key(sid)},
-		rule, s.pinned.Load(), s.retention, expireAfter, arg, id).Int64Slice()
+		rule, s.pinned.Load(), s.retention, expireAfter, arg, id, warnAfter).Int64Slice()
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("session: redis: %w", err)
 	}
-	if len(v) != 7 {
-		return Snapshot{}, fmt.Errorf("session: redis: the script answered %d values, want 7", len(v))
+	if len(v) != 9 {
+		return Snapshot{}, fmt.Errorf("session: redis: the script answered %d values, want 9", len(v))
 	}
 	now, keep, flags, last, reason, endedAt, endedNow := v[0], v[1], v[2], v[3], v[4], v[5], v[6]
 	snap := Snapshot{Now: unixMicro(now), EndedNow: endedNow == 1}
 	if keep == 0 {
 		return snap, nil
 	}
+	snap.Limits = Limits{WarnAfter: time.Duration(v[7]) * time.Microsecond, ExpireAfter: time.Duration(v[8]) * time.Microsecond}
 	if uint8(flags)&hasLast != 0 {
 		snap.Known = true
 		snap.Last = unixMicro(last)

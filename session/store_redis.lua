@@ -4,19 +4,21 @@
 -- together. Nobody sweeps in Redis: a session past its deadline is ended by
 -- settle in the first call that finds it so, and that call announces it.
 --
--- KEYS[1]  the session's hash: last, until, endedAt, reason, flags, by
+-- KEYS[1]  the session's hash: last, until, endedAt, reason, flags, by,
+--          warn, exp (the limits of the latest call that gave some)
 -- ARGV[1]  the rule: "touch", "check" or "end"
 -- ARGV[2]  the clock: 0 means Redis TIME; tests pin it (unix microseconds)
 -- ARGV[3]  retention, microseconds, positive
--- ARGV[4]  the caller's ExpireAfter, microseconds, positive
+-- ARGV[4]  the caller's ExpireAfter, microseconds; 0: the session's own
 -- ARGV[5]  touch: idle, microseconds, >= 0; end: the reason code (1 to 3)
 -- ARGV[6]  the call's id, so that a retried call that announced the end
 --          is told EndedNow again
+-- ARGV[7]  the caller's WarnAfter, microseconds; 0 with ARGV[4]
 --
 -- Times are unix microseconds: Lua numbers are doubles, exact for integers
 -- up to 2^53, which microseconds since 1970 stay far below.
 --
--- It returns {now, keep, flags, last, reason, endedAt, endedNow}.
+-- It returns {now, keep, flags, last, reason, endedAt, endedNow, warn, exp}.
 
 local MAX = 9007199254740991 -- 2^53 - 1, the largest exact integer
 local HAS_LAST, ANNOUNCED = 1, 2 -- flags, as in timeline.go
@@ -31,6 +33,7 @@ if now == 0 then
 end
 local retention = tonumber(ARGV[3])
 local expireAfter = tonumber(ARGV[4])
+local warnAfter = tonumber(ARGV[7])
 local id = ARGV[6]
 
 -- add returns a+b for b >= 0, saturating at MAX.
@@ -73,7 +76,10 @@ local function settle(e)
     end
     return e.by == id, true
   end
-  local d = add(e.last, expireAfter)
+  -- Without limits (none given, none kept) the deadline is the latest
+  -- one any call computed: never earlier than some caller's.
+  local d = e.untl
+  if expireAfter > 0 then d = add(e.last, expireAfter) end
   if d <= now then
     mark(e, d, IDLE)
     return true, true
@@ -81,9 +87,9 @@ local function settle(e)
   return false, false
 end
 
-local f = redis.call('HMGET', key, 'last', 'until', 'endedAt', 'reason', 'flags', 'by')
+local f = redis.call('HMGET', key, 'last', 'until', 'endedAt', 'reason', 'flags', 'by', 'warn', 'exp')
 local known = f[5] ~= false
-local e = { last = 0, untl = 0, endedAt = 0, reason = ACTIVE, flags = 0, by = '' }
+local e = { last = 0, untl = 0, endedAt = 0, reason = ACTIVE, flags = 0, by = '', warn = 0, exp = 0 }
 if known then
   e.last = tonumber(f[1])
   e.untl = tonumber(f[2])
@@ -91,8 +97,18 @@ if known then
   e.reason = tonumber(f[4])
   e.flags = tonumber(f[5])
   e.by = f[6] or ''
+  e.warn = tonumber(f[7]) or 0
+  e.exp = tonumber(f[8]) or 0
 end
-local before = { e.last, e.untl, e.endedAt, e.reason, e.flags, e.by }
+local before = { e.last, e.untl, e.endedAt, e.reason, e.flags, e.by, e.warn, e.exp }
+
+-- The call runs with its own limits, which the session then keeps, or,
+-- when it gives none, with the session's (limits in timeline.go).
+if expireAfter > 0 then
+  e.warn, e.exp = warnAfter, expireAfter
+else
+  warnAfter, expireAfter = e.warn, e.exp
+end
 
 local keep, endedNow = true, false
 if rule == 'touch' then
@@ -146,7 +162,7 @@ end
 -- active session outlives its latest idle deadline by retention (past that
 -- deadline it is still an ended mark, which settle turns into an idle end
 -- on the next call), an ended mark lives until its until.
-local after = { e.last, e.untl, e.endedAt, e.reason, e.flags, e.by }
+local after = { e.last, e.untl, e.endedAt, e.reason, e.flags, e.by, e.warn, e.exp }
 local changed = not known
 for i = 1, #after do
   changed = changed or after[i] ~= before[i]
@@ -155,10 +171,11 @@ if keep and changed then
   local int = function(x) return string.format('%d', x) end
   redis.call('HSET', key,
     'last', int(e.last), 'until', int(e.untl), 'endedAt', int(e.endedAt),
-    'reason', int(e.reason), 'flags', int(e.flags), 'by', e.by)
+    'reason', int(e.reason), 'flags', int(e.flags), 'by', e.by,
+    'warn', int(e.warn), 'exp', int(e.exp))
   local expiry = e.untl
   if e.reason == ACTIVE then expiry = add(e.untl, retention) end
   redis.call('PEXPIRE', key, int(math.max(1, math.ceil((expiry - now) / 1000))))
 end
 
-return { now, keep and 1 or 0, e.flags, e.last, e.reason, e.endedAt, endedNow and 1 or 0 }
+return { now, keep and 1 or 0, e.flags, e.last, e.reason, e.endedAt, endedNow and 1 or 0, e.warn, e.exp }

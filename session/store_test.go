@@ -30,6 +30,7 @@ func testStore(t *testing.T, newStore func(t *testing.T) storeHarness) {
 	t.Run("EndUnknown", func(t *testing.T) { t.Parallel(); testEndUnknown(t, newStore(t)) })
 	t.Run("EndPastDeadline", func(t *testing.T) { t.Parallel(); testEndPastDeadline(t, newStore(t)) })
 	t.Run("LimitsPerCall", func(t *testing.T) { t.Parallel(); testLimitsPerCall(t, newStore(t)) })
+	t.Run("ZeroLimits", func(t *testing.T) { t.Parallel(); testZeroLimits(t, newStore(t)) })
 	t.Run("EndedNowOnce", func(t *testing.T) { t.Parallel(); testEndedNowOnce(t, newStore) })
 	t.Run("FreshNeverLost", func(t *testing.T) { t.Parallel(); testFreshNeverLost(t, newStore(t)) })
 	t.Run("BadCalls", func(t *testing.T) { t.Parallel(); testBadCalls(t, newStore(t)) })
@@ -208,6 +209,39 @@ func testLimitsPerCall(t *testing.T, h storeHarness) {
 	wantActive(t, h, must(t)(h.Check(ctx, "s", lim)), h.now())
 }
 
+// testZeroLimits: a caller that does not know a session's limits passes
+// zero Limits and gets the session's own, kept from the latest call that
+// gave some; it can never end the session early.
+func testZeroLimits(t *testing.T, h storeHarness) {
+	ctx := t.Context()
+	start := h.now()
+	s := must(t)(h.Touch(ctx, "s", 0, longLim))
+	if s.Limits != longLim {
+		t.Errorf("Touch: Limits = %+v, want %+v", s.Limits, longLim)
+	}
+	h.advance(time.Hour) // past lim's 600 s, within longLim's 2 h
+	s = must(t)(h.Check(ctx, "s", Limits{}))
+	wantActive(t, h, s, start)
+	if s.Limits != longLim {
+		t.Errorf("Check without limits: Limits = %+v, want the session's %+v", s.Limits, longLim)
+	}
+	if _, err := h.Touch(ctx, "s", 0, Limits{}); err == nil {
+		t.Error("Touch without limits succeeded; it needs them to start a session")
+	}
+	if s := must(t)(h.Check(ctx, "unknown", Limits{})); s.Known || s.Ended || s.Limits != (Limits{}) {
+		t.Errorf("Check of an unknown session without limits = %+v", s)
+	}
+	h.advance(time.Hour) // now past longLim's 2 h
+	s = must(t)(h.Check(ctx, "s", Limits{}))
+	if !s.Ended || !s.EndedNow || s.Reason != ReasonIdle || !s.EndedAt.Equal(start.Add(2*time.Hour)) {
+		t.Errorf("Check without limits past the session's deadline = %+v, want ended idle at %v", s, start.Add(2*time.Hour))
+	}
+	s = must(t)(h.End(ctx, "later", ReasonRevoked, Limits{}))
+	if !s.Ended || !s.EndedNow || s.Reason != ReasonRevoked {
+		t.Errorf("End of an unknown session without limits = %+v", s)
+	}
+}
+
 // testEndedNowOnce races 50 calls on one session: exactly one is told it
 // ended it.
 func testEndedNowOnce(t *testing.T, newStore func(t *testing.T) storeHarness) {
@@ -324,7 +358,7 @@ func testBadCalls(t *testing.T, h storeHarness) {
 		{"end canceled", second(h.End(canceled, "s", ReasonLogout, lim))},
 		{"touch without limits", second(h.Touch(ctx, "s", 0, Limits{}))},
 		{"check with warn past expire", second(h.Check(ctx, "s", Limits{WarnAfter: time.Hour, ExpireAfter: time.Minute}))},
-		{"end without limits", second(h.End(ctx, "s", ReasonLogout, Limits{}))},
+		{"end with half limits", second(h.End(ctx, "s", ReasonLogout, Limits{ExpireAfter: time.Minute}))},
 		{"end for no reason", second(h.End(ctx, "s", "", lim))},
 		{"end for an unknown reason", second(h.End(ctx, "s", "expired", lim))},
 		{"touch no session", second(h.Touch(ctx, "", 0, lim))},

@@ -71,6 +71,10 @@ type Snapshot struct {
 	// store's background sweep ends an idle session, the next caller is
 	// the one told.
 	EndedNow bool
+	// Limits are the session's limits as the store keeps them: those of
+	// the latest call that gave some. Zero when the store has none (a
+	// session unknown, or ended by End before any Touch).
+	Limits Limits
 }
 
 // Idle returns how long the session had been idle at Now: Now - Last,
@@ -121,11 +125,14 @@ func (c reasonCode) reason() Reason {
 	return ""
 }
 
-// entry is one session as a store keeps it, in 32 bytes; times are unix
+// entry is one session as a store keeps it, in 48 bytes; times are unix
 // nanoseconds.
 type entry struct {
 	last    int64 // last activity, when flags has hasLast
 	endedAt int64 // when the session ended, once reason is not active
+	// warn and expire are the session's limits, in nanoseconds, from the
+	// latest call that gave some; a call without limits uses them.
+	warn, expire int64
 	// until is, while the session is active, the latest idle deadline any
 	// caller computed (last + ExpireAfter), after which the sweep ends it;
 	// once ended, the instant the ended mark may be dropped.
@@ -151,11 +158,22 @@ type moment struct {
 // keep is false only for a session the store does not hold (check) or a
 // mark past its retention (sweep).
 
-// touch records activity idle ago; see Store.Touch.
+// limits returns the limits a call runs with: its own, which the entry
+// then keeps, or, for a call that gives none (zero Limits), the entry's.
+func (m moment) limits(e entry, lim Limits) (entry, Limits) {
+	if lim == (Limits{}) {
+		return e, Limits{WarnAfter: time.Duration(e.warn), ExpireAfter: time.Duration(e.expire)}
+	}
+	e.warn, e.expire = int64(lim.WarnAfter), int64(lim.ExpireAfter)
+	return e, lim
+}
+
+// touch records activity idle ago; see Store.Touch. A session the store
+// does not know needs limits (the store refuses a Touch without them).
 func (m moment) touch(e entry, known bool, idle time.Duration, lim Limits) (next entry, keep, endedNow bool) {
 	last := sub(m.now, max(int64(idle), 0))
 	if !known {
-		e = entry{last: last, flags: hasLast}
+		e, lim = m.limits(entry{last: last, flags: hasLast}, lim)
 		d := add(last, int64(lim.ExpireAfter))
 		if d <= m.now {
 			return m.mark(e, d, endedIdle), true, true
@@ -163,6 +181,7 @@ func (m moment) touch(e entry, known bool, idle time.Duration, lim Limits) (next
 		e.until = d
 		return e, true, false
 	}
+	e, lim = m.limits(e, lim)
 	if e, endedNow, ended := m.settle(e, lim); ended {
 		return e, true, endedNow
 	}
@@ -177,6 +196,7 @@ func (m moment) check(e entry, known bool, lim Limits) (next entry, keep, endedN
 	if !known {
 		return entry{}, false, false
 	}
+	e, lim = m.limits(e, lim)
 	e, endedNow, ended := m.settle(e, lim)
 	if !ended {
 		e.until = max(e.until, add(e.last, int64(lim.ExpireAfter)))
@@ -187,8 +207,10 @@ func (m moment) check(e entry, known bool, lim Limits) (next entry, keep, endedN
 // end ends a session for reason; see Store.End.
 func (m moment) end(e entry, known bool, r reasonCode, lim Limits) (next entry, keep, endedNow bool) {
 	if !known {
-		return m.mark(entry{}, m.now, r), true, true
+		e, _ = m.limits(entry{}, lim)
+		return m.mark(e, m.now, r), true, true
 	}
+	e, lim = m.limits(e, lim)
 	e, endedNow, ended := m.settle(e, lim)
 	if ended {
 		return e, true, endedNow
@@ -223,7 +245,13 @@ func (m moment) settle(e entry, lim Limits) (next entry, endedNow, ended bool) {
 		}
 		return e, false, true
 	}
-	if d := add(e.last, int64(lim.ExpireAfter)); d <= m.now {
+	// Without limits (none given, none kept) the deadline is the latest
+	// one any call computed: never earlier than some caller's.
+	d := e.until
+	if lim.ExpireAfter > 0 {
+		d = add(e.last, int64(lim.ExpireAfter))
+	}
+	if d <= m.now {
 		return m.mark(e, d, endedIdle), true, true
 	}
 	return e, false, false
@@ -246,6 +274,7 @@ func (m moment) snapshot(next entry, keep, endedNow bool) Snapshot {
 	if !keep {
 		return s
 	}
+	s.Limits = Limits{WarnAfter: time.Duration(next.warn), ExpireAfter: time.Duration(next.expire)}
 	if next.flags&hasLast != 0 {
 		s.Known = true
 		s.Last = unixTime(next.last)

@@ -134,6 +134,8 @@ func TestTimelineRules(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got, keep, endedNow := tt.rule(tt.e, tt.known)
+			// The limits an entry keeps have tests of their own below.
+			got.warn, got.expire = 0, 0
 			if got != tt.want || keep != tt.keep || endedNow != tt.endedNow {
 				t.Errorf("got %+v, keep %v, endedNow %v;\nwant %+v, keep %v, endedNow %v", got, keep, endedNow, tt.want, tt.keep, tt.endedNow)
 			}
@@ -192,8 +194,8 @@ func TestTimelineSnapshot(t *testing.T) {
 // TestSizes keeps an entry small and a memory shard one cache line.
 func TestSizes(t *testing.T) {
 	t.Parallel()
-	if n := unsafe.Sizeof(entry{}); n != 32 {
-		t.Errorf("entry is %d bytes, want 32", n)
+	if n := unsafe.Sizeof(entry{}); n != 48 {
+		t.Errorf("entry is %d bytes, want 48", n)
 	}
 	if n := unsafe.Sizeof(memoryShard{}); n != 64 {
 		t.Errorf("memoryShard is %d bytes, want 64", n)
@@ -227,5 +229,44 @@ func TestSaturation(t *testing.T) {
 		if tt.got != tt.want {
 			t.Errorf("case %d: got %d, want %d", i, tt.got, tt.want)
 		}
+	}
+}
+
+// TestTimelineKeepsLimits: every call that gives limits leaves them in the
+// entry; a call without limits runs with the entry's, or, when it has
+// none, with the latest deadline any call computed.
+func TestTimelineKeepsLimits(t *testing.T) {
+	t.Parallel()
+	m := moment{now: int64(1_800_000_000) * sec, retention: ret}
+	lim := Limits{WarnAfter: 540 * time.Second, ExpireAfter: 600 * time.Second}
+	long := Limits{WarnAfter: time.Hour, ExpireAfter: 2 * time.Hour}
+	kept := func(e entry) Limits { return Limits{time.Duration(e.warn), time.Duration(e.expire)} }
+
+	e, _, _ := m.touch(entry{}, false, 0, long)
+	if kept(e) != long {
+		t.Fatalf("touch kept %+v, want %+v", kept(e), long)
+	}
+	later := moment{now: m.now + 3600*sec, retention: ret}
+	e2, _, endedNow := later.check(e, true, Limits{})
+	if endedNow || e2.reason != active || kept(e2) != long {
+		t.Errorf("check without limits an hour later = %+v, endedNow %v; want active, keeping %+v", e2, endedNow, long)
+	}
+	e3, _, _ := later.check(e2, true, lim)
+	if kept(e3) != lim || e3.reason != endedIdle {
+		t.Errorf("check with shorter limits = %+v; want them kept, and the session ended by them", e3)
+	}
+	if s := later.snapshot(e2, true, false); s.Limits != long {
+		t.Errorf("snapshot Limits = %+v, want %+v", s.Limits, long)
+	}
+	bare := entry{last: m.now, until: m.now + 100*sec, flags: hasLast} // no limits kept
+	if e4, _, endedNow := m.check(bare, true, Limits{}); endedNow || e4.reason != active {
+		t.Errorf("before until, without any limits: %+v, endedNow %v; want active", e4, endedNow)
+	}
+	past := moment{now: m.now + 100*sec, retention: ret}
+	if e5, _, endedNow := past.check(bare, true, Limits{}); !endedNow || e5.endedAt != bare.until {
+		t.Errorf("at until, without any limits: %+v, endedNow %v; want ended at until", e5, endedNow)
+	}
+	if e6, _, _ := m.end(entry{}, false, endedRevoked, Limits{}); kept(e6) != (Limits{}) {
+		t.Errorf("end of an unknown session without limits kept %+v", kept(e6))
 	}
 }
