@@ -101,8 +101,15 @@ func BenchmarkWheelAt(b *testing.B) {
 	for _, size := range benchSizes {
 		b.Run(size.name, func(b *testing.B) {
 			w, _ := benchWheel(size.n)
-			b.Cleanup(w.close)
 			made := make([]*wheelTimer, 0, benchKeep)
+			// Like BenchmarkAfterFunc, keep every timer made live, and
+			// stop them at the end.
+			b.Cleanup(func() {
+				for _, t := range made {
+					t.stop()
+				}
+				w.close()
+			})
 			b.ReportAllocs()
 			b.ResetTimer()
 			i := 0
