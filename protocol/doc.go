@@ -13,6 +13,10 @@
 // one with room enough, do not allocate, so encoding a frame once per
 // broadcast costs a fraction of json.Marshal.
 //
+// Every code a client can see, in error frames and in the HTTP surfaces'
+// JSON errors, is a Code constant, and every close code a CloseCode; the
+// README lists them.
+//
 // ClientFrame represents any frame a client sends; ServerFrame represents
 // any frame a server sends, as DecodeServer reads it for Go clients and
 // tests. Subprotocol is the WebSocket subprotocol both ends negotiate.

@@ -5,30 +5,6 @@ import (
 	"unicode/utf8"
 )
 
-// Codes of the errors DecodeClient returns. They are stable: clients and
-// tests may match on them. The server sends them back in error frames, and
-// uses Error with codes of its own for problems beyond a frame's syntax.
-const (
-	// CodeBadJSON means the frame is not one JSON object: a syntax error,
-	// data after the object, another JSON value, or invalid UTF-8.
-	CodeBadJSON = "bad_json"
-	// CodeMissingType means the object has no "type" member.
-	CodeMissingType = "missing_type"
-	// CodeUnknownType means "type" names no client frame type. Server
-	// frame types, sent by a client, are unknown too.
-	CodeUnknownType = "unknown_type"
-	// CodeBadField means a member has the wrong JSON type or is out of
-	// range: a "type" that is not a string, an idle_ms that is negative,
-	// fractional, in exponent form, above MaxIdleMS or null, a token or
-	// path that is not a string.
-	CodeBadField = "bad_field"
-	// CodeUnknownField means a member the frame's type does not define,
-	// including a defined name spelled in another case.
-	CodeUnknownField = "unknown_field"
-	// CodeDuplicateField means the same member appears twice.
-	CodeDuplicateField = "duplicate_field"
-)
-
 // Error is a protocol error: the typed error of DecodeClient and
 // DecodeServer, found with errors.As, and the server's error frame, which
 // AppendJSON encodes.

@@ -1,0 +1,89 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/presence-dev/presence/hub"
+)
+
+func TestOriginAllowed(t *testing.T) {
+	patterns := []string{"*.example.com", "http://127.0.0.1:8000", "https://app.example.org"}
+	cases := []struct {
+		origin string
+		want   bool
+	}{
+		{"https://presence.test", true}, // the server's own host
+		{"https://a.example.com", true},
+		{"http://a.example.com", true},
+		{"https://example.com", false},
+		{"https://a.example.com.evil.net", false},
+		{"http://127.0.0.1:8000", true},
+		{"https://127.0.0.1:8000", false},
+		{"http://127.0.0.1:8001", false},
+		{"https://app.example.org", true},
+		{"http://app.example.org", false},
+		{"https://APP.EXAMPLE.ORG", true},
+		{"null", false},
+		{"::bad", false},
+	}
+	for _, c := range cases {
+		req := httptest.NewRequest(http.MethodGet, "https://presence.test/ping", nil)
+		if got := originAllowed(req, c.origin, patterns); got != c.want {
+			t.Errorf("originAllowed(%q) = %v, want %v", c.origin, got, c.want)
+		}
+	}
+}
+
+func TestPingCrossOrigin(t *testing.T) {
+	e := newEnv(t, func(_ *hub.Options, o *Options) { o.OriginPatterns = []string{"http://app.test:8000"} })
+	tok := e.token("s1")
+	do := func(method, origin string, header http.Header) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest(method, e.srv.URL+"/ping?idleFor=0", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range header {
+			req.Header[k] = v
+		}
+		req.Header.Set("Origin", origin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+
+	pre := do(http.MethodOptions, "http://app.test:8000", http.Header{
+		"Access-Control-Request-Method":  {"GET"},
+		"Access-Control-Request-Headers": {"authorization"},
+	})
+	if pre.StatusCode != http.StatusNoContent ||
+		pre.Header.Get("Access-Control-Allow-Origin") != "http://app.test:8000" ||
+		pre.Header.Get("Access-Control-Allow-Credentials") != "true" ||
+		pre.Header.Get("Access-Control-Allow-Headers") != "Authorization" ||
+		pre.Header.Get("Access-Control-Allow-Methods") != "GET, HEAD" {
+		t.Errorf("preflight: %d %v", pre.StatusCode, pre.Header)
+	}
+
+	e.advance(3 * time.Second)
+	resp := do(http.MethodGet, "http://app.test:8000", http.Header{"Authorization": {"Bearer " + tok}})
+	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "http://app.test:8000" ||
+		resp.Header.Get("Access-Control-Allow-Credentials") != "true" {
+		t.Errorf("allowed origin: %d %v", resp.StatusCode, resp.Header)
+	}
+
+	// Another origin is refused before its ping counts as activity.
+	e.advance(3 * time.Second)
+	resp = do(http.MethodGet, "https://evil.test", http.Header{"Authorization": {"Bearer " + tok}})
+	if resp.StatusCode != http.StatusForbidden || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("other origin: %d %v", resp.StatusCode, resp.Header)
+	}
+	if got := e.ping(t, tok, "?idleFor=99"); got != "3" {
+		t.Errorf("idle after the refused ping = %s, want 3", got)
+	}
+}
