@@ -15,5 +15,11 @@
 // MemoryStore keeps the timeline for a single node; a Redis store follows
 // the same rules for several.
 //
+// The rules every surface shares live here once: Position says whether a
+// session is active, warned or over and how long it has left;
+// IdleMillis and IdleSeconds clamp the idle times clients report;
+// Limits.Or picks the limits a caller may not know; RequestToken and
+// HelloToken say where a request's token is.
+//
 // Time comes from an internal/clock.Clock, so tests run in virtual time.
 package session

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/presence-dev/presence/internal/clock"
 )
 
 // RedisOptions configures NewRedisStore.
@@ -35,6 +37,11 @@ type RedisOptions struct {
 	// afresh. The server passes its token max age plus MaxClockSkew. Zero
 	// means 12h + MaxClockSkew.
 	Retention time.Duration
+	// Clock, when set, is the clock the store's rules run on instead of
+	// Redis's own TIME, to the microsecond. Tests set a clock they move by
+	// hand, so that several nodes on a real Redis run in virtual time. Nil
+	// means Redis TIME: one clock for every node, whatever theirs say.
+	Clock clock.Clock
 }
 
 // RedisStore is a Store in Redis, for several nodes sharing sessions. Each
@@ -52,12 +59,8 @@ type RedisStore struct {
 	client    redis.UniversalClient
 	own       bool
 	prefix    string
-	retention int64 // microseconds
-
-	// pinned, when not zero, is the clock (unix microseconds) the script
-	// uses instead of Redis TIME. Tests pin and move it; production leaves
-	// it zero.
-	pinned atomic.Int64
+	retention int64       // microseconds
+	clock     clock.Clock // nil means Redis TIME
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -96,6 +99,7 @@ func NewRedisStore(opts RedisOptions) (*RedisStore, error) {
 		own:       opts.OwnClient,
 		prefix:    opts.Prefix,
 		retention: micros(opts.Retention),
+		clock:     opts.Clock,
 	}, nil
 }
 
@@ -193,8 +197,12 @@ func (s *RedisStore) runAs(ctx context.Context, id uint64, rule, sid string, lim
 	// Rounding ExpireAfter up never ends a session early. Zero limits
 	// stay zero: the script then uses the session's own.
 	expireAfter, warnAfter := micros(lim.ExpireAfter), micros(lim.WarnAfter)
+	var now int64 // 0: the script reads Redis TIME
+	if s.clock != nil {
+		now = s.clock.Now().UnixMicro()
+	}
 	v, err := redisRule.Run(ctx, s.client, []string{s.key(sid)},
-		rule, s.pinned.Load(), s.retention, expireAfter, arg, id, warnAfter).Int64Slice()
+		rule, now, s.retention, expireAfter, arg, id, warnAfter).Int64Slice()
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("session: redis: %w", err)
 	}

@@ -7,7 +7,7 @@
 -- KEYS[1]  the session's hash: last, until, endedAt, reason, flags, by,
 --          warn, exp (the limits of the latest call that gave some)
 -- ARGV[1]  the rule: "touch", "check" or "end"
--- ARGV[2]  the clock: 0 means Redis TIME; tests pin it (unix microseconds)
+-- ARGV[2]  the clock: 0 means Redis TIME; else RedisOptions.Clock (unix microseconds)
 -- ARGV[3]  retention, microseconds, positive
 -- ARGV[4]  the caller's ExpireAfter, microseconds; 0: the session's own
 -- ARGV[5]  touch: idle, microseconds, >= 0; end: the reason code (1 to 3)

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/presence-dev/presence/internal/clock"
 )
 
 // redisAddr is the Redis the tests use: PRESENCE_TEST_REDIS or the local
@@ -104,12 +106,12 @@ func TestRedisStore(t *testing.T) {
 	t.Parallel()
 	c := redisForTest(t)
 	testStore(t, func(t *testing.T) storeHarness {
-		s := newRedisForTest(t, c, RedisOptions{})
-		s.pinned.Store(redisTime(t, c).UnixMicro())
+		clk := clock.NewManual(redisTime(t, c))
+		s := newRedisForTest(t, c, RedisOptions{Clock: clk})
 		return storeHarness{
 			Store:   s,
-			now:     func() time.Time { return unixMicro(s.pinned.Load()) },
-			advance: func(d time.Duration) { s.pinned.Add(micros(d)) },
+			now:     func() time.Time { return unixMicro(clk.Now().UnixMicro()) },
+			advance: clk.Advance,
 		}
 	})
 }
@@ -155,7 +157,7 @@ func TestRedisKeys(t *testing.T) {
 	s := newRedisForTest(t, c, RedisOptions{Retention: retention})
 	ctx := t.Context()
 	// wantTTL checks sid's key has TTL within [want-slack, want].
-	wantTTL := func(sid string, want time.Duration) {
+	wantTTLOf := func(s *RedisStore, sid string, want time.Duration) {
 		t.Helper()
 		key := s.prefix + "{" + sid + "}"
 		ttl, err := c.PTTL(ctx, key).Result()
@@ -165,6 +167,10 @@ func TestRedisKeys(t *testing.T) {
 		if ttl > want || ttl < want-2*time.Second {
 			t.Errorf("PTTL %s = %v, want about %v", key, ttl, want)
 		}
+	}
+	wantTTL := func(sid string, want time.Duration) {
+		t.Helper()
+		wantTTLOf(s, sid, want)
 	}
 
 	must(t)(s.Touch(ctx, "active", 30*time.Second, lim))
@@ -178,11 +184,12 @@ func TestRedisKeys(t *testing.T) {
 	wantTTL("logout", retention)
 
 	// An end that lies far back is kept Retention from its discovery.
-	s.pinned.Store(redisTime(t, c).UnixMicro())
-	must(t)(s.Touch(ctx, "idle", 0, lim))
-	s.pinned.Add(micros(3 * time.Hour))
-	wantEnded(t, must(t)(s.Check(ctx, "idle", lim)), unixMicro(s.pinned.Load()).Add(-3*time.Hour+lim.ExpireAfter), ReasonIdle, true)
-	wantTTL("idle", retention)
+	clk := clock.NewManual(redisTime(t, c))
+	ps := newRedisForTest(t, c, RedisOptions{Retention: retention, Clock: clk})
+	must(t)(ps.Touch(ctx, "idle", 0, lim))
+	clk.Advance(3 * time.Hour)
+	wantEnded(t, must(t)(ps.Check(ctx, "idle", lim)), unixMicro(clk.Now().UnixMicro()).Add(-3*time.Hour+lim.ExpireAfter), ReasonIdle, true)
+	wantTTLOf(ps, "idle", retention)
 
 	h, err := c.HGetAll(ctx, s.prefix+"{logout}").Result()
 	if err != nil {
