@@ -1,4 +1,4 @@
-package client
+package client_test
 
 import (
 	"context"
@@ -23,6 +23,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/presence-dev/presence/httpapi"
 	"github.com/presence-dev/presence/hub"
 	"github.com/presence-dev/presence/session"
 )
@@ -359,6 +360,7 @@ func (r *recStore) touchesOf(sid string, since time.Time) []touch {
 type node struct {
 	store *recStore
 	reg   *hub.Registry
+	api   *httpapi.Server
 	srv   *httptest.Server
 	ws    atomic.Int32
 	pings atomic.Int32
@@ -412,12 +414,17 @@ func (s *server) start(addr string) {
 		s.t.Fatal(err)
 	}
 	n := &node{store: &recStore{Store: session.NewMemoryStore(session.MemoryOptions{})}}
+	origins := []string{"127.0.0.1:*"}
 	n.reg, err = hub.New(hub.Options{
 		Store:          n.store,
 		Verifier:       verifier,
 		Tick:           20 * time.Millisecond,
-		OriginPatterns: []string{"127.0.0.1:*"},
+		OriginPatterns: origins,
 	})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	n.api, err = httpapi.New(httpapi.Options{Registry: n.reg, Verifier: verifier, Store: n.store, OriginPatterns: origins})
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -457,19 +464,18 @@ func (s *server) restart() *node {
 
 func (s *server) handler(n *node) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/presence.js", Handler())
-	mux.Handle("/presence.css", Handler())
+	mux.Handle("/", n.api) // the client's files, and every other surface of presence
 	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
 		n.ws.Add(1)
 		if s.blockWS.Load() {
 			http.Error(w, "WebSockets are blocked here", http.StatusForbidden)
 			return
 		}
-		n.reg.ServeWS(w, r)
+		n.api.ServeHTTP(w, r)
 	})
 	mux.HandleFunc("/ping", func(w http.ResponseWriter, r *http.Request) {
 		n.pings.Add(1)
-		n.reg.ServePing(w, r)
+		n.api.ServeHTTP(w, r)
 	})
 	mux.HandleFunc("/t.js", serveScript("testdata/t.js"))
 	mux.HandleFunc("/spa.js", serveScript("testdata/spa.js"))

@@ -7,6 +7,7 @@ import (
 	"embed"
 	"encoding/hex"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -122,4 +123,14 @@ func acceptsGzip(header string) bool {
 		return true
 	}
 	return false
+}
+
+// Paths returns the paths Handler serves, for mounting it.
+func Paths() []string {
+	paths := make([]string, 0, len(assets))
+	for p := range assets {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	return paths
 }

@@ -1,11 +1,11 @@
-package client
+package client_test
 
 import (
-	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
+	"github.com/presence-dev/presence/httpapi"
 	"github.com/presence-dev/presence/hub"
 	"github.com/presence-dev/presence/internal/demo"
 	"github.com/presence-dev/presence/session"
@@ -25,13 +25,16 @@ func demoServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/presence.js", Handler())
-	mux.Handle("/presence.css", Handler())
-	mux.HandleFunc("/ws", reg.ServeWS)
-	mux.HandleFunc("/ping", reg.ServePing)
-	mux.Handle("/demo/", demo.Handler(demo.Options{Secret: testSecret, WarnAfter: limits.WarnAfter, ExpireAfter: limits.ExpireAfter}))
-	srv := httptest.NewServer(mux)
+	api, err := httpapi.New(httpapi.Options{
+		Registry: reg,
+		Verifier: verifier,
+		Store:    store,
+		Demo:     demo.Handler(demo.Options{Secret: testSecret, WarnAfter: limits.WarnAfter, ExpireAfter: limits.ExpireAfter}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api)
 	t.Cleanup(func() {
 		reg.Close()
 		srv.Close()

@@ -145,3 +145,33 @@ func TestAPIRevokeUnknownSession(t *testing.T) {
 		t.Errorf("expire reason %q, want revoked", f.Reason)
 	}
 }
+
+// The server API and the state frame follow one rule for a session's
+// status and the time it has left: they agree on either side of the
+// warning.
+func TestAPIAndStateFrameAgreeAtTheWarnBoundary(t *testing.T) {
+	for _, c := range []struct {
+		idle time.Duration
+		want string
+	}{
+		{4999 * time.Millisecond, "active"},
+		{5 * time.Second, "warning"},
+	} {
+		t.Run(c.idle.String(), func(t *testing.T) {
+			e := newEnv(t)
+			a := e.dial(t)
+			a.Hello(e.token("s1"), 0)
+			e.advance(c.idle)
+			b := e.dial(t)
+			b.SendFrame(protocol.ClientFrame{Type: protocol.TypeHello, Token: e.token("s1"), Passive: true})
+			st := b.Expect(protocol.TypeState)
+			status, body := e.api(t, "GET", "/api/v1/sessions/s1", testAPIKey, "")
+			if status != 200 || body["status"] != c.want || string(st.Status) != c.want {
+				t.Errorf("API %d %v, state frame %q; want both %q", status, body, st.Status, c.want)
+			}
+			if got, want := body["expire_in_s"], float64(st.ExpireInMS/1000); got != want {
+				t.Errorf("API expire_in_s %v, state frame expire_in_ms %d", got, st.ExpireInMS)
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/presence-dev/presence/hub"
+	"github.com/presence-dev/presence/session"
 )
 
 func TestOriginAllowed(t *testing.T) {
@@ -85,5 +86,34 @@ func TestPingCrossOrigin(t *testing.T) {
 	}
 	if got := e.ping(t, tok, "?idleFor=99"); got != "3" {
 		t.Errorf("idle after the refused ping = %s, want 3", got)
+	}
+}
+
+// A preflight never counts as activity, with or without an Origin.
+func TestPingPreflightIsNotActivity(t *testing.T) {
+	e := newEnv(t)
+	tok := e.token("s1")
+	e.ping(t, tok, "")
+	e.advance(3 * time.Second)
+	for _, origin := range []string{"", e.srv.URL} {
+		req, err := http.NewRequest(http.MethodOptions, e.srv.URL+"/ping", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.AddCookie(&http.Cookie{Name: session.CookieName, Value: tok})
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Allow") != "GET, HEAD, OPTIONS" {
+			t.Errorf("OPTIONS with Origin %q: %d, Allow %q", origin, resp.StatusCode, resp.Header.Get("Allow"))
+		}
+	}
+	if got := e.ping(t, tok, "?idleFor=99"); got != "3" {
+		t.Errorf("idle after the preflights = %s, want 3", got)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -14,22 +15,13 @@ import (
 	"github.com/presence-dev/presence/session"
 )
 
-// TokenCookie is the cookie that may carry a token instead of hello.
-const TokenCookie = "presence"
-
-// A tab may send frameBurst frames at once and frameRate a second after
-// that. The client sends a few frames a minute; more is a broken or
-// hostile client, which is closed before it costs other sessions.
-const (
-	frameBurst = 20
-	frameRate  = 5
-)
-
 // maxBadFrames closes a tab after this many undecodable frames in a row.
 const maxBadFrames = 8
 
-// maxIdle caps a reported idle time so that it fits a time.Duration.
-const maxIdle = 100 * 365 * 24 * time.Hour
+// rateLimitMessage is the error message of a tab that sent too many
+// frames, with the limits it broke.
+var rateLimitMessage = "too many frames; send at most " + strconv.Itoa(protocol.FrameRate) +
+	" a second after a burst of " + strconv.Itoa(protocol.FrameBurst)
 
 // ServeWS upgrades the request to a WebSocket speaking protocol v1 and
 // serves the tab until it closes. Mount it at /ws.
@@ -60,18 +52,14 @@ func (r *Registry) ServeWS(w http.ResponseWriter, req *http.Request) {
 	now := r.opts.Clock.Now()
 	t.lastHeard.Store(now.UnixNano())
 	if !r.addTab(t) {
-		conn.Close(statusServiceRestart, "server restarting")
+		conn.Close(status(protocol.CloseServiceRestart), "server restarting")
 		return
 	}
 	defer r.removeTab(t)
 	t.keepalive = r.wheel.at(now.Add(r.opts.HelloTimeout), t.onKeepalive)
 	defer t.keepalive.stop()
 
-	var cookieToken string
-	if c, err := req.Cookie(TokenCookie); err == nil {
-		cookieToken = c.Value
-	}
-	t.read(cookieToken)
+	t.read(session.CookieToken(req))
 	if t.hub != nil {
 		t.hub.leave(t)
 	}
@@ -83,17 +71,20 @@ func (r *Registry) ServeWS(w http.ResponseWriter, req *http.Request) {
 // completes.
 func (t *tab) read(cookieToken string) {
 	var (
-		allowance = float64(frameBurst)
+		allowance = float64(protocol.FrameBurst)
 		lastFrame = t.r.opts.Clock.Now()
 		badFrames = 0
 		failed    = false
 	)
-	fail := func(code, message string, status websocket.StatusCode, reason string) {
+	fail := func(code, message string, close protocol.CloseCode, reason string) {
 		t.sendError(code, message)
-		t.closeAfter(status, reason)
+		t.closeAfter(close, reason)
 		failed = true
 	}
 	for {
+		// Not the registry's ctx: a Read whose ctx ends drops the
+		// connection, and Shutdown cancels that ctx before it closes the
+		// tabs with a handshake. Close drops every connection itself.
 		typ, data, err := t.conn.Read(context.Background())
 		if err != nil {
 			t.r.log.Debug("tab closed", zap.String("sid", t.sid), zap.Error(err))
@@ -104,22 +95,22 @@ func (t *tab) read(cookieToken string) {
 		if failed {
 			continue
 		}
-		allowance = min(allowance+now.Sub(lastFrame).Seconds()*frameRate, frameBurst)
+		allowance = min(allowance+now.Sub(lastFrame).Seconds()*protocol.FrameRate, protocol.FrameBurst)
 		lastFrame = now
 		if allowance < 1 {
-			fail("rate_limited", "too many frames; send at most 5 a second", websocket.StatusPolicyViolation, "too many frames")
+			fail(protocol.CodeRateLimited, rateLimitMessage, protocol.ClosePolicyViolation, "too many frames")
 			continue
 		}
 		allowance--
 
 		if typ != websocket.MessageText {
 			t.r.metrics.frameIn("")
-			fail("binary_frame", "frames must be JSON text, not binary", websocket.StatusUnsupportedData, "binary frame")
+			fail(protocol.CodeBinaryFrame, "frames must be JSON text, not binary", protocol.CloseUnsupportedData, "binary frame")
 			continue
 		}
 		if !utf8.Valid(data) {
 			t.r.metrics.frameIn("")
-			fail("invalid_utf8", "frames must be valid UTF-8", websocket.StatusInvalidFramePayloadData, "invalid UTF-8")
+			fail(protocol.CodeInvalidUTF8, "frames must be valid UTF-8", protocol.CloseInvalidPayload, "invalid UTF-8")
 			continue
 		}
 		f, err := protocol.DecodeClient(data)
@@ -132,9 +123,9 @@ func (t *tab) read(cookieToken string) {
 			badFrames++
 			switch {
 			case t.hub == nil:
-				fail(pe.Code, pe.Message, websocket.StatusPolicyViolation, "hello expected")
+				fail(pe.Code, pe.Message, protocol.ClosePolicyViolation, "hello expected")
 			case badFrames >= maxBadFrames:
-				fail(pe.Code, pe.Message, websocket.StatusPolicyViolation, "too many bad frames")
+				fail(pe.Code, pe.Message, protocol.ClosePolicyViolation, "too many bad frames")
 			default:
 				t.sendError(pe.Code, pe.Message)
 			}
@@ -153,19 +144,19 @@ func (t *tab) read(cookieToken string) {
 func (t *tab) handle(f protocol.ClientFrame, cookieToken string) bool {
 	if f.Type == protocol.TypeHello {
 		if t.hub != nil {
-			t.sendError("duplicate_hello", "hello was already received on this connection")
+			t.sendError(protocol.CodeDuplicateHello, "hello was already received on this connection")
 			return true
 		}
 		return t.hello(f, cookieToken)
 	}
 	if t.hub == nil {
-		t.sendError("hello_required", "the first frame must be hello")
-		t.closeAfter(websocket.StatusPolicyViolation, "hello expected")
+		t.sendError(protocol.CodeHelloRequired, "the first frame must be hello")
+		t.closeAfter(protocol.ClosePolicyViolation, "hello expected")
 		return false
 	}
 	switch f.Type {
 	case protocol.TypeActivity:
-		t.report(idleDuration(f.IdleMS))
+		t.report(session.IdleMillis(f.IdleMS))
 	case protocol.TypeExtend:
 		t.report(0)
 	case protocol.TypeLogout:
@@ -179,31 +170,31 @@ func (t *tab) handle(f protocol.ClientFrame, cookieToken string) bool {
 // hello admits the tab to its session's hub, or closes it with 4401 for a
 // bad token or 4410 for a session that has ended.
 func (t *tab) hello(f protocol.ClientFrame, cookieToken string) bool {
-	token := f.Token
-	if token == "" {
-		token = cookieToken
-	}
+	token, _ := session.HelloToken(f.Token, cookieToken)
 	claims, err := t.r.opts.Verifier.Verify(token)
 	if err != nil {
 		t.r.log.Debug("token refused", zap.Error(err))
-		t.sendError(tokenErrorCode(err), err.Error())
-		t.closeAfter(statusTokenRefused, "token refused")
+		t.sendError(TokenErrorCode(err), err.Error())
+		t.closeAfter(protocol.CloseTokenRefused, "token refused")
 		return false
 	}
 	t.sid, t.lim, t.logoutURL = claims.SID, claims.Limits(), claims.LogoutURL
 
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	ctx, cancel := context.WithTimeout(t.r.ctx, storeTimeout)
 	defer cancel()
 	passive := f.Passive || t.r.passive(f.Path)
-	snap, err := t.r.join(ctx, t.sid, idleDuration(f.IdleMS), t.lim, passive)
+	snap, err := t.r.join(ctx, t.sid, session.IdleMillis(f.IdleMS), t.lim, passive)
+	if err != nil && t.r.ctx.Err() != nil {
+		return false // the registry is closing this tab
+	}
 	if err != nil {
-		t.r.log.Warn("store unavailable; tab refused", zap.Error(err))
-		t.sendError("store_unavailable", "presence cannot reach its store; reconnect later")
-		t.closeAfter(websocket.StatusInternalError, "store unavailable")
+		t.r.storeFailed("tab refused", err)
+		t.sendError(protocol.CodeStoreUnavailable, "presence cannot reach its store; reconnect later")
+		t.closeAfter(protocol.CloseInternalError, "store unavailable")
 		return false
 	}
 	if snap.Ended {
-		t.r.observe(t.sid, t.lim, claims.UID, snap)
+		t.r.take(t.sid, t.lim, claims.UID, snap)
 		t.expire(snap.Reason)
 		return false
 	}
@@ -220,16 +211,16 @@ func (t *tab) hello(f protocol.ClientFrame, cookieToken string) bool {
 		}
 		t.hub = h
 		if lifted {
-			t.r.publish(t.sid)
+			t.r.nudge(t.sid)
 		}
 		break
 	}
 	return true
 }
 
-// join reads the session a new tab joins. A tab's hello is activity
-// idle ago, unless the page is passive: then it only reads the session,
-// and starts one presence has not seen, idle ago.
+// join reads the session a new tab or report joins. It is activity idle
+// ago, unless passive: then it only reads the session, and starts one the
+// store does not know, idle ago.
 func (r *Registry) join(ctx context.Context, sid string, idle time.Duration, lim session.Limits, passive bool) (session.Snapshot, error) {
 	if passive {
 		snap, err := r.opts.Store.Check(ctx, sid, lim)
@@ -242,51 +233,43 @@ func (r *Registry) join(ctx context.Context, sid string, idle time.Duration, lim
 
 // report records activity idle ago and updates every tab of the session.
 func (t *tab) report(idle time.Duration) {
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	ctx, cancel := context.WithTimeout(t.r.ctx, storeTimeout)
 	defer cancel()
 	snap, err := t.r.opts.Store.Touch(ctx, t.sid, idle, t.lim)
 	if err != nil {
-		t.r.log.Warn("store unavailable; activity kept until it is back", zap.Error(err))
+		t.r.storeFailed("activity kept until it is back", err)
 		t.hub.remember(t.r.opts.Clock.Now().Add(-idle))
 		return
 	}
-	t.r.observe(t.sid, t.lim, "", snap)
+	t.hub.take(snap, nil)
 }
 
 // logout ends the session in every tab.
 func (t *tab) logout() {
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	ctx, cancel := context.WithTimeout(t.r.ctx, storeTimeout)
 	defer cancel()
 	snap, err := t.r.opts.Store.End(ctx, t.sid, session.ReasonLogout, t.lim)
 	if err != nil {
-		t.r.log.Warn("store unavailable; logout not recorded", zap.Error(err))
-		t.sendError("store_unavailable", "presence cannot reach its store; log out again")
+		t.r.storeFailed("logout not recorded", err)
+		t.sendError(protocol.CodeStoreUnavailable, "presence cannot reach its store; log out again")
 		return
 	}
-	t.r.observe(t.sid, t.lim, "", snap)
+	t.hub.take(snap, nil)
 }
 
-// tokenErrorCode names a token refusal for the error frame.
-func tokenErrorCode(err error) string {
+// TokenErrorCode returns the protocol code that names a token refusal by
+// session.Verifier: token_missing, token_too_old, claims_invalid or
+// token_invalid.
+func TokenErrorCode(err error) string {
 	var ce *session.ClaimsError
 	switch {
 	case errors.Is(err, session.ErrTokenMissing):
-		return "token_missing"
+		return protocol.CodeTokenMissing
 	case errors.Is(err, session.ErrTokenTooOld):
-		return "token_too_old"
+		return protocol.CodeTokenTooOld
 	case errors.As(err, &ce):
-		return "claims_invalid"
+		return protocol.CodeClaimsInvalid
 	default:
-		return "token_invalid"
+		return protocol.CodeTokenInvalid
 	}
-}
-
-func idleDuration(ms int64) time.Duration {
-	switch {
-	case ms <= 0:
-		return 0
-	case ms >= maxIdle.Milliseconds():
-		return maxIdle
-	}
-	return time.Duration(ms) * time.Millisecond
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/presence-dev/presence/internal/tabtest"
 	"github.com/presence-dev/presence/protocol"
 	"github.com/presence-dev/presence/session"
 )
@@ -39,15 +40,15 @@ func TestBadTokensAreRefusedWith4401(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			tab := e.dial(t)
-			tab.sendFrame(protocol.ClientFrame{Type: protocol.TypeHello, Token: c.token})
-			f := tab.expect(protocol.TypeError)
+			tab.SendFrame(protocol.ClientFrame{Type: protocol.TypeHello, Token: c.token})
+			f := tab.Expect(protocol.TypeError)
 			if f.Code != c.code {
 				t.Errorf("error code = %q, want %q (%s)", f.Code, c.code, f.Message)
 			}
 			if c.token != "" && strings.Contains(f.Message, c.token) {
 				t.Errorf("error message repeats the token: %q", f.Message)
 			}
-			tab.expectClose(statusTokenRefused)
+			tab.ExpectClose(protocol.CloseTokenRefused)
 		})
 	}
 	t.Run("older than max age", func(t *testing.T) {
@@ -55,11 +56,11 @@ func TestBadTokensAreRefusedWith4401(t *testing.T) {
 		old := e.token("s1")
 		e.advance(12*time.Hour + time.Second)
 		tab := e.dial(t)
-		tab.sendFrame(protocol.ClientFrame{Type: protocol.TypeHello, Token: old})
-		if f := tab.expect(protocol.TypeError); f.Code != "token_too_old" {
+		tab.SendFrame(protocol.ClientFrame{Type: protocol.TypeHello, Token: old})
+		if f := tab.Expect(protocol.TypeError); f.Code != "token_too_old" {
 			t.Errorf("error code = %q, want token_too_old", f.Code)
 		}
-		tab.expectClose(statusTokenRefused)
+		tab.ExpectClose(protocol.CloseTokenRefused)
 	})
 }
 
@@ -72,8 +73,8 @@ func (e *env) mintUnchecked(payload string) string {
 
 func TestTokenFromCookie(t *testing.T) {
 	e := newEnv(t)
-	tab := e.dialWith(t, http.Header{"Cookie": {TokenCookie + "=" + e.token("s1")}})
-	if st := tab.hello("", 0); st.Status != protocol.StatusActive {
+	tab := e.dialWith(t, http.Header{"Cookie": {session.CookieName + "=" + e.token("s1")}})
+	if st := tab.Hello("", 0); st.Status != protocol.StatusActive {
 		t.Fatalf("state = %+v", st)
 	}
 }
@@ -83,12 +84,12 @@ func TestTabWithoutHelloIsClosed(t *testing.T) {
 	tab := e.dial(t)
 	eventually(t, "tab registered", func() bool { return e.reg.Tabs() == 1 })
 	e.advance(9 * time.Second)
-	tab.expectNothing()
+	tab.ExpectNothing()
 	e.advance(time.Second)
-	if f := tab.expect(protocol.TypeError); f.Code != "hello_timeout" {
+	if f := tab.Expect(protocol.TypeError); f.Code != "hello_timeout" {
 		t.Errorf("error code = %q, want hello_timeout", f.Code)
 	}
-	tab.expectClose(websocket.StatusPolicyViolation)
+	tab.ExpectClose(protocol.ClosePolicyViolation)
 }
 
 func TestFrameBeforeHelloIsClosed(t *testing.T) {
@@ -96,9 +97,9 @@ func TestFrameBeforeHelloIsClosed(t *testing.T) {
 	for _, raw := range []string{`{"type":"activity","idle_ms":0}`, `not json`, `{"type":"nope"}`} {
 		t.Run(raw, func(t *testing.T) {
 			tab := e.dial(t)
-			tab.send(raw)
-			tab.expect(protocol.TypeError)
-			tab.expectClose(websocket.StatusPolicyViolation)
+			tab.Send(raw)
+			tab.Expect(protocol.TypeError)
+			tab.ExpectClose(protocol.ClosePolicyViolation)
 		})
 	}
 }
@@ -106,7 +107,7 @@ func TestFrameBeforeHelloIsClosed(t *testing.T) {
 func TestHarmlessBadFramesKeepTheTabOpen(t *testing.T) {
 	e := newEnv(t)
 	tab := e.dial(t)
-	tab.hello(e.token("s1"), 0)
+	tab.Hello(e.token("s1"), 0)
 	cases := []struct{ raw, code string }{
 		{`not json`, protocol.CodeBadJSON},
 		{`{"idle_ms":0}`, protocol.CodeMissingType},
@@ -116,40 +117,40 @@ func TestHarmlessBadFramesKeepTheTabOpen(t *testing.T) {
 		{`{"type":"hello","token":"x"}`, "duplicate_hello"},
 	}
 	for _, c := range cases {
-		tab.send(c.raw)
-		if f := tab.expect(protocol.TypeError); f.Code != c.code {
+		tab.Send(c.raw)
+		if f := tab.Expect(protocol.TypeError); f.Code != c.code {
 			t.Errorf("%s: error code = %q, want %q", c.raw, f.Code, c.code)
 		}
 	}
 	// Still served: a warning comes on time.
 	e.advance(5 * time.Second)
-	tab.expect(protocol.TypeWarn)
+	tab.Expect(protocol.TypeWarn)
 }
 
 func TestTooManyBadFramesClose(t *testing.T) {
 	e := newEnv(t)
 	tab := e.dial(t)
-	tab.hello(e.token("s1"), 0)
+	tab.Hello(e.token("s1"), 0)
 	for range maxBadFrames {
-		tab.send(`nope`)
+		tab.Send(`nope`)
 	}
 	for range maxBadFrames {
-		tab.expect(protocol.TypeError)
+		tab.Expect(protocol.TypeError)
 	}
-	tab.expectClose(websocket.StatusPolicyViolation)
+	tab.ExpectClose(protocol.ClosePolicyViolation)
 }
 
 func TestFloodIsClosed(t *testing.T) {
 	e := newEnv(t)
 	tab := e.dial(t)
-	tab.hello(e.token("s1"), 0)
-	for range frameBurst + 5 {
+	tab.Hello(e.token("s1"), 0)
+	for range protocol.FrameBurst + 5 {
 		// Writes fail once the server has closed the tab; that is the point.
-		tab.sendFrame(protocol.ClientFrame{Type: protocol.TypePong})
+		tab.SendFrame(protocol.ClientFrame{Type: protocol.TypePong})
 	}
 	var last protocol.ServerFrame
 	for {
-		f, ok := tab.next()
+		f, ok := tab.Next()
 		if !ok {
 			break
 		}
@@ -158,7 +159,7 @@ func TestFloodIsClosed(t *testing.T) {
 	if last.Code != "rate_limited" {
 		t.Errorf("last frame = %+v, want error rate_limited", last)
 	}
-	tab.expectClose(websocket.StatusPolicyViolation)
+	tab.ExpectClose(protocol.ClosePolicyViolation)
 }
 
 // Each violation closes only its own tab, with the code DESIGN.md gives,
@@ -166,35 +167,35 @@ func TestFloodIsClosed(t *testing.T) {
 func TestViolationsCloseOnlyTheirTab(t *testing.T) {
 	e := newEnv(t)
 	bystander := e.dial(t)
-	bystander.hello(e.token("other"), 0)
+	bystander.Hello(e.token("other"), 0)
 
 	cases := []struct {
 		name   string
 		write  func(*testTab) error
-		status websocket.StatusCode
+		status protocol.CloseCode
 	}{
 		{"binary frame", func(tt *testTab) error {
-			return tt.conn.Write(context.Background(), websocket.MessageBinary, []byte(`{"type":"pong"}`))
-		}, websocket.StatusUnsupportedData},
+			return tt.Conn.Write(context.Background(), websocket.MessageBinary, []byte(`{"type":"pong"}`))
+		}, protocol.CloseUnsupportedData},
 		{"oversize frame", func(tt *testTab) error {
-			return tt.conn.Write(context.Background(), websocket.MessageText, []byte(`{"type":"activity","idle_ms":0,"x":"`+strings.Repeat("a", 8000)+`"}`))
-		}, websocket.StatusMessageTooBig},
+			return tt.Conn.Write(context.Background(), websocket.MessageText, []byte(`{"type":"activity","idle_ms":0,"x":"`+strings.Repeat("a", 8000)+`"}`))
+		}, protocol.CloseMessageTooBig},
 		{"invalid UTF-8", func(tt *testTab) error {
-			return tt.conn.Write(context.Background(), websocket.MessageText, []byte("{\"type\":\"pong\xff\"}"))
-		}, websocket.StatusInvalidFramePayloadData},
+			return tt.Conn.Write(context.Background(), websocket.MessageText, []byte("{\"type\":\"pong\xff\"}"))
+		}, protocol.CloseInvalidPayload},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			tab := e.dial(t)
-			tab.hello(e.token("s1"), 0)
+			tab.Hello(e.token("s1"), 0)
 			if err := c.write(tab); err != nil {
 				t.Fatal(err)
 			}
-			tab.expectClose(c.status)
+			tab.ExpectClose(c.status)
 		})
 	}
 	e.advance(5 * time.Second)
-	bystander.expect(protocol.TypeWarn)
+	bystander.Expect(protocol.TypeWarn)
 }
 
 // A tab that cannot keep up is dropped; the other tabs of its session get
@@ -205,7 +206,7 @@ func TestSlowTabIsDroppedWithoutDelayingOthers(t *testing.T) {
 		o.WriteTimeout = 300 * time.Millisecond
 	})
 	// The slow tab says hello and then never reads again.
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	ctx, cancel := context.WithTimeout(context.Background(), tabtest.Wait)
 	defer cancel()
 	slow, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.srv.URL, "http")+"/ws", nil)
 	if err != nil {
@@ -218,7 +219,7 @@ func TestSlowTabIsDroppedWithoutDelayingOthers(t *testing.T) {
 	}
 	eventually(t, "slow tab joined", func() bool { return e.reg.Sessions() == 1 })
 	fast := e.dial(t)
-	fast.hello(e.token("s1"), 0)
+	fast.Hello(e.token("s1"), 0)
 
 	// Send the slow tab (the first to connect) large frames until its
 	// socket buffers fill and its queue overflows or a write times out.
@@ -232,7 +233,7 @@ func TestSlowTabIsDroppedWithoutDelayingOthers(t *testing.T) {
 	}
 	h.mu.Unlock()
 	big := []byte(`{"type":"state","pad":"` + strings.Repeat("x", 1<<16) + `"}`)
-	deadline := time.Now().Add(wait)
+	deadline := time.Now().Add(tabtest.Wait)
 	for e.reg.Tabs() == 2 && time.Now().Before(deadline) {
 		slowTab.send(big, protocol.TypeState)
 		time.Sleep(time.Millisecond)
@@ -241,5 +242,5 @@ func TestSlowTabIsDroppedWithoutDelayingOthers(t *testing.T) {
 
 	// The fast tab read every frame and still gets its warning on time.
 	e.advance(5 * time.Second)
-	fast.expect(protocol.TypeWarn)
+	fast.Expect(protocol.TypeWarn)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	mrand "math/rand/v2"
 	"strings"
 	"time"
 
@@ -51,6 +52,22 @@ func (b *RedisBroker) Publish(ctx context.Context, sid string) error {
 	return nil
 }
 
+// The wait before subscribing again after a failure doubles from the
+// minimum to the maximum.
+const (
+	minResubscribeBackoff = 100 * time.Millisecond
+	maxResubscribeBackoff = 5 * time.Second
+)
+
+// jittered returns a wait between half of backoff and all of it, at
+// random: nodes that lost Redis together, when it restarted, come back
+// spread out instead of resubscribing and re-reading every session at
+// once.
+func jittered(backoff time.Duration) time.Duration {
+	half := backoff / 2
+	return half + mrand.N(backoff-half+1)
+}
+
 // shardOfSID is FNV-1a of sid modulo brokerShards: the same on every node.
 func shardOfSID(sid string) uint64 {
 	h := uint64(14695981039346656037)
@@ -63,7 +80,8 @@ func shardOfSID(sid string) uint64 {
 
 // Run subscribes to every shard and delivers nudges until ctx ends. The
 // subscription survives Redis restarts: after a failure it waits, from
-// 100 ms up to 5 s, and subscribes again, then calls resync.
+// about 100 ms up to 5 s with jitter, and subscribes again, then calls
+// resync.
 func (b *RedisBroker) Run(ctx context.Context, nudge func(string), resync func()) error {
 	channels := make([]string, brokerShards)
 	for i := range channels {
@@ -75,7 +93,7 @@ func (b *RedisBroker) Run(ctx context.Context, nudge func(string), resync func()
 	stop := context.AfterFunc(ctx, func() { ps.Close() })
 	defer stop()
 	defer ps.Close()
-	backoff := 100 * time.Millisecond
+	backoff := minResubscribeBackoff
 	failed := false
 	for {
 		msg, err := ps.Receive(ctx)
@@ -85,18 +103,18 @@ func (b *RedisBroker) Run(ctx context.Context, nudge func(string), resync func()
 		if err != nil {
 			failed = true
 			select {
-			case <-time.After(backoff):
+			case <-time.After(jittered(backoff)):
 			case <-ctx.Done():
 				return nil
 			}
-			backoff = min(backoff*2, 5*time.Second)
+			backoff = min(backoff*2, maxResubscribeBackoff)
 			continue
 		}
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			if failed {
 				failed = false
-				backoff = 100 * time.Millisecond
+				backoff = minResubscribeBackoff
 				resync()
 			}
 		case *redis.Message:

@@ -38,9 +38,11 @@ func TestRedisBrokerDeliversToOtherNodesOnly(t *testing.T) {
 	one, two := NewRedisBroker(client, prefix), NewRedisBroker(client, prefix)
 	fromOne, _ := runBroker(t, one)
 	fromTwo, _ := runBroker(t, two)
-	other := NewRedisBroker(client, brokerPrefix()) // another deployment on the same Redis
+	otherPrefix := brokerPrefix() // another deployment on the same Redis
+	other := NewRedisBroker(client, otherPrefix)
 	fromOther, _ := runBroker(t, other)
-	time.Sleep(200 * time.Millisecond) // let the subscriptions settle
+	waitSubscribed(t, client, prefix, 2)
+	waitSubscribed(t, client, otherPrefix, 1)
 
 	for _, sid := range []string{"a", "b", "session:with-punctuation.1"} {
 		if err := one.Publish(context.Background(), sid); err != nil {
@@ -61,6 +63,46 @@ func TestRedisBrokerDeliversToOtherNodesOnly(t *testing.T) {
 	case got := <-fromOther:
 		t.Errorf("another prefix got nudge %q", got)
 	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// waitSubscribed waits until Redis confirms n subscribers on every nudge
+// channel of prefix: a nudge published before then could be lost.
+func waitSubscribed(t *testing.T, client redis.UniversalClient, prefix string, n int64) {
+	t.Helper()
+	b := NewRedisBroker(client, prefix)
+	channels := make([]string, brokerShards)
+	for i := range channels {
+		channels[i] = b.channel(uint64(i))
+	}
+	eventually(t, "subscriptions confirmed", func() bool {
+		counts, err := client.PubSubShardNumSub(t.Context(), channels...).Result()
+		if err != nil {
+			return false
+		}
+		for _, ch := range channels {
+			if counts[ch] < n {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+func TestJitteredBackoff(t *testing.T) {
+	for _, backoff := range []time.Duration{minResubscribeBackoff, time.Second, maxResubscribeBackoff} {
+		seen := map[time.Duration]bool{}
+		for range 200 {
+			d := jittered(backoff)
+			if d < backoff/2 || d > backoff {
+				t.Fatalf("jittered(%v) = %v, want within [%v, %v]", backoff, d, backoff/2, backoff)
+			}
+			seen[d] = true
+		}
+		// Nodes that failed together must not all wait the same.
+		if len(seen) < 100 {
+			t.Errorf("jittered(%v): %d distinct waits in 200, want them spread", backoff, len(seen))
+		}
 	}
 }
 

@@ -11,6 +11,7 @@ type dueQueue struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 	items   []*hub
+	busy    int // workers running an item
 	closed  bool
 	workers sync.WaitGroup
 }
@@ -28,6 +29,7 @@ func newDueQueue(workers int, work func(*hub)) *dueQueue {
 					return
 				}
 				work(h)
+				q.done()
 			}
 		}()
 	}
@@ -54,6 +56,7 @@ func (q *dueQueue) pop() (*hub, bool) {
 	if q.closed {
 		return nil, false
 	}
+	q.busy++
 	h := q.items[0]
 	q.items[0] = nil
 	q.items = q.items[1:]
@@ -61,6 +64,20 @@ func (q *dueQueue) pop() (*hub, bool) {
 		q.items = nil
 	}
 	return h, true
+}
+
+// done marks a worker's item finished.
+func (q *dueQueue) done() {
+	q.mu.Lock()
+	q.busy--
+	q.mu.Unlock()
+}
+
+// idle reports whether no hub waits and no worker is busy.
+func (q *dueQueue) idle() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items) == 0 && q.busy == 0
 }
 
 // close stops the workers once their current item is done and drops what

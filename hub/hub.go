@@ -51,11 +51,37 @@ func (h *hub) userID() string {
 	return h.uid
 }
 
+// noteUser records uid as the session's user unless one is known.
+func (h *hub) noteUser(uid string) {
+	if uid == "" {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.uid == "" {
+		h.uid = uid
+	}
+}
+
+// take brings the hub up to date with a snapshot fresh from the store, as
+// apply does, reports the end if this very call ended the session, and
+// nudges the other nodes when the snapshot ended the session or may lift
+// a warning their tabs show. skip is as apply's.
+func (h *hub) take(snap session.Snapshot, skip *tab) {
+	if snap.EndedNow {
+		h.r.reportEnd(h.sid, h.userID(), snap)
+		h.r.publish(h.sid)
+	}
+	if h.apply(snap, skip) {
+		h.r.nudge(h.sid)
+	}
+}
+
 // admit adds t to the hub and sends it the session's state, given the
 // snapshot its hello produced. ok is false if the hub has left the
 // registry; the caller then asks the registry for a new one. lifted
 // reports, as apply does, that the hello's activity may lift a warning
-// other nodes show.
+// other nodes show; the caller must then call Registry.nudge.
 func (h *hub) admit(t *tab, snap session.Snapshot, lim session.Limits, uid string) (ok, lifted bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -72,12 +98,11 @@ func (h *hub) admit(t *tab, snap session.Snapshot, lim session.Limits, uid strin
 		return true, false
 	}
 	now := h.r.opts.Clock.Now()
-	nearWarn := h.nearWarnLocked(now)
-	h.applyLocked(snap, t)
+	lifted = h.applyLocked(now, snap, t)
 	if !h.ended {
 		t.send(h.stateLocked(now), protocol.TypeState)
 	}
-	return true, nearWarn && !h.ended && now.Sub(h.last) < h.lim.WarnAfter
+	return true, lifted
 }
 
 // nearWarnLocked reports whether, as far as this node knows, the session
@@ -101,15 +126,12 @@ func (h *hub) leave(t *tab) {
 }
 
 // apply brings the hub up to date with a snapshot fresh from the store.
-// It reports whether the snapshot may lift a warning that other nodes'
-// tabs show: the session was idle for about warn_after, as far as this
-// node knew, and no longer is.
+// It reports, as applyLocked does, whether the snapshot may lift a
+// warning that other nodes' tabs show; the caller must then call
+// Registry.nudge.
 func (h *hub) apply(snap session.Snapshot, skip *tab) (lifted bool) {
 	h.mu.Lock()
-	now := h.r.opts.Clock.Now()
-	nearWarn := h.nearWarnLocked(now)
-	h.applyLocked(snap, skip)
-	lifted = nearWarn && !h.ended && now.Sub(h.last) < h.lim.WarnAfter
+	lifted = h.applyLocked(h.r.opts.Clock.Now(), snap, skip)
 	drop := h.ended && len(h.tabs) == 0
 	h.mu.Unlock()
 	if drop {
@@ -126,52 +148,66 @@ const nudgeMargin = time.Second
 // store says the session ended, warns every tab once the person has been
 // idle for warn_after, tells every tab when activity lifts a warning, and
 // keeps the wheel entry at the next deadline. skip is a tab that gets the
-// full state right after and needs no broadcast.
-func (h *hub) applyLocked(snap session.Snapshot, skip *tab) {
+// full state right after, as of the same now, and needs no broadcast.
+//
+// It reports whether the snapshot may lift a warning that other nodes'
+// tabs show: it brought activity newer than this node knew of, when the
+// session had been idle for about warn_after as far as this node knew,
+// and the session is active now. A snapshot with nothing new lifts
+// nothing, so that nodes re-reading a session near its warning never
+// nudge one another back and forth.
+func (h *hub) applyLocked(now time.Time, snap session.Snapshot, skip *tab) (lifted bool) {
 	if h.ended || h.gone {
-		return
+		return false
 	}
 	if snap.Ended {
 		h.endLocked(snap.Reason)
-		return
+		return false
 	}
-	now := h.r.opts.Clock.Now()
+	nearWarn := h.nearWarnLocked(now)
 	// The store's clock may not be this node's: carry over the idle time,
 	// not the instant.
+	newer := false
 	if last := now.Add(-snap.Idle()); last.After(h.last) {
-		h.last = last
+		h.last, newer = last, true
 	}
-	idle := now.Sub(h.last)
-	if idle >= h.lim.WarnAfter {
+	// The next deadline is set before the tabs hear of this one: a tab
+	// may act on a frame before the lock is released.
+	if pos := h.lim.At(now.Sub(h.last)); pos.Status == session.StatusWarning {
+		h.scheduleLocked(h.last.Add(h.lim.ExpireAfter))
 		if !h.warned {
 			h.warned = true
 			h.r.metrics.warnings.Inc()
-			expireIn := max(h.lim.ExpireAfter-idle, 0)
-			h.broadcast(protocol.Warn{ExpireInMS: expireIn.Milliseconds()}.AppendJSON(nil), protocol.TypeWarn, skip)
+			h.broadcast(protocol.Warn{ExpireInMS: pos.ExpireIn.Milliseconds()}.AppendJSON(nil), protocol.TypeWarn, skip)
 		}
-		h.scheduleLocked(h.last.Add(h.lim.ExpireAfter))
-		return
+		return false
 	}
+	h.scheduleLocked(h.last.Add(h.lim.WarnAfter))
 	if h.warned {
 		h.warned = false
 		h.broadcast(h.stateLocked(now), protocol.TypeState, skip)
 	}
-	h.scheduleLocked(h.last.Add(h.lim.WarnAfter))
+	if !nearWarn || !newer {
+		return false
+	}
+	// Counted before any tab can see this change, published by the caller
+	// once the lock is released (Registry.nudge).
+	h.r.unpublished.Add(1)
+	return true
 }
 
-// stateLocked encodes the session's state frame as of now.
+// stateLocked encodes the session's state frame as of now. Its status
+// is the session's Position, the rule the server API follows too; it
+// agrees with what the tabs were told, since applyLocked warns by the same
+// rule and every state is sent as of the now applyLocked last ran with.
 func (h *hub) stateLocked(now time.Time) []byte {
-	idle := max(now.Sub(h.last), 0)
-	status := protocol.StatusActive
-	if h.warned {
-		status = protocol.StatusWarning
-	}
+	pos := h.lim.At(now.Sub(h.last))
 	return protocol.State{
-		Status:        status,
-		IdleMS:        idle.Milliseconds(),
+		Status:        protocol.Status(pos.Status),
+		IdleMS:        pos.Idle.Milliseconds(),
 		WarnAfterMS:   h.lim.WarnAfter.Milliseconds(),
 		ExpireAfterMS: h.lim.ExpireAfter.Milliseconds(),
-		ExpireInMS:    max(h.lim.ExpireAfter-idle, 0).Milliseconds(),
+		ExpireInMS:    pos.ExpireIn.Milliseconds(),
 	}.AppendJSON(nil)
 }
 
@@ -258,7 +294,7 @@ func (h *hub) check() {
 	unsent := h.unsent
 	h.mu.Unlock()
 
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	ctx, cancel := context.WithTimeout(h.r.ctx, storeTimeout)
 	defer cancel()
 	var (
 		snap session.Snapshot
@@ -294,6 +330,9 @@ func (h *hub) check() {
 		}
 	}
 	if err != nil {
+		if h.r.ctx.Err() != nil {
+			return // the registry is closing
+		}
 		h.r.log.Warn("store unavailable; deadline postponed", zap.Error(err), zap.Duration("retry_in", storeRetry))
 		h.mu.Lock()
 		if !h.ended && !h.gone {
@@ -302,5 +341,5 @@ func (h *hub) check() {
 		h.mu.Unlock()
 		return
 	}
-	h.r.observe(h.sid, lim, "", snap)
+	h.take(snap, nil)
 }

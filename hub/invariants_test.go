@@ -2,13 +2,9 @@ package hub
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/coder/websocket"
 
 	"github.com/presence-dev/presence/protocol"
 	"github.com/presence-dev/presence/session"
@@ -20,7 +16,7 @@ import (
 func TestHelloGetsState(t *testing.T) {
 	e := newEnv(t)
 	a := e.dial(t)
-	st := a.hello(e.token("s1"), 1500)
+	st := a.Hello(e.token("s1"), 1500)
 	want := protocol.ServerFrame{Type: protocol.TypeState, Status: protocol.StatusActive,
 		IdleMS: 1500, WarnAfterMS: 5000, ExpireAfterMS: 10000, ExpireInMS: 8500}
 	if st != want {
@@ -31,16 +27,16 @@ func TestHelloGetsState(t *testing.T) {
 func TestWarnReachesEveryTab(t *testing.T) {
 	e := newEnv(t)
 	a, b := e.dial(t), e.dial(t)
-	a.hello(e.token("s1"), 0)
-	b.hello(e.token("s1"), 0)
+	a.Hello(e.token("s1"), 0)
+	b.Hello(e.token("s1"), 0)
 
 	e.advance(4900 * time.Millisecond)
-	a.expectNothing()
-	b.expectNothing()
+	a.ExpectNothing()
+	b.ExpectNothing()
 
 	e.advance(100 * time.Millisecond)
 	for _, tab := range []*testTab{a, b} {
-		w := tab.expect(protocol.TypeWarn)
+		w := tab.Expect(protocol.TypeWarn)
 		if w.ExpireInMS < 4900 || w.ExpireInMS > 5000 {
 			t.Errorf("warn expire_in_ms = %d, want about 5000", w.ExpireInMS)
 		}
@@ -50,97 +46,67 @@ func TestWarnReachesEveryTab(t *testing.T) {
 func TestActivityInOneTabDismissesWarningInAll(t *testing.T) {
 	e := newEnv(t)
 	a, b := e.dial(t), e.dial(t)
-	a.hello(e.token("s1"), 0)
-	b.hello(e.token("s1"), 0)
+	a.Hello(e.token("s1"), 0)
+	b.Hello(e.token("s1"), 0)
 	e.advance(6 * time.Second)
-	a.expect(protocol.TypeWarn)
-	b.expect(protocol.TypeWarn)
+	a.Expect(protocol.TypeWarn)
+	b.Expect(protocol.TypeWarn)
 
-	b.activity(0)
+	b.Activity(0)
 	for _, tab := range []*testTab{a, b} {
-		st := tab.expect(protocol.TypeState)
+		st := tab.Expect(protocol.TypeState)
 		if st.Status != protocol.StatusActive || st.ExpireInMS != 10000 {
 			t.Errorf("state after activity = %+v, want active with expire_in_ms 10000", st)
 		}
 	}
 	// The deadline moved: no warning until 5 s after the activity.
 	e.advance(4900 * time.Millisecond)
-	a.expectNothing()
+	a.ExpectNothing()
 	e.advance(100 * time.Millisecond)
-	a.expect(protocol.TypeWarn)
-	b.expect(protocol.TypeWarn)
+	a.Expect(protocol.TypeWarn)
+	b.Expect(protocol.TypeWarn)
 }
 
 func TestExpireReachesEveryTabThenClose4410(t *testing.T) {
 	e := newEnv(t)
 	a, b := e.dial(t), e.dial(t)
-	a.hello(e.mint(session.Claims{SID: "s1", LogoutURL: "/accounts/logout/"}), 0)
-	b.hello(e.token("s1"), 0)
+	a.Hello(e.mint(session.Claims{SID: "s1", LogoutURL: "/accounts/logout/"}), 0)
+	b.Hello(e.token("s1"), 0)
 	e.advance(5 * time.Second)
-	a.expect(protocol.TypeWarn)
-	b.expect(protocol.TypeWarn)
+	a.Expect(protocol.TypeWarn)
+	b.Expect(protocol.TypeWarn)
 	e.advance(5 * time.Second)
 
-	ea := a.expect(protocol.TypeExpire)
+	ea := a.Expect(protocol.TypeExpire)
 	if ea.Reason != protocol.ReasonIdle || ea.RedirectURL != "/accounts/logout/" {
 		t.Errorf("expire to tab a = %+v, want reason idle and its token's logout_url", ea)
 	}
-	eb := b.expect(protocol.TypeExpire)
+	eb := b.Expect(protocol.TypeExpire)
 	if eb.Reason != protocol.ReasonIdle || eb.RedirectURL != "" {
 		t.Errorf("expire to tab b = %+v, want reason idle and no redirect", eb)
 	}
-	a.expectClose(statusSessionEnded)
-	b.expectClose(statusSessionEnded)
+	a.ExpectClose(protocol.CloseSessionEnded)
+	b.ExpectClose(protocol.CloseSessionEnded)
 	eventually(t, "hub released", func() bool { return e.reg.Sessions() == 0 && e.reg.Tabs() == 0 })
-}
-
-func TestExpiredSessionIsNeverRevived(t *testing.T) {
-	e := newEnv(t)
-	oldToken := e.token("s1")
-	a := e.dial(t)
-	a.hello(oldToken, 0)
-	// Past both deadlines at once (a laptop waking up): expire, no warn.
-	e.advance(10 * time.Second)
-	a.expect(protocol.TypeExpire)
-	a.expectClose(statusSessionEnded)
-
-	e.advance(time.Minute)
-	for name, tok := range map[string]string{"token minted before expiry": oldToken, "token minted after expiry": e.token("s1")} {
-		t.Run("hello with "+name, func(t *testing.T) {
-			b := e.dial(t)
-			b.sendFrame(protocol.ClientFrame{Type: protocol.TypeHello, Token: tok, IdleMS: 0})
-			if f := b.expect(protocol.TypeExpire); f.Reason != protocol.ReasonIdle {
-				t.Errorf("expire reason = %q, want idle", f.Reason)
-			}
-			b.expectClose(statusSessionEnded)
-		})
-		t.Run("ping with "+name, func(t *testing.T) {
-			for _, q := range []string{"?idleFor=0", "", "?idleFor=-5"} {
-				if got := e.ping(t, tok, q); got != `"logout"` {
-					t.Errorf("ping%s = %s, want \"logout\"", q, got)
-				}
-			}
-		})
-	}
 }
 
 func TestStaleIdleNeverMovesLastActivityBackwards(t *testing.T) {
 	e := newEnv(t)
 	a, b := e.dial(t), e.dial(t)
-	a.hello(e.token("s1"), 0)
-	b.hello(e.token("s1"), 0)
+	a.Hello(e.token("s1"), 0)
+	b.Hello(e.token("s1"), 0)
 	e.advance(4 * time.Second)
-	a.activity(0) // fresh: last activity now, t=4s
-	a.sync()
-	b.activity(3000) // stale: this tab saw the person at t=1s
-	b.sync()
+	a.Activity(0) // fresh: last activity now, t=4s
+	a.Sync()
+	b.Activity(3000) // stale: this tab saw the person at t=1s
+	b.Sync()
 
 	e.advance(4900 * time.Millisecond) // t=8.9s: a stale report would have warned at t=6s
-	a.expectNothing()
-	b.expectNothing()
+	a.ExpectNothing()
+	b.ExpectNothing()
 	e.advance(100 * time.Millisecond) // t=9s = 4s + warn_after
-	a.expect(protocol.TypeWarn)
-	b.expect(protocol.TypeWarn)
+	a.Expect(protocol.TypeWarn)
+	b.Expect(protocol.TypeWarn)
 }
 
 // Fresh and stale reports of one session arriving at the same instant
@@ -152,7 +118,7 @@ func TestConcurrentFreshAndStaleReports(t *testing.T) {
 	var all []*testTab
 	for range tabs {
 		tt := e.dial(t)
-		tt.hello(e.token("s1"), 0)
+		tt.Hello(e.token("s1"), 0)
 		all = append(all, tt)
 	}
 	for round := range 20 {
@@ -166,12 +132,12 @@ func TestConcurrentFreshAndStaleReports(t *testing.T) {
 				if i == round%tabs {
 					idle = 0 // fresh
 				}
-				tt.activity(idle)
+				tt.Activity(idle)
 			}()
 		}
 		wg.Wait()
 		for _, tt := range all {
-			tt.sync()
+			tt.Sync()
 		}
 		snap, err := e.store.Check(t.Context(), "s1", session.Limits{WarnAfter: 5 * time.Second, ExpireAfter: 10 * time.Second})
 		if err != nil {
@@ -183,31 +149,14 @@ func TestConcurrentFreshAndStaleReports(t *testing.T) {
 	}
 }
 
-func TestLogoutEndsEveryTab(t *testing.T) {
-	e := newEnv(t)
-	a, b := e.dial(t), e.dial(t)
-	a.hello(e.token("s1"), 0)
-	b.hello(e.token("s1"), 0)
-	a.send(`{"type":"logout"}`)
-	for _, tab := range []*testTab{a, b} {
-		if f := tab.expect(protocol.TypeExpire); f.Reason != protocol.ReasonLogout {
-			t.Errorf("expire reason = %q, want logout", f.Reason)
-		}
-		tab.expectClose(statusSessionEnded)
-	}
-	if got := e.ping(t, e.token("s1"), ""); got != `"logout"` {
-		t.Errorf("ping after logout = %s, want \"logout\"", got)
-	}
-}
-
 func TestExtendCountsAsActivity(t *testing.T) {
 	e := newEnv(t)
 	a := e.dial(t)
-	a.hello(e.token("s1"), 0)
+	a.Hello(e.token("s1"), 0)
 	e.advance(7 * time.Second)
-	a.expect(protocol.TypeWarn)
-	a.send(`{"type":"extend"}`)
-	if st := a.expect(protocol.TypeState); st.Status != protocol.StatusActive {
+	a.Expect(protocol.TypeWarn)
+	a.Send(`{"type":"extend"}`)
+	if st := a.Expect(protocol.TypeState); st.Status != protocol.StatusActive {
 		t.Fatalf("state after extend = %+v, want active", st)
 	}
 }
@@ -217,14 +166,14 @@ func TestExtendCountsAsActivity(t *testing.T) {
 func TestJoiningTabWithActivityDismissesWarning(t *testing.T) {
 	e := newEnv(t)
 	a := e.dial(t)
-	a.hello(e.token("s1"), 0)
+	a.Hello(e.token("s1"), 0)
 	e.advance(6 * time.Second)
-	a.expect(protocol.TypeWarn)
+	a.Expect(protocol.TypeWarn)
 	b := e.dial(t)
-	if st := b.hello(e.token("s1"), 0); st.Status != protocol.StatusActive {
+	if st := b.Hello(e.token("s1"), 0); st.Status != protocol.StatusActive {
 		t.Errorf("new tab state = %+v, want active", st)
 	}
-	if st := a.expect(protocol.TypeState); st.Status != protocol.StatusActive {
+	if st := a.Expect(protocol.TypeState); st.Status != protocol.StatusActive {
 		t.Errorf("old tab state = %+v, want active", st)
 	}
 }
@@ -234,33 +183,15 @@ func TestJoiningTabWithActivityDismissesWarning(t *testing.T) {
 func TestIdleTabJoiningWarnedSessionSeesWarning(t *testing.T) {
 	e := newEnv(t)
 	a := e.dial(t)
-	a.hello(e.token("s1"), 0)
+	a.Hello(e.token("s1"), 0)
 	e.advance(6 * time.Second)
-	a.expect(protocol.TypeWarn)
+	a.Expect(protocol.TypeWarn)
 	b := e.dial(t)
-	st := b.hello(e.token("s1"), 60_000)
+	st := b.Hello(e.token("s1"), 60_000)
 	if st.Status != protocol.StatusWarning || st.ExpireInMS != 4000 {
 		t.Errorf("state = %+v, want warning with expire_in_ms 4000", st)
 	}
-	a.expectNothing()
-}
-
-// A session expires by the clock even with no tab connected.
-func TestSessionWithoutTabsExpiresByTheClock(t *testing.T) {
-	e := newEnv(t)
-	a := e.dial(t)
-	a.hello(e.token("s1"), 0)
-	a.conn.Close(websocket.StatusNormalClosure, "")
-	eventually(t, "tab gone", func() bool { return e.reg.Tabs() == 0 })
-	e.advance(9 * time.Second)
-	if got := e.ping(t, e.token("s1"), "?idleFor=9"); got != "9" {
-		t.Fatalf("ping before expiry = %s, want 9", got)
-	}
-	e.advance(time.Second)
-	b := e.dial(t)
-	b.sendFrame(protocol.ClientFrame{Type: protocol.TypeHello, Token: e.token("s1")})
-	b.expect(protocol.TypeExpire)
-	b.expectClose(statusSessionEnded)
+	a.ExpectNothing()
 }
 
 // Sessions are independent: tabs of many sessions warn on their own
@@ -270,42 +201,17 @@ func TestManySessionsWarnIndependently(t *testing.T) {
 	var tabs []*testTab
 	for i := range 10 {
 		tt := e.dial(t)
-		tt.hello(e.token(fmt.Sprintf("s%d", i)), int64(i)*100)
+		tt.Hello(e.token(fmt.Sprintf("s%d", i)), int64(i)*100)
 		tabs = append(tabs, tt)
 	}
 	e.advance(4950 * time.Millisecond)
 	for i, tt := range tabs {
 		if i < 1 {
-			tt.expectNothing()
+			tt.ExpectNothing()
 			continue
 		}
-		tt.expect(protocol.TypeWarn) // idle i*100ms at t0: past 5s by 4.95s for i >= 1
+		tt.Expect(protocol.TypeWarn) // idle i*100ms at t0: past 5s by 4.95s for i >= 1
 	}
-}
-
-// ping calls /ping with the token as a cookie and returns the body.
-func (e *env) ping(t *testing.T, token, query string) string {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, e.srv.URL+"/ping"+query, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.AddCookie(&http.Cookie{Name: TokenCookie, Value: token})
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("ping%s: status %d %s", query, resp.StatusCode, body)
-	}
-	return string(body)
 }
 
 // A passive page (a dashboard that reloads itself) joins without counting
@@ -313,20 +219,20 @@ func (e *env) ping(t *testing.T, token, query string) string {
 func TestPassiveHelloIsNotActivity(t *testing.T) {
 	e := newEnv(t)
 	a := e.dial(t)
-	a.hello(e.token("s1"), 0)
+	a.Hello(e.token("s1"), 0)
 	e.advance(4 * time.Second)
 	b := e.dial(t)
-	b.sendFrame(protocol.ClientFrame{Type: protocol.TypeHello, Token: e.token("s1"), Passive: true})
-	if st := b.expect(protocol.TypeState); st.IdleMS != 4000 || st.ExpireInMS != 6000 {
+	b.SendFrame(protocol.ClientFrame{Type: protocol.TypeHello, Token: e.token("s1"), Passive: true})
+	if st := b.Expect(protocol.TypeState); st.IdleMS != 4000 || st.ExpireInMS != 6000 {
 		t.Fatalf("passive tab state = %+v, want idle 4000 and expire_in 6000", st)
 	}
 	e.advance(time.Second)
-	a.expect(protocol.TypeWarn)
-	b.expect(protocol.TypeWarn)
+	a.Expect(protocol.TypeWarn)
+	b.Expect(protocol.TypeWarn)
 
 	c := e.dial(t)
-	c.sendFrame(protocol.ClientFrame{Type: protocol.TypeHello, Token: e.token("new"), IdleMS: 2000, Passive: true})
-	if st := c.expect(protocol.TypeState); st.IdleMS != 2000 {
+	c.SendFrame(protocol.ClientFrame{Type: protocol.TypeHello, Token: e.token("new"), IdleMS: 2000, Passive: true})
+	if st := c.Expect(protocol.TypeState); st.IdleMS != 2000 {
 		t.Fatalf("passive tab of a new session: state = %+v, want idle 2000", st)
 	}
 }

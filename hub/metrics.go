@@ -21,7 +21,8 @@ type metrics struct {
 	errors    *prometheus.CounterVec
 	dropped   prometheus.Counter
 	lateness  prometheus.Histogram
-	pings     *prometheus.CounterVec
+	nudgesOut prometheus.Counter
+	nudgesIn  prometheus.Counter
 
 	// out holds framesOut's counters by type, resolved once: a broadcast
 	// counts a frame per tab.
@@ -67,10 +68,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help:    "How long after its deadline a session's timer wheel entry fired.",
 			Buckets: []float64{.001, .005, .01, .025, .05, .1, .15, .2, .3, .5, 1, 2.5, 5},
 		}),
-		pings: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "presence_classic_pings_total",
-			Help: "Classic /ping requests, by answer (idle, logout, error).",
-		}, []string{"answer"}),
+		nudgesOut: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "presence_nudges_published_total",
+			Help: "Nudges this node published to the other nodes sharing its store.",
+		}),
+		nudgesIn: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "presence_nudges_received_total",
+			Help: "Nudges this node received from the other nodes, for its sessions or not.",
+		}),
 	}
 	m.out = make(map[protocol.Type]prometheus.Counter)
 	for _, t := range []protocol.Type{protocol.TypeState, protocol.TypeWarn,
@@ -80,7 +85,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.tabs, m.sessions, m.warnings,
 			m.expiries, m.framesIn, m.framesOut, m.errors, m.dropped,
-			m.lateness, m.pings} {
+			m.lateness, m.nudgesOut, m.nudgesIn} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("hub: register metrics: %w", err)
 			}

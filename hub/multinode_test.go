@@ -4,25 +4,30 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/presence-dev/presence/internal/clock"
+	"github.com/presence-dev/presence/internal/tabtest"
 	"github.com/presence-dev/presence/protocol"
 	"github.com/presence-dev/presence/session"
 )
 
 // The tests in this file run several presence nodes in one process, each
-// with its own registry, wheel and HTTP server, sharing a real Redis, in
-// real time: the store's clock is Redis's. Tokens say warn after 2 s and
-// expire after 4 s to keep them short.
+// with its own registry, wheel and HTTP server, sharing a real Redis. They
+// run in virtual time: one manual clock drives every node's wheel and is
+// the clock the Redis store's rules run on, instead of Redis TIME. Nudges
+// between nodes cross Redis in real time, as in production. Tokens say
+// warn after 2 s and expire after 4 s.
 
 // requireRedis returns a client of the Redis at addr (PRESENCE_TEST_REDIS
 // or 127.0.0.1:6379), skipping the test without one unless CI=true.
@@ -53,20 +58,27 @@ type cluster struct {
 	t      *testing.T
 	client *redis.Client
 	prefix string
+	clock  *clock.Manual
 	nodes  []*node
 }
 
 type node struct {
-	reg   *Registry
-	srv   *httptest.Server
-	store *session.RedisStore
+	reg    *Registry
+	srv    *httptest.Server
+	store  *session.RedisStore
+	killed bool
+
+	// The nudge counts settle starts from; see rebase.
+	baseIn, baseOut float64
 }
 
 func newCluster(t *testing.T, client *redis.Client, n int) *cluster {
 	t.Helper()
 	b := make([]byte, 8)
 	rand.Read(b)
-	c := &cluster{t: t, client: client, prefix: "presence-test:" + hex.EncodeToString(b) + ":"}
+	// Tokens are stamped by the real clock, so virtual time starts now.
+	c := &cluster{t: t, client: client, prefix: "presence-test:" + hex.EncodeToString(b) + ":",
+		clock: clock.NewManual(time.Now())}
 	t.Cleanup(func() {
 		ctx := context.Background()
 		keys, _ := client.Keys(ctx, c.prefix+"*").Result()
@@ -77,6 +89,9 @@ func newCluster(t *testing.T, client *redis.Client, n int) *cluster {
 	for range n {
 		c.nodes = append(c.nodes, c.start(""))
 	}
+	// Nudges published before a node's subscription is confirmed would
+	// be lost, and virtual time lets a test publish within milliseconds.
+	waitSubscribed(t, client, c.prefix, int64(n))
 	return c
 }
 
@@ -84,25 +99,22 @@ func newCluster(t *testing.T, client *redis.Client, n int) *cluster {
 func (c *cluster) start(addr string) *node {
 	t := c.t
 	t.Helper()
-	store, err := session.NewRedisStore(session.RedisOptions{Client: c.client, Prefix: c.prefix})
+	store, err := session.NewRedisStore(session.RedisOptions{Client: c.client, Prefix: c.prefix, Clock: c.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
-	verifier, err := session.NewVerifier(session.VerifierOptions{Secret: testSecret})
+	verifier, err := session.NewVerifier(session.VerifierOptions{Secret: testSecret, Clock: c.clock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	reg, err := New(Options{
-		Store: store, Verifier: verifier, Tick: 20 * time.Millisecond,
+		Store: store, Verifier: verifier, Clock: c.clock,
 		Broker: NewRedisBroker(c.client, c.prefix),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/ws", reg.ServeWS)
-	mux.HandleFunc("/ping", reg.ServePing)
-	srv := httptest.NewUnstartedServer(mux)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(reg.ServeWS))
 	if addr != "" {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
@@ -120,6 +132,7 @@ func (c *cluster) start(addr string) *node {
 // kill stops a node the way SIGKILL would, as far as its tabs can tell:
 // every connection drops without a close frame.
 func (n *node) kill() {
+	n.killed = true
 	n.srv.CloseClientConnections()
 	n.reg.Close()
 	n.srv.Close()
@@ -135,49 +148,134 @@ func multiToken(t *testing.T, sid string) string {
 	return tok
 }
 
-// expectWithin waits for a frame of type typ and returns it with the time
-// it took to come.
-func (tt *testTab) expectWithin(typ protocol.Type, d time.Duration) (protocol.ServerFrame, time.Duration) {
-	tt.t.Helper()
-	start := time.Now()
-	f := tt.expect(typ)
-	took := time.Since(start)
-	if took > d {
-		tt.t.Errorf("%s came after %s, want within %s", typ, took.Round(time.Millisecond), d)
+// advance moves virtual time once the nodes have settled, so that time
+// never moves under a decision and a test runs the same way every time.
+func (c *cluster) advance(d time.Duration) {
+	c.t.Helper()
+	c.settle()
+	c.clock.Advance(d)
+}
+
+// settle waits until every live node has run the deadlines due by now,
+// decided them on the store, published every nudge it decided and
+// received every nudge the others published. A nudge is counted as
+// unpublished before any tab can see its cause, and as received only
+// after its check is queued, so nothing slips between the counts.
+func (c *cluster) settle() {
+	c.t.Helper()
+	var live []*node
+	for _, n := range c.nodes {
+		if !n.killed {
+			live = append(live, n)
+		}
 	}
-	return f, took
+	counts := func() []float64 {
+		var v []float64
+		for _, n := range live {
+			v = append(v, testutil.ToFloat64(n.reg.metrics.nudgesIn)-n.baseIn,
+				testutil.ToFloat64(n.reg.metrics.nudgesOut)-n.baseOut)
+		}
+		return v
+	}
+	eventually(c.t, "nodes settled", func() bool {
+		// The nodes are read one after another: the counts must not move
+		// while they are, or a nudge could slip between two reads.
+		before := counts()
+		for _, n := range live {
+			if !n.reg.wheel.caughtUp(c.clock.Now()) || !n.reg.due.idle() || n.reg.unpublished.Load() != 0 {
+				return false
+			}
+		}
+		after := counts()
+		if !slices.Equal(before, after) {
+			return false
+		}
+		var published float64
+		for i := range live {
+			published += after[2*i+1]
+		}
+		for i := range live {
+			// Every nudge reaches every other node.
+			if after[2*i] < published-after[2*i+1] {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// rejoin waits, after an outage of Redis, until every live node has
+// subscribed again, and forgets the nudges lost meanwhile, which the
+// nodes made up for by re-reading their sessions.
+func (c *cluster) rejoin() {
+	c.t.Helper()
+	var live int64
+	for _, n := range c.nodes {
+		if !n.killed {
+			live++
+		}
+	}
+	waitSubscribed(c.t, c.client, c.prefix, live)
+	for _, n := range c.nodes {
+		n.baseIn = testutil.ToFloat64(n.reg.metrics.nudgesIn)
+		n.baseOut = testutil.ToFloat64(n.reg.metrics.nudgesOut)
+	}
+}
+
+// dial connects a tab to node n.
+func (c *cluster) dial(n int) *testTab {
+	c.t.Helper()
+	return tabtest.Dial(c.t, c.nodes[n].srv.URL, nil)
+}
+
+// status reads sid on node n through the Registry's API.
+func (c *cluster) status(n int, sid string) session.Position {
+	c.t.Helper()
+	s, err := c.nodes[n].reg.Lookup(c.t.Context(), sid)
+	if err != nil {
+		c.t.Fatalf("lookup %s on node %d: %v", sid, n+1, err)
+	}
+	return s.Position
 }
 
 func TestNodesShareWarnAndExpire(t *testing.T) {
 	c := newCluster(t, requireRedis(t, testRedisAddr()), 2)
 	tok := multiToken(t, "shared")
-	a := dialURL(t, c.nodes[0].srv.URL, nil)
-	b := dialURL(t, c.nodes[1].srv.URL, nil)
-	a.hello(tok, 0)
-	b.hello(tok, 0)
-	a.expectWithin(protocol.TypeWarn, 3*time.Second)
-	b.expectWithin(protocol.TypeWarn, time.Second)
-	a.expectWithin(protocol.TypeExpire, 3*time.Second)
-	b.expectWithin(protocol.TypeExpire, time.Second)
-	a.expectClose(statusSessionEnded)
-	b.expectClose(statusSessionEnded)
+	a, b := c.dial(0), c.dial(1)
+	a.Hello(tok, 0)
+	b.Hello(tok, 0)
+	c.advance(1900 * time.Millisecond)
+	a.ExpectNothing()
+	b.ExpectNothing()
+	c.advance(100 * time.Millisecond)
+	a.Expect(protocol.TypeWarn)
+	b.Expect(protocol.TypeWarn)
+	c.advance(1900 * time.Millisecond)
+	a.ExpectNothing()
+	b.ExpectNothing()
+	c.advance(100 * time.Millisecond)
+	a.Expect(protocol.TypeExpire)
+	b.Expect(protocol.TypeExpire)
+	a.ExpectClose(protocol.CloseSessionEnded)
+	b.ExpectClose(protocol.CloseSessionEnded)
 }
 
-// Activity on one node dismisses the warning on another within a second.
+// Activity on one node dismisses the warning on another within a second
+// of real time: the nudge crosses Redis.
 func TestActivityOnOneNodeDismissesWarningOnAnother(t *testing.T) {
 	c := newCluster(t, requireRedis(t, testRedisAddr()), 2)
 	tok := multiToken(t, "dismiss")
-	a := dialURL(t, c.nodes[0].srv.URL, nil)
-	b := dialURL(t, c.nodes[1].srv.URL, nil)
-	a.hello(tok, 0)
-	b.hello(tok, 0)
-	a.expect(protocol.TypeWarn)
-	b.expect(protocol.TypeWarn)
+	a, b := c.dial(0), c.dial(1)
+	a.Hello(tok, 0)
+	b.Hello(tok, 0)
+	c.advance(2 * time.Second)
+	a.Expect(protocol.TypeWarn)
+	b.Expect(protocol.TypeWarn)
 
 	start := time.Now()
-	b.activity(0)
-	b.expect(protocol.TypeState)
-	st, _ := a.expectWithin(protocol.TypeState, time.Second)
+	b.Activity(0)
+	b.Expect(protocol.TypeState)
+	st, _ := a.ExpectWithin(protocol.TypeState, time.Second)
 	if st.Status != protocol.StatusActive {
 		t.Errorf("state on node 1 = %+v, want active", st)
 	}
@@ -189,14 +287,14 @@ func TestLogoutOnOneNodeReachesAnother(t *testing.T) {
 	c := newCluster(t, requireRedis(t, testRedisAddr()), 3)
 	tok := multiToken(t, "logout")
 	var tabs []*testTab
-	for _, n := range c.nodes {
-		tt := dialURL(t, n.srv.URL, nil)
-		tt.hello(tok, 0)
+	for i := range c.nodes {
+		tt := c.dial(i)
+		tt.Hello(tok, 0)
 		tabs = append(tabs, tt)
 	}
-	tabs[2].send(`{"type":"logout"}`)
+	tabs[2].Send(`{"type":"logout"}`)
 	for i, tt := range tabs {
-		f, _ := tt.expectWithin(protocol.TypeExpire, time.Second)
+		f, _ := tt.ExpectWithin(protocol.TypeExpire, time.Second)
 		if f.Reason != protocol.ReasonLogout {
 			t.Errorf("tab %d: expire reason %q, want logout", i, f.Reason)
 		}
@@ -205,51 +303,43 @@ func TestLogoutOnOneNodeReachesAnother(t *testing.T) {
 
 // A node killed outright loses nothing: its tab reconnects to another
 // node, the session keeps its last activity, and a session whose tabs are
-// all gone still answers "logout" once past its deadline.
+// all gone still ends on time.
 func TestKilledNodeLosesNothing(t *testing.T) {
 	c := newCluster(t, requireRedis(t, testRedisAddr()), 2)
 	tok := multiToken(t, "killed")
-	a := dialURL(t, c.nodes[0].srv.URL, nil)
-	a.hello(tok, 0)
-	time.Sleep(time.Second)
-	a.activity(0) // the last activity, recorded through node 1 only
-	a.sync()
-	lastActivity := time.Now()
+	a := c.dial(0)
+	a.Hello(tok, 0)
+	c.advance(time.Second)
+	a.Activity(0) // the last activity, recorded through node 1 only
+	a.Sync()
+	lastActivity := c.clock.Now()
 
 	c.nodes[0].kill()
-	a.expectClose(-1) // dropped without a close frame
+	a.ExpectClose(tabtest.Dropped)
 
-	// The tab reconnects to node 2 and reports how long it has been idle.
-	b := dialURL(t, c.nodes[1].srv.URL, nil)
-	st := b.hello(tok, time.Since(lastActivity).Milliseconds())
-	if st.Status != protocol.StatusActive || st.IdleMS > 500 {
-		t.Fatalf("state on node 2 = %+v, want active with the activity seen on node 1", st)
+	// The tab reconnects to node 2 a moment later. It says it has been
+	// idle for longer than that (its own view is older): node 2 knows
+	// better from the store.
+	c.advance(300 * time.Millisecond)
+	b := c.dial(1)
+	st := b.Hello(tok, 1500)
+	if st.Status != protocol.StatusActive || st.IdleMS != 300 {
+		t.Fatalf("state on node 2 = %+v, want active, idle 300 ms: the activity seen on node 1", st)
 	}
-	b.expectWithin(protocol.TypeWarn, 2500*time.Millisecond)
-	b.conn.CloseNow()
+	c.advance(lastActivity.Add(2*time.Second).Sub(c.clock.Now()) - 100*time.Millisecond)
+	b.ExpectNothing()
+	c.advance(100 * time.Millisecond)
+	b.Expect(protocol.TypeWarn)
+	b.Conn.CloseNow()
 
 	// No tab anywhere: the store alone still ends the session on time.
-	deadline := lastActivity.Add(4 * time.Second)
-	time.Sleep(time.Until(deadline) + 100*time.Millisecond)
-	if got := pingURL(t, c.nodes[1].srv.URL, tok); got != `"logout"` {
-		t.Errorf("ping past the deadline = %s, want \"logout\"", got)
+	if pos := c.status(1, "killed"); pos.Status != session.StatusWarning {
+		t.Fatalf("before the deadline: %+v, want warning", pos)
 	}
-}
-
-// pingURL pings base as a tab that has seen no activity lately, which
-// changes nothing (a larger idleFor never moves the last activity).
-func pingURL(t *testing.T, base, token string) string {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, base+"/ping?idleFor=3600", nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	c.advance(lastActivity.Add(4 * time.Second).Sub(c.clock.Now()))
+	if pos := c.status(1, "killed"); pos.Status != session.StatusExpired {
+		t.Errorf("past the deadline: %+v, want expired", pos)
 	}
-	defer resp.Body.Close()
-	var buf [64]byte
-	n, _ := resp.Body.Read(buf[:])
-	return string(buf[:n])
 }
 
 // A Redis restart mid-session (one that keeps nothing on disk) logs
@@ -290,15 +380,17 @@ func TestRedisRestartCausesNoFalseLogout(t *testing.T) {
 		}
 	}
 	redisProc := startRedis()
-	client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true, MaxRetries: 1})
+	// A client that gives up on a dead Redis at once, so that the outage
+	// takes the test little real time.
+	client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true,
+		MaxRetries: 1, MaxRetryBackoff: 20 * time.Millisecond, DialerRetries: 1})
 	t.Cleanup(func() { client.Close() })
 	c := newCluster(t, client, 2)
 
 	tok := multiToken(t, "restart")
-	a := dialURL(t, c.nodes[0].srv.URL, nil)
-	b := dialURL(t, c.nodes[1].srv.URL, nil)
-	a.hello(tok, 0)
-	b.hello(tok, 0)
+	a, b := c.dial(0), c.dial(1)
+	a.Hello(tok, 0)
+	b.Hello(tok, 0)
 
 	redisProc.Process.Kill()
 	redisProc.Wait()
@@ -311,30 +403,39 @@ func TestRedisRestartCausesNoFalseLogout(t *testing.T) {
 	// The person keeps working in tab b while Redis is down, past the
 	// moment the session would have been warned and then expired had the
 	// activity been lost.
-	outageEnd := time.Now().Add(3 * time.Second)
-	for time.Now().Before(outageEnd) {
-		b.activity(0)
-		time.Sleep(500 * time.Millisecond)
+	for range 6 {
+		c.advance(500 * time.Millisecond)
+		b.Activity(0)
+		b.Sync()
 	}
 	startRedis()
-	b.activity(0)
-	lastActivity := time.Now()
+	// go-redis fails fast for a while after failed dials; the test goes
+	// on once the nodes' client reaches the new Redis.
+	eventually(t, "Redis reachable again", func() bool { return client.Ping(t.Context()).Err() == nil })
+	c.rejoin()
+	b.Activity(0)
+	b.Sync()
+	lastActivity := c.clock.Now()
 
 	// Nobody is logged out; the warning comes 2 s after the last activity.
-	time.Sleep(1500 * time.Millisecond)
+	for range 3 {
+		c.advance(500 * time.Millisecond)
+	}
+	c.settle()
 	for i, tt := range []*testTab{a, b} {
-		for len(tt.frames) > 0 {
-			if f := <-tt.frames; f.Type == protocol.TypeExpire || f.Type == protocol.TypeWarn {
-				t.Fatalf("tab %d got %+v %s after the last activity, want nothing yet", i, f, time.Since(lastActivity).Round(time.Millisecond))
+		for _, f := range tt.Received() {
+			if f.Type == protocol.TypeExpire || f.Type == protocol.TypeWarn {
+				t.Fatalf("tab %d got %+v %s after the last activity, want nothing yet", i, f, c.clock.Now().Sub(lastActivity))
 			}
 		}
 	}
-	if got := pingURL(t, c.nodes[0].srv.URL, tok); got == `"logout"` {
-		t.Fatal("the session was logged out by the Redis restart")
+	if pos := c.status(0, "restart"); pos.Status != session.StatusActive {
+		t.Fatalf("the session is %+v after the Redis restart, want active", pos)
 	}
 	// Then the warning comes on time, in both tabs.
-	a.expectWithin(protocol.TypeWarn, 2*time.Second)
-	b.expectWithin(protocol.TypeWarn, time.Second)
+	c.advance(lastActivity.Add(2 * time.Second).Sub(c.clock.Now()))
+	a.Expect(protocol.TypeWarn)
+	b.Expect(protocol.TypeWarn)
 }
 
 // A tab joining on another node, its hello being activity, lifts the
@@ -342,12 +443,13 @@ func TestRedisRestartCausesNoFalseLogout(t *testing.T) {
 func TestHelloOnAnotherNodeDismissesWarning(t *testing.T) {
 	c := newCluster(t, requireRedis(t, testRedisAddr()), 2)
 	tok := multiToken(t, "hello-dismiss")
-	a := dialURL(t, c.nodes[0].srv.URL, nil)
-	a.hello(tok, 0)
-	a.expect(protocol.TypeWarn)
-	b := dialURL(t, c.nodes[1].srv.URL, nil)
-	b.hello(tok, 0)
-	if st, _ := a.expectWithin(protocol.TypeState, time.Second); st.Status != protocol.StatusActive {
+	a := c.dial(0)
+	a.Hello(tok, 0)
+	c.advance(2 * time.Second)
+	a.Expect(protocol.TypeWarn)
+	b := c.dial(1)
+	b.Hello(tok, 0)
+	if st, _ := a.ExpectWithin(protocol.TypeState, time.Second); st.Status != protocol.StatusActive {
 		t.Errorf("state on node 1 = %+v, want active", st)
 	}
 }
@@ -361,24 +463,11 @@ func TestAPIOnAnotherNodeKeepsTheSessionsLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := dialURL(t, c.nodes[0].srv.URL, nil)
-	a.hello(tok, 601_000) // idle past the defaults' 600 s, within the token's 3600 s
-	api := httptest.NewServer(c.nodes[1].reg.ServeAPI(testAPIKey))
-	defer api.Close()
-	req, _ := http.NewRequest(http.MethodGet, api.URL+"/api/v1/sessions/long", nil)
-	req.Header.Set("Authorization", "Bearer "+testAPIKey)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	a := c.dial(0)
+	a.Hello(tok, 601_000) // idle past the defaults' 600 s, within the token's 3600 s
+	pos := c.status(1, "long")
+	if pos.Status != session.StatusActive || pos.ExpireIn != 2999*time.Second {
+		t.Errorf("Lookup on the other node: %+v, want active with 2999 s left", pos)
 	}
-	var body struct {
-		Status    string `json:"status"`
-		ExpireInS int64  `json:"expire_in_s"`
-	}
-	json.NewDecoder(resp.Body).Decode(&body)
-	resp.Body.Close()
-	if body.Status != "active" || body.ExpireInS < 2990 || body.ExpireInS > 2999 {
-		t.Errorf("API on the other node: %+v, want active with about 2999 s left", body)
-	}
-	a.expectNothing()
+	a.ExpectNothing()
 }

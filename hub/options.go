@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"errors"
 	"time"
 
@@ -34,9 +35,9 @@ type Options struct {
 	// OnEnd is told of every session end this node decides: idle expiry,
 	// logout from a tab, logout or revocation through the API. Each end
 	// is reported once across all nodes sharing the store. It runs on the
-	// goroutine that saw the end and must not block. Nil means nobody is
-	// told.
-	OnEnd func(End)
+	// goroutine that saw the end and must not block for long; ctx ends
+	// when the Registry closes. Nil means nobody is told.
+	OnEnd func(ctx context.Context, e End)
 
 	// PassivePaths lists page paths whose hello is not activity, as
 	// django-session-security's PASSIVE_URLS: exact paths ("/poll") and

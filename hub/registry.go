@@ -16,9 +16,6 @@ import (
 // rarely wait on one lock. A power of two.
 const shardCount = 64
 
-// shutdownConcurrency bounds how many tabs Shutdown closes at once.
-const shutdownConcurrency = 64
-
 // Registry is one node's set of session hubs and connected tabs. All
 // methods may be called concurrently.
 type Registry struct {
@@ -32,13 +29,23 @@ type Registry struct {
 	shards [shardCount]shard
 	tabSeq atomic.Uint64
 
+	// ctx is the root of every store call, publish and end report the
+	// registry makes; Shutdown and Close cancel it, so that nothing
+	// outlives the registry waiting on the network. Reads and writes of
+	// tabs are bounded by their connections instead, which Close drops.
+	ctx    context.Context
+	cancel context.CancelFunc
+
 	mu        sync.Mutex     // orders handlers.Add before Shutdown's Wait
 	handlers  sync.WaitGroup // ServeWS calls in flight
 	closing   atomic.Bool    // no new tabs once set
 	closeOnce sync.Once
 
-	stopBroker context.CancelFunc
-	brokerDone chan struct{}
+	brokerDone chan struct{} // closed when the broker's Run returns; nil without one
+
+	// unpublished counts the nudges decided under a hub's lock and not
+	// yet handed to the broker: nudge publishes them.
+	unpublished atomic.Int64
 }
 
 type shard struct {
@@ -63,6 +70,7 @@ func New(opts Options) (*Registry, error) {
 		metrics: m,
 		seed:    maphash.MakeSeed(),
 	}
+	r.ctx, r.cancel = context.WithCancel(context.Background())
 	for i := range r.shards {
 		r.shards[i].hubs = make(map[string]*hub)
 		r.shards[i].tabs = make(map[*tab]struct{})
@@ -70,11 +78,10 @@ func New(opts Options) (*Registry, error) {
 	r.wheel = newWheel(wheelOptions{Tick: opts.Tick, Clock: opts.Clock})
 	r.due = newDueQueue(opts.Workers, func(h *hub) { h.check() })
 	if opts.Broker != nil {
-		ctx, cancel := context.WithCancel(context.Background())
-		r.stopBroker, r.brokerDone = cancel, make(chan struct{})
+		r.brokerDone = make(chan struct{})
 		go func() {
 			defer close(r.brokerDone)
-			if err := opts.Broker.Run(ctx, r.nudged, r.resync); err != nil {
+			if err := opts.Broker.Run(r.ctx, r.nudged, r.resync); err != nil {
 				r.log.Error("broker stopped; other nodes' changes reach this node only at deadlines", zap.Error(err))
 			}
 		}()
@@ -155,29 +162,28 @@ func (r *Registry) release(h *hub) {
 	}
 }
 
-// observe brings this node up to date with a snapshot of sid fresh from
-// the store: it reports the end if this very call ended the session, and
+// take brings this node up to date with a snapshot of sid fresh from the
+// store, taken outside any tab of this node (a ping, the server API): it
 // hands the snapshot to the session's hub, making one for a live session
-// this node did not watch yet (a session seen through /ping or the API),
-// so that its warn and expire deadlines are decided here too. lim and uid
-// come from the caller's token; they are used for a new hub only.
-func (r *Registry) observe(sid string, lim session.Limits, uid string, snap session.Snapshot) {
+// this node did not watch yet, so that its warn and expire deadlines are
+// decided here too, and reports the end if this very call ended the
+// session. lim and uid are the session's as the caller knows them; lim is
+// used for a new hub only. It returns the hub, or nil.
+func (r *Registry) take(sid string, lim session.Limits, uid string, snap session.Snapshot) *hub {
 	h := r.lookup(sid)
 	if h == nil && snap.Known && !snap.Ended {
 		h = r.hubFor(sid, lim, uid)
 	}
-	if snap.EndedNow {
-		if h != nil {
-			if u := h.userID(); u != "" {
-				uid = u
-			}
+	if h == nil {
+		if snap.EndedNow {
+			r.reportEnd(sid, uid, snap)
+			r.publish(sid)
 		}
-		r.reportEnd(sid, uid, snap)
-		r.publish(sid)
+		return nil
 	}
-	if h != nil && h.apply(snap, nil) {
-		r.publish(sid)
-	}
+	h.noteUser(uid)
+	h.take(snap, nil)
+	return h
 }
 
 // publishTimeout bounds handing a nudge to the broker.
@@ -190,11 +196,21 @@ func (r *Registry) publish(sid string) {
 	if r.opts.Broker == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+	ctx, cancel := context.WithTimeout(r.ctx, publishTimeout)
 	defer cancel()
 	if err := r.opts.Broker.Publish(ctx, sid); err != nil {
-		r.log.Warn("nudge not published", zap.Error(err))
+		if r.ctx.Err() == nil {
+			r.log.Warn("nudge not published", zap.Error(err))
+		}
+		return
 	}
+	r.metrics.nudgesOut.Inc()
+}
+
+// nudge publishes a nudge that applyLocked decided (see unpublished).
+func (r *Registry) nudge(sid string) {
+	defer r.unpublished.Add(-1)
+	r.publish(sid)
 }
 
 // nudged re-reads sid, if this node holds it, after another node changed
@@ -203,6 +219,7 @@ func (r *Registry) nudged(sid string) {
 	if h := r.lookup(sid); h != nil {
 		h.queueCheck()
 	}
+	r.metrics.nudgesIn.Inc() // after the check is queued: see settle in the tests
 }
 
 // resync re-reads every session this node holds, after nudges may have
@@ -227,7 +244,7 @@ func (r *Registry) resync() {
 func (r *Registry) reportEnd(sid, uid string, snap session.Snapshot) {
 	r.log.Debug("session ended", zap.String("sid", sid), zap.String("reason", string(snap.Reason)))
 	if r.opts.OnEnd != nil {
-		r.opts.OnEnd(End{SID: sid, UID: uid, Reason: snap.Reason, At: snap.EndedAt})
+		r.opts.OnEnd(r.ctx, End{SID: sid, UID: uid, Reason: snap.Reason, At: snap.EndedAt})
 	}
 }
 
@@ -262,72 +279,4 @@ func (r *Registry) allTabs() []*tab {
 		sh.mu.Unlock()
 	}
 	return all
-}
-
-// Shutdown stops taking tabs, closes every connected tab with 1012
-// (service restart: the client reconnects, to this node once it is back or
-// to another) at most 64 at a time, and then stops the registry. It
-// returns ctx.Err() if tabs were still open when ctx ended; those are then
-// closed at once. Shutdown is idempotent.
-func (r *Registry) Shutdown(ctx context.Context) error {
-	r.mu.Lock()
-	r.closing.Store(true)
-	r.mu.Unlock()
-	sem := make(chan struct{}, shutdownConcurrency)
-	var closers sync.WaitGroup
-	for _, t := range r.allTabs() {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		closers.Add(1)
-		go func() {
-			defer closers.Done()
-			defer func() { <-sem }()
-			t.closeGracefully(statusServiceRestart, "server restarting")
-		}()
-	}
-	done := make(chan struct{})
-	go func() {
-		closers.Wait()
-		r.handlers.Wait()
-		close(done)
-	}()
-	var err error
-	select {
-	case <-done:
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
-	r.Close()
-	if err != nil {
-		// Close cut every remaining tab; their handlers return promptly.
-		select {
-		case <-done:
-		case <-time.After(time.Second):
-		}
-	}
-	return err
-}
-
-// Close closes every tab at once, without a close handshake, and stops the
-// timer wheel and the deadline workers. It is idempotent and does not
-// close the store, which the caller owns.
-func (r *Registry) Close() error {
-	r.closeOnce.Do(func() {
-		r.closing.Store(true)
-		for _, t := range r.allTabs() {
-			t.closeNow()
-		}
-		if r.stopBroker != nil {
-			r.stopBroker()
-			<-r.brokerDone
-		}
-		r.wheel.close()
-		r.due.close()
-	})
-	return nil
 }

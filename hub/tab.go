@@ -13,12 +13,8 @@ import (
 	"github.com/presence-dev/presence/session"
 )
 
-// Close codes of protocol v1 beyond the standard ones.
-const (
-	statusTokenRefused   websocket.StatusCode = 4401
-	statusSessionEnded   websocket.StatusCode = 4410
-	statusServiceRestart websocket.StatusCode = 1012
-)
+// status converts a protocol close code for coder/websocket.
+func status(c protocol.CloseCode) websocket.StatusCode { return websocket.StatusCode(c) }
 
 // pingFrame is the same for every tab, so it is encoded once.
 var pingFrame = protocol.Ping{}.AppendJSON(nil)
@@ -45,8 +41,8 @@ type tab struct {
 	mu          sync.Mutex
 	queue       [][]byte
 	flushing    bool
-	closed      bool                 // takes no more frames
-	closeCode   websocket.StatusCode // close with this once the queue is written
+	closed      bool               // takes no more frames
+	closeCode   protocol.CloseCode // close with this once the queue is written
 	closeReason string
 }
 
@@ -83,7 +79,7 @@ func (t *tab) sendError(code, message string) {
 }
 
 // closeAfter closes the tab with code once every queued frame is written.
-func (t *tab) closeAfter(code websocket.StatusCode, reason string) {
+func (t *tab) closeAfter(code protocol.CloseCode, reason string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed || t.closeCode != 0 {
@@ -100,7 +96,7 @@ func (t *tab) closeAfter(code websocket.StatusCode, reason string) {
 func (t *tab) expire(reason session.Reason) {
 	frame := protocol.Expire{Reason: protocol.Reason(reason), RedirectURL: t.logoutURL}.AppendJSON(nil)
 	t.send(frame, protocol.TypeExpire)
-	t.closeAfter(statusSessionEnded, "session ended")
+	t.closeAfter(protocol.CloseSessionEnded, "session ended")
 }
 
 // flush writes the queue, then the pending close, and exits.
@@ -120,7 +116,7 @@ func (t *tab) flush() {
 			t.flushing = false
 			t.mu.Unlock()
 			if code != 0 {
-				t.conn.Close(code, reason)
+				t.conn.Close(status(code), reason)
 			}
 			return
 		}
@@ -129,6 +125,8 @@ func (t *tab) flush() {
 		t.queue = t.queue[1:]
 		t.mu.Unlock()
 
+		// Not the registry's ctx: Shutdown cancels that first, and still
+		// needs the tab's close frame written. Close drops the connection.
 		ctx, cancel := context.WithTimeout(context.Background(), t.r.opts.WriteTimeout)
 		err := t.conn.Write(ctx, websocket.MessageText, frame)
 		cancel()
@@ -148,11 +146,11 @@ func (t *tab) closeNow() {
 }
 
 // closeGracefully closes with a handshake, dropping queued frames.
-func (t *tab) closeGracefully(code websocket.StatusCode, reason string) {
+func (t *tab) closeGracefully(code protocol.CloseCode, reason string) {
 	t.mu.Lock()
 	t.closed, t.queue = true, nil
 	t.mu.Unlock()
-	t.conn.Close(code, reason)
+	t.conn.Close(status(code), reason)
 }
 
 // onKeepalive runs on the wheel's goroutine and must not block. Before
@@ -162,14 +160,14 @@ func (t *tab) onKeepalive() {
 	o := &t.r.opts
 	now := o.Clock.Now()
 	if !t.helloed.Load() {
-		t.sendError("hello_timeout", "send hello within "+o.HelloTimeout.String()+" of connecting")
-		t.closeAfter(websocket.StatusPolicyViolation, "no hello in time")
+		t.sendError(protocol.CodeHelloTimeout, "send hello within "+o.HelloTimeout.String()+" of connecting")
+		t.closeAfter(protocol.ClosePolicyViolation, "no hello in time")
 		return
 	}
 	heard := time.Unix(0, t.lastHeard.Load())
 	if now.Sub(heard) >= o.SilenceTimeout {
-		t.r.metrics.errors.WithLabelValues("silent").Inc()
-		t.closeAfter(websocket.StatusPolicyViolation, "no frame for "+o.SilenceTimeout.String())
+		t.r.metrics.errors.WithLabelValues(protocol.CodeSilent).Inc()
+		t.closeAfter(protocol.ClosePolicyViolation, "no frame for "+o.SilenceTimeout.String())
 		return
 	}
 	t.send(pingFrame, protocol.TypePing)

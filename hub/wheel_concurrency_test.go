@@ -332,3 +332,14 @@ func TestWheelCloseDuringAdvance(t *testing.T) {
 		t.Fatalf("ran %v after close, want nothing", got)
 	}
 }
+
+// caughtUp reports whether the wheel has run every callback due at or
+// before now: the tests of several nodes in virtual time wait for it
+// before they move the clock again.
+func (w *wheel) caughtUp(now time.Time) bool {
+	w.advMu.Lock()
+	defer w.advMu.Unlock()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.closed.Load() || w.next > w.floorTick(now)
+}

@@ -24,6 +24,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/presence-dev/presence/httpapi"
 	"github.com/presence-dev/presence/hub"
 	"github.com/presence-dev/presence/session"
 	"github.com/presence-dev/presence/webhook"
@@ -174,7 +175,11 @@ func TestPythonTokenAcceptedByPresence(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { reg.Close() })
-	srv := httptest.NewServer(http.HandlerFunc(reg.ServePing))
+	api, err := httpapi.New(httpapi.Options{Registry: reg, Verifier: verifier, Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
 
 	ping := func(token string) string {

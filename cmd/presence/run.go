@@ -13,11 +13,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
-	"github.com/presence-dev/presence/client"
+	"github.com/presence-dev/presence/httpapi"
 	"github.com/presence-dev/presence/hub"
 	"github.com/presence-dev/presence/internal/clock"
 	"github.com/presence-dev/presence/internal/demo"
@@ -92,7 +91,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	var onEnd func(hub.End)
+	var onEnd func(context.Context, hub.End)
 	if cfg.WebhookURL != "" {
 		sender, err := webhook.NewSender(webhook.Options{
 			URL:        cfg.WebhookURL,
@@ -110,7 +109,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 				d.log.Warn("webhook deliveries abandoned at shutdown", zap.Error(err))
 			}
 		}()
-		onEnd = func(e hub.End) {
+		onEnd = func(_ context.Context, e hub.End) {
 			sender.Send(webhook.Event{SID: e.SID, UID: e.UID, Reason: string(e.Reason), At: e.At})
 		}
 	}
@@ -129,16 +128,26 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 		return err
 	}
 
-	mux := routes(reg, store, metrics)
-	if cfg.APIKey != "" {
-		mux.Handle(hub.APIPrefix, reg.ServeAPI(cfg.APIKey))
+	httpOpts := httpapi.Options{
+		Registry:       reg,
+		Verifier:       verifier,
+		Store:          store,
+		APIKey:         cfg.APIKey,
+		OriginPatterns: cfg.AllowedOrigins,
+		Registerer:     metrics,
+		Gatherer:       metrics,
+		Logger:         d.log,
 	}
 	if cfg.Demo {
-		mux.Handle("/demo/", demo.Handler(demo.Options{Secret: cfg.Secret, WarnAfter: cfg.WarnAfter, ExpireAfter: cfg.ExpireAfter}))
-		mux.Handle("GET /{$}", http.RedirectHandler("/demo/", http.StatusFound))
+		httpOpts.Demo = demo.Handler(demo.Options{Secret: cfg.Secret, WarnAfter: cfg.WarnAfter, ExpireAfter: cfg.ExpireAfter})
+	}
+	handler, err := httpapi.New(httpOpts)
+	if err != nil {
+		reg.Close()
+		return err
 	}
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          zap.NewStdLog(d.log.Named("http")),
@@ -228,31 +237,4 @@ func browserURL(addr net.Addr) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
-}
-
-// routes mounts presence's endpoints.
-func routes(reg *hub.Registry, store session.Store, metrics *prometheus.Registry) *http.ServeMux {
-	mux := http.NewServeMux()
-	mux.Handle("/presence.js", client.Handler())
-	mux.Handle("/presence.css", client.Handler())
-	mux.HandleFunc("/ws", reg.ServeWS)
-	mux.HandleFunc("/ping", reg.ServePing)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ok")
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-store")
-		if err := store.Ping(ctx); err != nil {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintln(w, "store unavailable")
-			return
-		}
-		fmt.Fprintln(w, "ready")
-	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics, promhttp.HandlerOpts{}))
-	return mux
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"net"
@@ -11,7 +10,6 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -193,60 +191,6 @@ func TestInvalidConfigurationExitsWith2(t *testing.T) {
 		if len(lines) != 1 || !strings.HasPrefix(lines[0], "presence: ") {
 			t.Errorf("%v %v: output %q, want one line starting with \"presence: \"", c.env, c.args, out)
 		}
-	}
-}
-
-func TestSIGTERMStopsGracefully(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	cmd := presenceProcess(t, []string{"PRESENCE_SECRET=" + goodSecret, "PRESENCE_ADDR=" + addr})
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill() })
-	logs := bufio.NewScanner(stderr)
-	var logged strings.Builder
-	for logs.Scan() {
-		logged.WriteString(logs.Text() + "\n")
-		if strings.Contains(logs.Text(), "presence serving") {
-			break
-		}
-	}
-	go io.Copy(&logged, stderr)
-	conn := dialTab(t, "http://"+addr)
-	readErr := make(chan error, 1)
-	go func() {
-		_, _, err := conn.Read(context.Background())
-		readErr <- err
-	}()
-
-	start := time.Now()
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	waitErr := make(chan error, 1)
-	go func() { waitErr <- cmd.Wait() }()
-	select {
-	case err := <-waitErr:
-		if err != nil {
-			t.Errorf("presence exited with %v, want status 0", err)
-		}
-	case <-time.After(12 * time.Second):
-		t.Fatal("presence still running 12 s after SIGTERM")
-	}
-	if took := time.Since(start); took > 10*time.Second {
-		t.Errorf("exit took %s after SIGTERM, want under 10 s", took)
-	}
-	if status := websocket.CloseStatus(<-readErr); status != 1012 {
-		t.Errorf("tab closed with %d, want 1012", status)
 	}
 }
 

@@ -1,11 +1,16 @@
-package hub
+package httpapi
 
 import (
 	"net/http"
 	"net/url"
 	"path"
 	"strings"
+
+	"github.com/presence-dev/presence/protocol"
 )
+
+// pingMethods are the methods pages of the allowed origins may ping with.
+const pingMethods = "GET, HEAD"
 
 // originAllowed reports whether a browser request from the page origin
 // may use presence, by the rule coder/websocket applies to /ws: the
@@ -32,31 +37,39 @@ func originAllowed(req *http.Request, origin string, patterns []string) bool {
 	return false
 }
 
-// cors answers CORS for an endpoint that pages of the allowed origins
-// call with credentials (the presence cookie) or an Authorization header.
-// It reports false when it has answered the request itself: a preflight,
-// or a request from an origin that is not allowed, which must not count
-// as activity.
-func (r *Registry) cors(w http.ResponseWriter, req *http.Request, methods string) bool {
+// cors answers CORS for the ping, which pages of the allowed origins call
+// with credentials (the presence cookie) or an Authorization header. It
+// reports false when it has answered the request itself: a request from
+// an origin that is not allowed, which must not count as activity.
+func (s *Server) cors(w http.ResponseWriter, req *http.Request) bool {
 	origin := req.Header.Get("Origin")
 	h := w.Header()
 	h.Add("Vary", "Origin")
 	if origin == "" {
 		return true // not a cross-origin browser request
 	}
-	if !originAllowed(req, origin, r.opts.OriginPatterns) {
-		r.metrics.errors.WithLabelValues("origin_refused").Inc()
+	if !originAllowed(req, origin, s.opts.OriginPatterns) {
+		s.opts.Registry.CountError(protocol.CodeOriginRefused)
 		http.Error(w, "origin not allowed; list it in -allowed-origins", http.StatusForbidden)
 		return false
 	}
 	h.Set("Access-Control-Allow-Origin", origin)
 	h.Set("Access-Control-Allow-Credentials", "true")
-	if req.Method == http.MethodOptions {
-		h.Set("Access-Control-Allow-Methods", methods)
+	return true
+}
+
+// pingPreflight answers a CORS preflight of the ping. It never counts as
+// activity, with or without an Origin.
+func (s *Server) pingPreflight(w http.ResponseWriter, req *http.Request) {
+	if !s.cors(w, req) {
+		return
+	}
+	h := w.Header()
+	h.Set("Allow", "GET, HEAD, OPTIONS")
+	if h.Get("Access-Control-Allow-Origin") != "" {
+		h.Set("Access-Control-Allow-Methods", pingMethods)
 		h.Set("Access-Control-Allow-Headers", "Authorization")
 		h.Set("Access-Control-Max-Age", "600")
-		w.WriteHeader(http.StatusNoContent)
-		return false
 	}
-	return true
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -1,0 +1,167 @@
+package hub
+
+import (
+	"context"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/presence-dev/presence/protocol"
+	"github.com/presence-dev/presence/session"
+)
+
+// Report is what a page or the application reports of a session outside
+// a WebSocket: a classic ping, or activity the application's server saw.
+type Report struct {
+	SID string
+	// UID is the session's user, when the caller knows it; it goes into
+	// the end's webhook.
+	UID string
+	// Limits are the session's, from its token or from the application.
+	// Zero means the session's own: as this node or the store keeps them,
+	// or the server's defaults for a session the store does not know.
+	Limits session.Limits
+	// Idle is how long ago the person was last active.
+	Idle time.Duration
+	// Passive makes the report a read: it moves no activity, but a
+	// session the store does not know starts with its last activity Idle
+	// ago.
+	Passive bool
+}
+
+// Session is one session as a node sees it right after a call.
+type Session struct {
+	SID string
+	session.Position
+	// Limits are the session's limits the Position was measured with.
+	Limits session.Limits
+	// Reason says why the session ended, once it has.
+	Reason session.Reason
+	// Tabs counts the session's tabs connected to this node.
+	Tabs int
+}
+
+// Report records rep in the store and brings every tab of its session,
+// on this node and, through nudges, on the others, up to date; a live
+// session is watched by this node from then on, so that its warn and
+// expire deadlines are decided even with no tab open. An ended session
+// stays ended. The error is the store's, when it could not answer: then
+// nothing was recorded and the caller should answer "try again".
+func (r *Registry) Report(ctx context.Context, rep Report) (Session, error) {
+	ctx, cancel := r.callContext(ctx)
+	defer cancel()
+	lim, uid := rep.Limits, rep.UID
+	if lim == (session.Limits{}) {
+		lim, uid = r.known(rep.SID, uid)
+	}
+	if lim == (session.Limits{}) {
+		// The store needs limits to start a session: the session's own if
+		// it keeps them, else the server's defaults.
+		snap, err := r.opts.Store.Check(ctx, rep.SID, lim)
+		if err != nil {
+			return Session{}, r.callFailed(err)
+		}
+		if rep.Passive {
+			if snap.Known || snap.Ended {
+				return r.answer(rep.SID, lim, uid, snap), nil
+			}
+			rep.Passive = false // read already: start it, Idle ago
+		}
+		lim = snap.Limits.Or(r.opts.Verifier.Defaults())
+	}
+	snap, err := r.join(ctx, rep.SID, rep.Idle, lim, rep.Passive)
+	if err != nil {
+		return Session{}, r.callFailed(err)
+	}
+	return r.answer(rep.SID, lim, uid, snap), nil
+}
+
+// Lookup reads a session, ending it if it is past its deadline; a session
+// the store does not know is StatusUnknown, and is not created.
+func (r *Registry) Lookup(ctx context.Context, sid string) (Session, error) {
+	ctx, cancel := r.callContext(ctx)
+	defer cancel()
+	lim, uid := r.known(sid, "")
+	snap, err := r.opts.Store.Check(ctx, sid, lim)
+	if err != nil {
+		return Session{}, r.callFailed(err)
+	}
+	return r.answer(sid, lim, uid, snap), nil
+}
+
+// End ends a session now for reason (logout or revoked) in every tab on
+// every node, unless it has ended already; a session the store does not
+// know is marked ended too, so that no token can start it later.
+func (r *Registry) End(ctx context.Context, sid string, reason session.Reason) (Session, error) {
+	ctx, cancel := r.callContext(ctx)
+	defer cancel()
+	lim, uid := r.known(sid, "")
+	snap, err := r.opts.Store.End(ctx, sid, reason, lim)
+	if err != nil {
+		return Session{}, r.callFailed(err)
+	}
+	return r.answer(sid, lim, uid, snap), nil
+}
+
+// CountError counts, in presence_errors_total, an error with a protocol
+// code that a surface beside /ws answered a client with.
+func (r *Registry) CountError(code string) {
+	r.metrics.errors.WithLabelValues(code).Inc()
+}
+
+// known returns the limits and user of sid as this node's hub knows them,
+// or zero Limits and uid when it holds no hub of sid: zero Limits make
+// the store use the session's own, so that a read on a node that never
+// saw the session's token never ends it early.
+func (r *Registry) known(sid, uid string) (session.Limits, string) {
+	h := r.lookup(sid)
+	if h == nil {
+		return session.Limits{}, uid
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if uid == "" {
+		uid = h.uid
+	}
+	return h.lim, uid
+}
+
+// answer takes a snapshot fresh from the store (see take) and describes
+// the session as it stands.
+func (r *Registry) answer(sid string, lim session.Limits, uid string, snap session.Snapshot) Session {
+	lim = snap.Limits.Or(lim).Or(r.opts.Verifier.Defaults())
+	s := Session{SID: sid, Position: snap.Position(lim), Limits: lim, Reason: snap.Reason}
+	if h := r.take(sid, lim, uid, snap); h != nil {
+		h.mu.Lock()
+		s.Tabs = len(h.tabs)
+		h.mu.Unlock()
+	}
+	return s
+}
+
+// callContext bounds a store call made for a caller: by ctx, by the store
+// timeout, and by the registry's life.
+func (r *Registry) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	stop := context.AfterFunc(r.ctx, cancel)
+	return ctx, func() {
+		stop()
+		cancel()
+	}
+}
+
+// callFailed logs and counts a store call that failed for a caller.
+func (r *Registry) callFailed(err error) error {
+	r.storeFailed("request not served", err)
+	r.CountError(protocol.CodeStoreUnavailable)
+	return err
+}
+
+// storeFailed logs a store call that failed, unless the registry is
+// closing and cancelled it.
+func (r *Registry) storeFailed(what string, err error) {
+	if r.ctx.Err() != nil {
+		return
+	}
+	r.log.Warn("store unavailable; "+what, zap.Error(err))
+}
