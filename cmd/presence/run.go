@@ -235,6 +235,9 @@ func routes(reg *hub.Registry, store session.Store, metrics *prometheus.Registry
 	mux := http.NewServeMux()
 	mux.Handle("/presence.js", client.Handler())
 	mux.Handle("/presence.css", client.Handler())
+	mux.Handle("/presence.mjs", client.Handler())
+	mux.Handle("/presence.js.map", client.Handler())
+	mux.Handle("/presence.mjs.map", client.Handler())
 	mux.HandleFunc("/ws", reg.ServeWS)
 	mux.HandleFunc("/ping", reg.ServePing)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
