@@ -18,7 +18,7 @@ test: lint test-client
 # The unit tests of the browser client's pure modules, with Node's own
 # test runner. Without node they are skipped, unless CI=true.
 test-client:
-	@if command -v node >/dev/null; then node --test client/src/; \
+	@if command -v node >/dev/null; then node --test client/src/*.test.js; \
 	elif [ "$$CI" = true ]; then echo "test-client: node is not installed, and CI must run the client's tests (apt-get install nodejs)" >&2; exit 1; \
 	else echo "test-client: skipped: node is not installed"; fi
 
