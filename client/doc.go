@@ -14,7 +14,7 @@
 // the files above, which are committed, so that go build needs neither
 // Node nor npm; a test fails when they are stale against src/, another
 // when they outgrow 8 KiB gzipped. The pure modules have unit tests
-// beside them, run by node --test client/src/ (make test-client).
+// beside them, run by Node's test runner (make test-client).
 //
 // The client connects every tab of a page to presence's /ws, shows the
 // accessible warning dialog when the server pushes warn, and leaves the
