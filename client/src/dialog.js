@@ -99,6 +99,9 @@ export function createDialog(texts, id, listen, onStay, onLogout) {
   function show(view, msLeft) {
     const before = shown;
     shown = view;
+    // Where focus was on the page, to give it back when the dialog closes,
+    // even after a check hid everything in between.
+    if (before == "page") focusBefore = document.activeElement;
     if (before == "dialog") {
       const inside = dialog.contains(document.activeElement);
       root.hidden = true;
@@ -109,7 +112,6 @@ export function createDialog(texts, id, listen, onStay, onLogout) {
     if (view == "gone") return root.remove();
     if (view == "dialog") {
       attach();
-      focusBefore = document.activeElement;
       lastSaid = Math.ceil(msLeft / 1e3);
       live.textContent = "";
       root.hidden = dialog.hidden = false;

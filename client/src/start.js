@@ -34,14 +34,21 @@ export function start(options = {}, scriptUrl) {
   // dispatch stamps an event with the clock and a random number, and runs
   // it through the machine; an event reported while another runs (a socket
   // that fails at once, a listener that calls the handle) waits its turn.
+  // An error is thrown again on its own, so that the next event still runs.
   const dispatch = event => {
     queue.push({ ...event, at: Date.now(), jitter: Math.random() });
     if (queue.length > 1) return;
     while (queue.length) {
-      const next = transition(state, queue[0]);
-      state = next.state;
-      dialog.render(state.view, state.expiresAt - queue[0].at);
-      for (const effect of next.effects) carryOut(effect);
+      try {
+        const next = transition(state, queue[0]);
+        state = next.state;
+        dialog.render(state.view, state.expiresAt - queue[0].at);
+        for (const effect of next.effects) carryOut(effect);
+      } catch (error) {
+        setTimeout(() => {
+          throw error;
+        });
+      }
       queue.shift();
     }
   };
