@@ -29,7 +29,7 @@ export function start(options = {}, scriptUrl) {
   };
   const timers = {};
   const queue = [];
-  let state, socket, ticking, leaving = false;
+  let state, socket, leaving = false;
 
   // dispatch stamps an event with the clock and a random number, and runs
   // it through the machine; an event reported while another runs (a socket
@@ -108,7 +108,7 @@ export function start(options = {}, scriptUrl) {
     link.rel = "stylesheet";
     link.href = base + "/presence.css";
   }
-  ticking = setInterval(() => dispatch({ type: "tick" }), 1e3);
+  const ticking = setInterval(() => dispatch({ type: "tick" }), 1e3);
   dispatch({ type: "start", options: { ...options, refreshToken: !!options.refreshToken }, stored: channel.stored() });
 
   const handle = {
