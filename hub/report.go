@@ -57,7 +57,7 @@ func (r *Registry) Report(ctx context.Context, rep Report) (Session, error) {
 	if lim == (session.Limits{}) {
 		// The store needs limits to start a session: the session's own if
 		// it keeps them, else the server's defaults.
-		snap, err := r.opts.Store.Check(ctx, rep.SID, lim)
+		snap, err := r.store.Check(ctx, rep.SID, lim)
 		if err != nil {
 			return Session{}, r.callFailed(err)
 		}
@@ -82,7 +82,7 @@ func (r *Registry) Lookup(ctx context.Context, sid string) (Session, error) {
 	ctx, cancel := r.callContext(ctx)
 	defer cancel()
 	lim, uid := r.known(sid, "")
-	snap, err := r.opts.Store.Check(ctx, sid, lim)
+	snap, err := r.store.Check(ctx, sid, lim)
 	if err != nil {
 		return Session{}, r.callFailed(err)
 	}
@@ -96,7 +96,7 @@ func (r *Registry) End(ctx context.Context, sid string, reason session.Reason) (
 	ctx, cancel := r.callContext(ctx)
 	defer cancel()
 	lim, uid := r.known(sid, "")
-	snap, err := r.opts.Store.End(ctx, sid, reason, lim)
+	snap, err := r.store.End(ctx, sid, reason, lim)
 	if err != nil {
 		return Session{}, r.callFailed(err)
 	}
