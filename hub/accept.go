@@ -174,6 +174,7 @@ func (t *tab) hello(f protocol.ClientFrame, cookieToken string) bool {
 	claims, err := t.r.opts.Verifier.Verify(token)
 	if err != nil {
 		t.r.log.Debug("token refused", zap.Error(err))
+		t.r.CountRefusal(RefusedToken)
 		t.sendError(TokenErrorCode(err), err.Error())
 		t.closeAfter(protocol.CloseTokenRefused, "token refused")
 		return false

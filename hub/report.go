@@ -109,6 +109,20 @@ func (r *Registry) CountError(code string) {
 	r.metrics.errors.WithLabelValues(code).Inc()
 }
 
+// Reasons a page is refused, as presence_refused_total counts them.
+const (
+	// RefusedOrigin: the page's origin is not in -allowed-origins.
+	RefusedOrigin = "origin"
+	// RefusedToken: the page's token is missing, invalid or too old.
+	RefusedToken = "token"
+)
+
+// CountRefusal counts, in presence_refused_total, a page refused for
+// reason, one of the Refused constants.
+func (r *Registry) CountRefusal(reason string) {
+	r.metrics.refused.WithLabelValues(reason).Inc()
+}
+
 // known returns the limits and user of sid as this node's hub knows them,
 // or zero Limits and uid when it holds no hub of sid: zero Limits make
 // the store use the session's own, so that a read on a node that never
