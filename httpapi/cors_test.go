@@ -71,7 +71,7 @@ func TestPingCrossOrigin(t *testing.T) {
 	if pre.StatusCode != http.StatusNoContent ||
 		pre.Header.Get("Access-Control-Allow-Origin") != "http://app.test:8000" ||
 		pre.Header.Get("Access-Control-Allow-Credentials") != "true" ||
-		pre.Header.Get("Access-Control-Allow-Headers") != "Authorization" ||
+		pre.Header.Get("Access-Control-Allow-Headers") != "Authorization, Presence-Client" ||
 		pre.Header.Get("Access-Control-Allow-Methods") != "GET, HEAD" {
 		t.Errorf("preflight: %d %v", pre.StatusCode, pre.Header)
 	}

@@ -35,6 +35,13 @@ type Options struct {
 	// Demo, when set, is served at /demo/, and / redirects to it.
 	Demo http.Handler
 
+	// CookieDomain is the Domain of the fresh presence cookies /ping hands
+	// out; empty means none (the host that set the cookie only).
+	CookieDomain string
+	// CookieSecure says when those cookies are Secure. Zero means
+	// CookieSecureAuto.
+	CookieSecure CookieSecure
+
 	// Registerer receives the surfaces' own metrics. Nil means they are
 	// kept but not registered anywhere.
 	Registerer prometheus.Registerer
@@ -43,6 +50,19 @@ type Options struct {
 	// Logger receives the surfaces' logs. Nil means no logs.
 	Logger *zap.Logger
 }
+
+// CookieSecure says when a fresh presence cookie is Secure.
+type CookieSecure int
+
+const (
+	// CookieSecureAuto: when the ping came over TLS, directly or through
+	// a proxy that sets X-Forwarded-Proto: https.
+	CookieSecureAuto CookieSecure = iota
+	// CookieSecureAlways: always.
+	CookieSecureAlways
+	// CookieSecureNever: never, as on a plain-HTTP intranet.
+	CookieSecureNever
+)
 
 // Server is a presence node's HTTP handler. It is safe for concurrent
 // use.

@@ -87,7 +87,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	m.out = make(map[protocol.Type]prometheus.Counter)
 	for _, t := range []protocol.Type{protocol.TypeState, protocol.TypeWarn,
-		protocol.TypeExpire, protocol.TypePing, protocol.TypeError} {
+		protocol.TypeExpire, protocol.TypePing, protocol.TypeError, protocol.TypeToken} {
 		m.out[t] = m.framesOut.WithLabelValues(string(t))
 	}
 	if reg != nil {

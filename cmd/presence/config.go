@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/presence-dev/presence/httpapi"
 	"github.com/presence-dev/presence/session"
 )
 
@@ -33,6 +34,10 @@ type Config struct {
 	APIKey         string
 	WebhookURL     string
 	PassivePaths   []string
+	// CookieDomain and CookieSecure are the attributes of the fresh
+	// presence cookies /ping hands out.
+	CookieDomain string
+	CookieSecure httpapi.CookieSecure
 	// RecoveryGrace is how long idle ends wait after presence starts and
 	// after its store answers again; zero means none.
 	RecoveryGrace time.Duration
@@ -146,6 +151,26 @@ var settings = []setting{
 				return fmt.Errorf("path %q must start with / and may only end with *", p)
 			}
 			c.PassivePaths = append(c.PassivePaths, p)
+		}
+		return nil
+	}},
+	{"cookie-domain", "PRESENCE_COOKIE_DOMAIN", "", "Domain of the fresh presence cookies /ping hands out, as the application sets its own (example.com); empty for none", func(c *Config, v string) error {
+		if strings.ContainsAny(v, " ;,/=") {
+			return fmt.Errorf("want a domain such as example.com, got %q", v)
+		}
+		c.CookieDomain = v
+		return nil
+	}},
+	{"cookie-secure", "PRESENCE_COOKIE_SECURE", "auto", "whether those cookies are Secure: auto (when the ping came over HTTPS), true or false", func(c *Config, v string) error {
+		switch v {
+		case "auto":
+			c.CookieSecure = httpapi.CookieSecureAuto
+		case "true":
+			c.CookieSecure = httpapi.CookieSecureAlways
+		case "false":
+			c.CookieSecure = httpapi.CookieSecureNever
+		default:
+			return fmt.Errorf("want auto, true or false, got %q", v)
 		}
 		return nil
 	}},

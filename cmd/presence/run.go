@@ -135,6 +135,8 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 		Store:          store,
 		APIKey:         cfg.APIKey,
 		OriginPatterns: cfg.AllowedOrigins,
+		CookieDomain:   cfg.CookieDomain,
+		CookieSecure:   cfg.CookieSecure,
 		Registerer:     metrics,
 		Gatherer:       metrics,
 		Logger:         d.log,
