@@ -112,7 +112,7 @@ func NewVerifier(opts VerifierOptions) (*Verifier, error) {
 // MaxAge check is off: Verify checks the timestamp against its Clock.
 func newCodec(secret []byte) *securecookie.SecureCookie {
 	return securecookie.New(bytes.Clone(secret), nil).
-		SetSerializer(securecookie.JSONEncoder{}).
+		SetSerializer(claimsJSON{}).
 		MaxAge(0).
 		MaxLength(maxTokenLen)
 }
@@ -237,6 +237,8 @@ func decodeError(err error) error {
 	}
 	for cause := causeOf(err); cause != nil; cause = causeOf(cause) {
 		switch cause := cause.(type) {
+		case *ClaimsError:
+			return cause
 		case base64.CorruptInputError:
 			return errNotBase64
 		case *json.UnmarshalTypeError:

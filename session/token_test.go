@@ -479,3 +479,30 @@ func TestVerifierMint(t *testing.T) {
 		t.Error("Mint took a bad sid")
 	}
 }
+
+// A payload is read as strictly as a frame: a claim in another case, or
+// given twice, is refused, naming it; other members are ignored.
+func TestVerifyStrictClaimNames(t *testing.T) {
+	v, err := NewVerifier(VerifierOptions{Secret: testSecret, Clock: clock.NewManual(t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := strconv.FormatInt(t0.Unix(), 10)
+	for payload, field := range map[string]string{
+		`{"sid":"a","SID":"b"}`:                          "SID",
+		`{"Sid":"a"}`:                                    "Sid",
+		`{"sid":"a","sid":"b"}`:                          "sid",
+		`{"sid":"a","uid":"u","uid":"v"}`:                "uid",
+		`{"sid":"a","Warn_After":5}`:                     "Warn_After",
+		`{"sid":"a","expire_after":9,"EXPIRE_AFTER":99}`: "EXPIRE_AFTER",
+	} {
+		_, err := v.Verify(handToken(testSecret, cookieName, ts, payload))
+		var ce *ClaimsError
+		if !errors.As(err, &ce) || ce.Field != field || !errors.Is(err, ErrTokenInvalid) {
+			t.Errorf("%s: %v, want a ClaimsError for %q", payload, err, field)
+		}
+	}
+	if c, err := v.Verify(handToken(testSecret, cookieName, ts, `{"sid":"a","end_of_days":1,"x":{"sid":"b"}}`)); err != nil || c.SID != "a" {
+		t.Errorf("members that are no claim: %+v, %v; want them ignored", c, err)
+	}
+}
