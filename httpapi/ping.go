@@ -29,6 +29,17 @@ func (s *Server) ping(w http.ResponseWriter, req *http.Request) {
 	hdr.Set("Cache-Control", "no-store")
 
 	token, source := session.RequestToken(req)
+	if source == session.FromCookie && req.Header.Get("Sec-Fetch-Site") == "cross-site" {
+		// The cookie goes with any request to presence's host, from any
+		// page: an <img> on another site must not keep a session alive.
+		// Only the application's own pages (same-origin or same-site) and
+		// clients that send no Sec-Fetch-Site may ping with it.
+		s.opts.Registry.CountRefusal(hub.RefusedCrossSite)
+		s.opts.Registry.CountError(protocol.CodeCrossSite)
+		writeAPIError(w, http.StatusForbidden, protocol.CodeCrossSite,
+			"a ping with the presence cookie from another site counts for nothing; ping from the application's own pages, or send the token as Authorization: Bearer")
+		return
+	}
 	claims, err := s.opts.Registry.VerifyToken(req.Context(), token)
 	if err != nil && !tokenRefused(err) {
 		s.storeUnavailable(w)

@@ -79,10 +79,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "presence_refused_total",
-			Help: "Pages refused by presence, by reason: origin (not in -allowed-origins), token (missing, invalid or too old).",
+			Help: "Pages refused by presence, by reason: origin (not in -allowed-origins), token (missing, invalid or too old), cross_site (a cookie ping from another site).",
 		}, []string{"reason"}),
 	}
-	for _, reason := range []string{RefusedOrigin, RefusedToken} {
+	for _, reason := range []string{RefusedOrigin, RefusedToken, RefusedCrossSite} {
 		m.refused.WithLabelValues(reason) // present from the start, at 0
 	}
 	m.out = make(map[protocol.Type]prometheus.Counter)

@@ -61,6 +61,10 @@ const (
 	// CodeOriginRefused means a browser request came from an origin
 	// missing from -allowed-origins.
 	CodeOriginRefused = "origin_refused"
+	// CodeCrossSite means a ping authenticated by the presence cookie came
+	// from another site (Sec-Fetch-Site: cross-site): any page the person
+	// visits could otherwise keep their session alive.
+	CodeCrossSite = "cross_site"
 	// CodeUnauthorized means a server API request without the right
 	// Bearer API key.
 	CodeUnauthorized = "unauthorized"
