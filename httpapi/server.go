@@ -41,6 +41,10 @@ type Options struct {
 	// CookieSecure says when those cookies are Secure. Zero means
 	// CookieSecureAuto.
 	CookieSecure CookieSecure
+	// Proxies are the reverse proxies trusted to name a request's client
+	// in X-Forwarded-For, for the limits kept per client address. Zero
+	// means none: the connection's peer is the client.
+	Proxies Proxies
 
 	// Registerer receives the surfaces' own metrics. Nil means they are
 	// kept but not registered anywhere.
@@ -72,6 +76,8 @@ type Server struct {
 	mux      *http.ServeMux
 	metrics  *metrics
 	refusals refusalLog
+	// keyFailures slows down the guessing of the API key, per address.
+	keyFailures failureLimiter
 }
 
 // New returns the Server of opts, with every route mounted.

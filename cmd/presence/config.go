@@ -38,6 +38,9 @@ type Config struct {
 	// presence cookies /ping hands out.
 	CookieDomain string
 	CookieSecure httpapi.CookieSecure
+	// TrustedProxies name the reverse proxies whose X-Forwarded-For names
+	// the client, for the limits kept per client address.
+	TrustedProxies httpapi.Proxies
 	// RecoveryGrace is how long idle ends wait after presence starts and
 	// after its store answers again; zero means none.
 	RecoveryGrace time.Duration
@@ -173,6 +176,10 @@ var settings = []setting{
 			return fmt.Errorf("want auto, true or false, got %q", v)
 		}
 		return nil
+	}},
+	{"trusted-proxies", "PRESENCE_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of the reverse proxies whose X-Forwarded-For names the client (10.0.0.0/8,127.0.0.1), for the limits kept per client address; none by default", func(c *Config, v string) (err error) {
+		c.TrustedProxies, err = httpapi.ParseProxies(v)
+		return err
 	}},
 	{"recovery-grace", "PRESENCE_RECOVERY_GRACE", "8s", "after presence starts or its store answers again, how long no session ends for idleness, so that tabs and applications can first report what presence missed (a Go duration; 0 for none)", func(c *Config, v string) error {
 		d, err := time.ParseDuration(v)

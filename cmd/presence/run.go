@@ -137,6 +137,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 		OriginPatterns: cfg.AllowedOrigins,
 		CookieDomain:   cfg.CookieDomain,
 		CookieSecure:   cfg.CookieSecure,
+		Proxies:        cfg.TrustedProxies,
 		Registerer:     metrics,
 		Gatherer:       metrics,
 		Logger:         d.log,
