@@ -47,6 +47,12 @@ func (r *Registry) ServeWS(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	conn.SetReadLimit(r.opts.ReadLimit)
+	addr := r.opts.ClientAddress(req)
+	if capped := r.caps.admit(addr); capped != "" {
+		r.refuseTab(conn, capped)
+		return
+	}
+	defer r.caps.release(addr)
 
 	t := &tab{r: r, conn: conn, seq: r.tabSeq.Add(1)}
 	now := r.opts.Clock.Now()
@@ -64,6 +70,17 @@ func (r *Registry) ServeWS(w http.ResponseWriter, req *http.Request) {
 		t.hub.leave(t)
 	}
 	t.closeNow()
+}
+
+// refuseTab closes a new connection over a cap with 1013, saying which.
+func (r *Registry) refuseTab(conn *websocket.Conn, capped string) {
+	r.metrics.capped.WithLabelValues(capped).Inc()
+	r.metrics.errors.WithLabelValues(protocol.CodeTooManyTabs).Inc()
+	ctx, cancel := context.WithTimeout(r.ctx, r.opts.WriteTimeout)
+	defer cancel()
+	msg := (&protocol.Error{Code: protocol.CodeTooManyTabs, Message: "this presence node holds as many tabs as it may (" + capped + "); reconnect later"}).AppendJSON(nil)
+	conn.Write(ctx, websocket.MessageText, msg)
+	conn.Close(status(protocol.CloseTryAgainLater), "too many tabs")
 }
 
 // read handles the tab's frames until the connection fails. After a fatal
@@ -211,9 +228,15 @@ func (t *tab) hello(f protocol.ClientFrame, cookieToken string) bool {
 	t.startKeepalive(t.r.opts.Clock.Now())
 	for {
 		h := t.r.hubFor(t.sid, t.lim, claims.UID)
-		ok, lifted := h.admit(t, snap, t.lim, claims.UID)
+		ok, full, lifted := h.admit(t, snap, t.lim, claims.UID)
 		if !ok {
 			continue
+		}
+		if full {
+			t.r.metrics.capped.WithLabelValues(capSession).Inc()
+			t.sendError(protocol.CodeTooManyTabs, "this session has as many tabs on this presence node as it may; reconnect later")
+			t.closeAfter(protocol.CloseTryAgainLater, "too many tabs")
+			return false
 		}
 		t.hub = h
 		if lifted {

@@ -38,6 +38,9 @@ type Config struct {
 	// presence cookies /ping hands out.
 	CookieDomain string
 	CookieSecure httpapi.CookieSecure
+	// MaxTabs, MaxTabsPerSession and MaxTabsPerAddress cap the tabs of a
+	// node; zero means no cap, and MaxTabs defaults to the open-file limit.
+	MaxTabs, MaxTabsPerSession, MaxTabsPerAddress int
 	// TrustedProxies name the reverse proxies whose X-Forwarded-For names
 	// the client, for the limits kept per client address.
 	TrustedProxies httpapi.Proxies
@@ -177,6 +180,23 @@ var settings = []setting{
 		}
 		return nil
 	}},
+	{"max-tabs", "PRESENCE_MAX_TABS", "auto", "most tabs this node holds; more are closed with 1013 and reconnect later (auto: the open-file limit less 256)", func(c *Config, v string) error {
+		if v == "auto" {
+			c.MaxTabs = defaultMaxTabs()
+			return nil
+		}
+		return parseCount(v, &c.MaxTabs)
+	}},
+	{"max-tabs-per-session", "PRESENCE_MAX_TABS_PER_SESSION", "100", "most tabs of one session on this node", func(c *Config, v string) error {
+		return parseCount(v, &c.MaxTabsPerSession)
+	}},
+	{"max-tabs-per-address", "PRESENCE_MAX_TABS_PER_ADDRESS", "0", "most tabs of one client address on this node; 0 for no cap (intranets put many people behind one address)", func(c *Config, v string) error {
+		if v == "0" {
+			c.MaxTabsPerAddress = 0
+			return nil
+		}
+		return parseCount(v, &c.MaxTabsPerAddress)
+	}},
 	{"trusted-proxies", "PRESENCE_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of the reverse proxies whose X-Forwarded-For names the client (10.0.0.0/8,127.0.0.1), for the limits kept per client address; none by default", func(c *Config, v string) (err error) {
 		c.TrustedProxies, err = httpapi.ParseProxies(v)
 		return err
@@ -306,6 +326,16 @@ func parseSeconds(v string) (time.Duration, error) {
 		return 0, fmt.Errorf("want a positive Go duration such as 540s or 9m, or whole seconds, got %q", v)
 	}
 	return d, nil
+}
+
+// parseCount reads a positive whole number into n.
+func parseCount(v string, n *int) error {
+	i, err := strconv.Atoi(v)
+	if err != nil || i <= 0 || i > 1<<30 {
+		return fmt.Errorf("want a positive whole number, got %q", v)
+	}
+	*n = i
+	return nil
 }
 
 // originPattern checks one allowed origin and returns it as

@@ -114,16 +114,20 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 		}
 	}
 	reg, err := hub.New(hub.Options{
-		Store:          store,
-		Verifier:       verifier,
-		Clock:          d.clock,
-		Logger:         d.log,
-		Registerer:     metrics,
-		OriginPatterns: cfg.AllowedOrigins,
-		PassivePaths:   cfg.PassivePaths,
-		OnEnd:          onEnd,
-		RecoveryGrace:  recoveryGrace(cfg.RecoveryGrace),
-		Broker:         broker,
+		Store:             store,
+		Verifier:          verifier,
+		Clock:             d.clock,
+		Logger:            d.log,
+		Registerer:        metrics,
+		OriginPatterns:    cfg.AllowedOrigins,
+		PassivePaths:      cfg.PassivePaths,
+		OnEnd:             onEnd,
+		RecoveryGrace:     recoveryGrace(cfg.RecoveryGrace),
+		MaxTabs:           cfg.MaxTabs,
+		MaxTabsPerSession: cfg.MaxTabsPerSession,
+		MaxTabsPerAddress: cfg.MaxTabsPerAddress,
+		ClientAddress:     cfg.TrustedProxies.ClientAddress,
+		Broker:            broker,
 	})
 	if err != nil {
 		return err
