@@ -21,7 +21,7 @@ func demoServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := hub.New(hub.Options{Store: store, Verifier: verifier, Tick: 20 * time.Millisecond})
+	reg, err := hub.New(hub.Options{Store: store, Verifier: verifier, Tick: 20 * time.Millisecond, RecoveryGrace: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,7 @@ func TestTokenFramesKeepAPageAccepted(t *testing.T) {
 	var tokens []string
 	for range 10 { // 20 s, active every 2 s
 		e.advance(2 * time.Second)
+		eventually(t, "the wheel caught up", func() bool { return e.reg.wheel.caughtUp(e.clock.Now()) })
 		tab.Activity(0)
 		for _, f := range tab.Collect() {
 			if f.Type == protocol.TypeToken {
