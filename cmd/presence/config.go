@@ -52,10 +52,12 @@ type Config struct {
 	Demo bool
 }
 
-// The demo's timings, short enough to watch a session end in a minute.
+// The demo's timings, short enough to watch a session end in a minute,
+// and its address, this machine's only unless told otherwise.
 const (
 	demoWarnAfter   = 20 * time.Second
 	demoExpireAfter = 30 * time.Second
+	demoAddr        = "127.0.0.1:8765"
 )
 
 // minSecretLen is the shortest secret accepted: HMAC-SHA256 wants a key
@@ -246,7 +248,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	}
 	values := make(map[string]string)
 	var demo bool
-	fs.BoolVar(&demo, "demo", false, "serve a demo application at /demo/, with a generated secret and warn/expire after 20s/30s unless set")
+	fs.BoolVar(&demo, "demo", false, "serve a demo application at /demo/ on 127.0.0.1:8765 (unless -addr says otherwise), with a secret of its own and warn/expire after 20s/30s unless set")
 	for _, s := range settings {
 		usage := s.usage + " [" + s.env + "]"
 		fs.Func(s.flag, usage, func(v string) error {
@@ -272,6 +274,8 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 		v, source := s.def, ""
 		if demo {
 			switch s.flag {
+			case "addr":
+				v = demoAddr // a demo is for this machine's browser only
 			case "warn-after":
 				v = demoWarnAfter.String()
 			case "expire-after":
