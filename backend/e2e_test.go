@@ -52,7 +52,7 @@ func TestEndToEndWebhook(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s.Send(e)
+		s.Send(context.Background(), e)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := s.Close(ctx); err != nil {

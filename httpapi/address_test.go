@@ -12,7 +12,7 @@ func TestClientAddress(t *testing.T) {
 	}
 	cases := []struct {
 		remote, xff, want string
-		proxies          Proxies
+		proxies           Proxies
 	}{
 		{"203.0.113.7:5000", "", "203.0.113.7", proxies},
 		{"203.0.113.7:5000", "1.2.3.4", "203.0.113.7", proxies}, // not a proxy: its header is not trusted

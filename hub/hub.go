@@ -230,6 +230,7 @@ func (h *hub) broadcast(frame []byte, typ protocol.Type, skip *tab) {
 func (h *hub) endLocked(reason session.Reason) {
 	h.ended = true
 	h.endReason = reason
+	h.r.ends.add(h.sid, reason, h.r.opts.Clock.Now())
 	if h.timer != nil {
 		h.timer.stop()
 	}

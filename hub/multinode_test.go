@@ -366,7 +366,11 @@ func TestKilledNodeLosesNothing(t *testing.T) {
 // nobody out: activity seen during the outage is kept by the node and
 // written again once Redis is back, and the nodes restore what Redis
 // forgot.
-func TestRedisRestartCausesNoFalseLogout(t *testing.T) {
+// privateRedis runs a redis-server of the test's own, keeping nothing on
+// disk, and returns a client of it that gives up on it at once while it
+// is down, a stop that kills it, and a start that starts it again, empty.
+func privateRedis(t *testing.T) (client *redis.Client, stop, start func()) {
+	t.Helper()
 	server, err := exec.LookPath("redis-server")
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -380,18 +384,20 @@ func TestRedisRestartCausesNoFalseLogout(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	startRedis := func() *exec.Cmd {
+	var proc *exec.Cmd
+	start = func() {
 		_, port, _ := net.SplitHostPort(addr)
-		cmd := exec.Command(server, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-		if err := cmd.Start(); err != nil {
+		proc = exec.Command(server, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+		if err := proc.Start(); err != nil {
 			t.Fatal(err)
 		}
+		cmd := proc
 		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 		deadline := time.Now().Add(5 * time.Second)
 		for {
 			if conn, err := net.Dial("tcp", addr); err == nil {
 				conn.Close()
-				return cmd
+				return
 			}
 			if time.Now().After(deadline) {
 				t.Fatalf("redis-server on %s did not start", addr)
@@ -399,12 +405,25 @@ func TestRedisRestartCausesNoFalseLogout(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	redisProc := startRedis()
-	// A client that gives up on a dead Redis at once, so that the outage
-	// takes the test little real time.
-	client := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true,
+	start()
+	// A client that gives up on a dead Redis at once, so that an outage
+	// takes a test little real time.
+	client = redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true,
 		MaxRetries: 1, MaxRetryBackoff: 20 * time.Millisecond, DialerRetries: 1})
 	t.Cleanup(func() { client.Close() })
+	stop = func() {
+		proc.Process.Kill()
+		proc.Wait()
+	}
+	return client, stop, start
+}
+
+// A Redis restart mid-session (one that keeps nothing on disk) logs
+// nobody out: activity seen during the outage is kept by the node and
+// written again once Redis is back, and the nodes restore what Redis
+// forgot.
+func TestRedisRestartCausesNoFalseLogout(t *testing.T) {
+	client, stopRedis, startRedis := privateRedis(t)
 	c := newCluster(t, client, 2)
 
 	tok := multiToken(t, "restart")
@@ -412,10 +431,9 @@ func TestRedisRestartCausesNoFalseLogout(t *testing.T) {
 	a.Hello(tok, 0)
 	b.Hello(tok, 0)
 
-	redisProc.Process.Kill()
-	redisProc.Wait()
+	stopRedis()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	err = c.nodes[0].store.Ping(ctx)
+	err := c.nodes[0].store.Ping(ctx)
 	cancel()
 	if err == nil {
 		t.Fatal("Ping succeeded with Redis down; /readyz would not say 503")
@@ -561,4 +579,34 @@ func TestOutageOfEveryNodeLogsNobodyOut(t *testing.T) {
 		t.Errorf("gone ended at %v, want its own deadline %v", ends[0].At, want)
 	}
 	tab.ExpectNothing()
+}
+
+// A Redis restart that lost its data brings no ended session back: the
+// nodes give back the ended marks they remember, so a token minted before
+// the end opens nothing.
+func TestRedisRestartRevivesNoEnd(t *testing.T) {
+	client, stopRedis, startRedis := privateRedis(t)
+	c := newCluster(t, client, 2)
+	tok := multiToken(t, "ended")
+	a := c.dial(0)
+	a.Hello(tok, 0)
+	a.Send(`{"type":"logout"}`)
+	a.Expect(protocol.TypeExpire)
+
+	stopRedis()
+	startRedis() // empty
+	eventually(t, "Redis reachable again", func() bool { return client.Ping(t.Context()).Err() == nil })
+	c.rejoin() // the nodes resubscribed, and gave back what they remember
+	eventually(t, "the end given back", func() bool {
+		s, err := c.nodes[1].reg.Lookup(t.Context(), "ended")
+		return err == nil && s.Status == session.StatusExpired
+	})
+	b := c.dial(1)
+	b.SendFrame(protocol.ClientFrame{Type: protocol.TypeHello, Token: tok})
+	if f := b.Expect(protocol.TypeExpire); f.Reason != protocol.ReasonLogout {
+		t.Errorf("hello with the old token after the restart: %+v, want expire, logout", f)
+	}
+	if n := len(c.endsSoFar()); n != 1 {
+		t.Errorf("%d ends reported, want the one logout: giving an end back is no new end", n)
+	}
 }

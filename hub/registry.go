@@ -27,6 +27,7 @@ type Registry struct {
 	due     *dueQueue
 
 	caps   caps
+	ends   *rememberedEnds
 	seed   maphash.Seed
 	shards [shardCount]shard
 	tabSeq atomic.Uint64
@@ -76,6 +77,7 @@ func New(opts Options) (*Registry, error) {
 	r.caps.maxTabs, r.caps.maxPerAddress = opts.MaxTabs, opts.MaxTabsPerAddress
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.store = newWatchedStore(opts.Store, opts.Clock, opts.RecoveryGrace)
+	r.ends = newRememberedEnds(opts.Verifier.MaxAge() + session.MaxClockSkew)
 	for i := range r.shards {
 		r.shards[i].hubs = make(map[string]*hub)
 		r.shards[i].tabs = make(map[*tab]struct{})
@@ -233,6 +235,7 @@ func (r *Registry) nudged(sid string) {
 // resync re-reads every session this node holds, after nudges may have
 // been lost.
 func (r *Registry) resync() {
+	r.refillEnds()
 	for i := range r.shards {
 		sh := &r.shards[i]
 		sh.mu.Lock()
@@ -254,6 +257,7 @@ func (r *Registry) reportEnd(sid, uid string, snap session.Snapshot) {
 	if snap.UID != "" {
 		uid = snap.UID
 	}
+	r.ends.add(sid, snap.Reason, r.opts.Clock.Now())
 	r.log.Debug("session ended", zap.String("sid", sid), zap.String("reason", string(snap.Reason)))
 	if r.opts.OnEnd != nil {
 		r.opts.OnEnd(r.ctx, End{SID: sid, UID: uid, Reason: snap.Reason, At: snap.EndedAt})

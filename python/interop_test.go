@@ -289,7 +289,7 @@ func TestGoWebhookVerifiesInPython(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Date(2027, 1, 15, 8, 0, 0, 123e6, time.UTC)
-	sender.Send(webhook.Event{SID: "p1-abc", UID: "42", Reason: "idle", At: at})
+	sender.Send(context.Background(), webhook.Event{SID: "p1-abc", UID: "42", Reason: "idle", At: at})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := sender.Close(ctx); err != nil {

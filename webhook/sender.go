@@ -1,18 +1,18 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+
+	"github.com/presence-dev/presence/internal/clock"
 )
 
 // Options configures a Sender. URL and Secret are required.
@@ -21,18 +21,30 @@ type Options struct {
 	URL string
 	// Secret signs the deliveries: presence's token secret.
 	Secret []byte
-	// Client makes the requests. Nil means a client with a 10 s timeout.
+	// Client makes the requests; the Sender never follows its redirects.
+	// Nil means a client with a 10 s timeout.
 	Client *http.Client
-	// QueueSize bounds the deliveries waiting to be sent; past it, new
-	// ones are dropped and counted. Zero means 10000.
+	// MaxAge is how long after its end a delivery is tried: network errors,
+	// 3xx, 429 and 5xx answers are retried until then, and the delivery is
+	// then dropped, counted and logged. Zero means 24 h.
+	MaxAge time.Duration
+	// Redis, when set, keeps the deliveries waiting to be sent in a stream
+	// with a consumer group, <Prefix>webhooks, where every node that shares
+	// it sends them: a delivery outlives the node that queued it. Nil
+	// means the process's memory.
+	Redis redis.UniversalClient
+	// Prefix starts the stream's key. Zero means "presence:".
+	Prefix string
+	// QueueSize bounds the deliveries waiting in memory; past it, new ones
+	// are dropped and counted. Zero means 10000.
 	QueueSize int
 	// Workers is how many deliveries are in flight at once. Zero means 4.
 	Workers int
-	// MaxAttempts bounds the tries of one delivery. Zero means 8.
-	MaxAttempts int
 	// MinBackoff and MaxBackoff bound the wait before a retry, which
 	// doubles with each try, with full jitter. Zero means 1 s and 1 min.
 	MinBackoff, MaxBackoff time.Duration
+	// Clock tells the time. Nil means the system clock.
+	Clock clock.Clock
 	// Logger receives failures. Nil means no logs.
 	Logger *zap.Logger
 	// Registerer receives the sender's metrics. Nil means unregistered.
@@ -42,24 +54,28 @@ type Options struct {
 // Sender delivers Events in the background. All methods may be called
 // concurrently.
 type Sender struct {
-	opts    Options
-	queue   chan Event
-	ctx     context.Context
-	cancel  context.CancelFunc
-	workers sync.WaitGroup
+	opts   Options
+	target string // the URL's scheme and host, for logs and errors
 
-	mu     sync.RWMutex // guards closed against Send racing Close
-	closed bool
+	mem    *memoryQueue
+	stream *streamQueue // nil without Redis
 
 	deliveries *prometheus.CounterVec
 	retries    prometheus.Counter
 }
 
+// The results deliveries are counted by.
+const (
+	resultDelivered = "delivered"
+	resultFailed    = "failed"  // refused for good, or given up at MaxAge
+	resultDropped   = "dropped" // a full queue, or shutdown before delivery
+)
+
 // NewSender starts a Sender's workers; Close stops them.
 func NewSender(opts Options) (*Sender, error) {
 	u, err := url.Parse(opts.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("webhook: URL %q must be an absolute http or https URL", opts.URL)
+		return nil, fmt.Errorf("webhook: URL %s must be an absolute http or https URL", Redact(opts.URL))
 	}
 	if len(opts.Secret) == 0 {
 		return nil, errors.New("webhook: a secret is required to sign deliveries")
@@ -67,14 +83,25 @@ func NewSender(opts Options) (*Sender, error) {
 	if opts.Client == nil {
 		opts.Client = &http.Client{Timeout: 10 * time.Second}
 	}
+	client := *opts.Client
+	client.CheckRedirect = func(*http.Request, []*http.Request) error {
+		// A redirect would turn the POST into a GET with no body, or send
+		// the signed event to whatever host it names: it is an answer,
+		// retried as one, never followed.
+		return http.ErrUseLastResponse
+	}
+	opts.Client = &client
+	if opts.MaxAge <= 0 {
+		opts.MaxAge = 24 * time.Hour
+	}
+	if opts.Prefix == "" {
+		opts.Prefix = "presence:"
+	}
 	if opts.QueueSize <= 0 {
 		opts.QueueSize = 10000
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = 4
-	}
-	if opts.MaxAttempts <= 0 {
-		opts.MaxAttempts = 8
 	}
 	if opts.MinBackoff <= 0 {
 		opts.MinBackoff = time.Second
@@ -82,20 +109,26 @@ func NewSender(opts Options) (*Sender, error) {
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = time.Minute
 	}
+	if opts.Clock == nil {
+		opts.Clock = clock.System()
+	}
 	if opts.Logger == nil {
 		opts.Logger = zap.NewNop()
 	}
 	s := &Sender{
-		opts:  opts,
-		queue: make(chan Event, opts.QueueSize),
+		opts:   opts,
+		target: u.Scheme + "://" + u.Host,
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "presence_webhook_deliveries_total",
-			Help: "Webhook deliveries by result: delivered, failed (gave up) or dropped (queue full).",
+			Help: "Webhook deliveries by result: delivered, failed (refused for good, or given up after -webhook-max-age) or dropped (queue full, or shutdown).",
 		}, []string{"result"}),
 		retries: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "presence_webhook_retries_total",
 			Help: "Webhook attempts that failed and were retried.",
 		}),
+	}
+	for _, r := range []string{resultDelivered, resultFailed, resultDropped} {
+		s.deliveries.WithLabelValues(r) // present from the start, at 0
 	}
 	if opts.Registerer != nil {
 		for _, c := range []prometheus.Collector{s.deliveries, s.retries} {
@@ -104,121 +137,42 @@ func NewSender(opts Options) (*Sender, error) {
 			}
 		}
 	}
-	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.workers.Add(opts.Workers)
-	for range opts.Workers {
-		go s.work()
+	s.mem = newMemoryQueue(s)
+	if opts.Redis != nil {
+		if s.stream, err = newStreamQueue(s); err != nil {
+			s.mem.close(context.Background())
+			return nil, err
+		}
 	}
 	return s, nil
 }
 
-// Send queues e for delivery. It never blocks: when the queue is full the
-// event is dropped, counted and logged, and Send returns false.
-func (s *Sender) Send(e Event) bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.closed {
-		return false
-	}
-	select {
-	case s.queue <- e:
-		return true
-	default:
-		s.deliveries.WithLabelValues("dropped").Inc()
-		s.opts.Logger.Error("webhook queue full; delivery dropped", zap.String("reason", e.Reason))
-		return false
-	}
-}
-
-// Close stops taking events and waits for the queued ones to be delivered
-// until ctx ends; then it abandons the rest and returns ctx.Err(). It is
-// idempotent.
-func (s *Sender) Close(ctx context.Context) error {
-	s.mu.Lock()
-	if !s.closed {
-		s.closed = true
-		close(s.queue)
-	}
-	s.mu.Unlock()
-	done := make(chan struct{})
-	go func() { s.workers.Wait(); close(done) }()
-	select {
-	case <-done:
-		s.cancel()
-		return nil
-	case <-ctx.Done():
-		s.cancel()
-		<-done
-		return ctx.Err()
-	}
-}
-
-func (s *Sender) work() {
-	defer s.workers.Done()
-	for e := range s.queue {
-		s.deliver(e)
-	}
-}
-
-// deliver tries e until it is delivered, refused for good, or out of
-// attempts.
-func (s *Sender) deliver(e Event) {
-	body := e.body()
-	key := e.idempotencyKey()
-	for attempt := 1; ; attempt++ {
-		retry, err := s.attempt(body, key)
+// Send queues e for delivery. It never waits for the delivery: with Redis
+// the event is added to the stream (ctx bounds that), and, should Redis
+// not take it, kept in memory instead; in memory, a full queue drops the
+// event, counts and logs it, and Send returns false.
+func (s *Sender) Send(ctx context.Context, e Event) bool {
+	if s.stream != nil {
+		err := s.stream.push(ctx, e)
 		if err == nil {
-			s.deliveries.WithLabelValues("delivered").Inc()
-			return
+			return true
 		}
-		if !retry || attempt >= s.opts.MaxAttempts || s.ctx.Err() != nil {
-			s.deliveries.WithLabelValues("failed").Inc()
-			s.opts.Logger.Error("webhook delivery failed", zap.Error(err), zap.Int("attempts", attempt), zap.String("reason", e.Reason))
-			return
+		if errors.Is(err, errClosed) {
+			return false
 		}
-		s.retries.Inc()
-		wait := s.backoff(attempt)
-		s.opts.Logger.Warn("webhook delivery failed; retrying", zap.Error(err), zap.Int("attempt", attempt), zap.Duration("retry_in", wait))
-		select {
-		case <-time.After(wait):
-		case <-s.ctx.Done():
-			s.deliveries.WithLabelValues("failed").Inc()
-			return
-		}
+		s.opts.Logger.Warn("webhook delivery kept in memory: Redis did not take it", zap.Error(err))
 	}
+	return s.mem.push(e)
 }
 
-// attempt POSTs one delivery and reports whether a failure is worth a
-// retry: network errors, 429 and 5xx are; other answers are not.
-func (s *Sender) attempt(body []byte, key string) (retry bool, err error) {
-	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, s.opts.URL, bytes.NewReader(body))
-	if err != nil {
-		return false, err
+// Close stops taking events, and delivers the ones it holds until ctx
+// ends: then it drops the deliveries left in memory, logs how many, and
+// returns ctx.Err(). Those waiting in Redis stay there for the other nodes,
+// or this one when it starts again. It is idempotent.
+func (s *Sender) Close(ctx context.Context) error {
+	var streamErr error
+	if s.stream != nil {
+		streamErr = s.stream.close(ctx)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "presence-webhook/1")
-	req.Header.Set("Idempotency-Key", key)
-	req.Header.Set(SignatureHeader, Sign(s.opts.Secret, body, time.Now()))
-	resp, err := s.opts.Client.Do(req)
-	if err != nil {
-		return true, err
-	}
-	resp.Body.Close()
-	switch {
-	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		return false, nil
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		return true, fmt.Errorf("receiver answered %s", resp.Status)
-	}
-	return false, fmt.Errorf("receiver answered %s; not retried", resp.Status)
-}
-
-// backoff is the wait after the attempt-th failure: full jitter up to an
-// exponentially growing cap.
-func (s *Sender) backoff(attempt int) time.Duration {
-	ceiling := s.opts.MaxBackoff
-	if shift := attempt - 1; shift < 30 {
-		ceiling = min(s.opts.MinBackoff<<shift, s.opts.MaxBackoff)
-	}
-	return s.opts.MinBackoff/2 + time.Duration(rand.Int64N(int64(ceiling)))
+	return errors.Join(s.mem.close(ctx), streamErr)
 }

@@ -105,7 +105,12 @@ func newTestSender(t *testing.T, url string, tweak ...func(*Options)) *Sender {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close(context.Background()) })
+	t.Cleanup(func() {
+		// Close delivers until its ctx ends: a test's receiver may be gone.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		s.Close(ctx)
+	})
 	return s
 }
 
@@ -123,7 +128,7 @@ var event = Event{SID: "s1", UID: "42", Reason: "idle", At: time.Date(2027, 1, 1
 func TestDeliveredOnceSigned(t *testing.T) {
 	rc := newReceiver(t)
 	s := newTestSender(t, rc.srv.URL)
-	if !s.Send(event) {
+	if !s.Send(context.Background(), event) {
 		t.Fatal("Send refused")
 	}
 	drain(t, s)
@@ -158,7 +163,7 @@ func TestDeliveredOnceSigned(t *testing.T) {
 func TestRetriedAfter5xxWithSameKey(t *testing.T) {
 	rc := newReceiver(t, 500, 503, 429)
 	s := newTestSender(t, rc.srv.URL)
-	s.Send(event)
+	s.Send(context.Background(), event)
 	drain(t, s)
 	got := rc.deliveries()
 	if len(got) != 4 {
@@ -177,7 +182,7 @@ func TestRetriedAfter5xxWithSameKey(t *testing.T) {
 func TestNotRetriedAfter4xx(t *testing.T) {
 	rc := newReceiver(t, 400)
 	s := newTestSender(t, rc.srv.URL)
-	s.Send(event)
+	s.Send(context.Background(), event)
 	drain(t, s)
 	if n := len(rc.deliveries()); n != 1 {
 		t.Errorf("%d attempts, want 1", n)
@@ -187,13 +192,18 @@ func TestNotRetriedAfter4xx(t *testing.T) {
 	}
 }
 
-func TestGivesUpAfterMaxAttempts(t *testing.T) {
-	rc := newReceiver(t, 500, 500, 500, 500, 500)
-	s := newTestSender(t, rc.srv.URL, func(o *Options) { o.MaxAttempts = 3 })
-	s.Send(event)
+// A delivery is retried until MaxAge after its end, then given up,
+// counted and logged.
+func TestGivesUpAfterMaxAge(t *testing.T) {
+	rc := newReceiver(t, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500, 500)
+	s := newTestSender(t, rc.srv.URL, func(o *Options) { o.MaxAge = time.Hour })
+	s.Send(context.Background(), Event{SID: "s1", Reason: "idle", At: time.Now().Add(-time.Hour + 30*time.Millisecond)})
 	drain(t, s)
-	if n := len(rc.deliveries()); n != 3 {
-		t.Errorf("%d attempts, want 3", n)
+	if n := len(rc.deliveries()); n < 2 || n > 11 {
+		t.Errorf("%d attempts in the 30 ms left of MaxAge, want a few", n)
+	}
+	if n := testutil.ToFloat64(s.deliveries.WithLabelValues("failed")); n != 1 {
+		t.Errorf("failed = %v, want 1", n)
 	}
 }
 
@@ -201,11 +211,11 @@ func TestNetworkErrorsAreRetried(t *testing.T) {
 	dead := httptest.NewServer(http.NotFoundHandler())
 	url := dead.URL
 	dead.Close()
-	s := newTestSender(t, url, func(o *Options) { o.MaxAttempts = 2 })
-	s.Send(event)
+	s := newTestSender(t, url, func(o *Options) { o.MaxAge = time.Hour })
+	s.Send(context.Background(), Event{SID: "s1", Reason: "idle", At: time.Now().Add(-time.Hour + 30*time.Millisecond)})
 	drain(t, s)
-	if n := testutil.ToFloat64(s.retries); n != 1 {
-		t.Errorf("retries = %v, want 1", n)
+	if n := testutil.ToFloat64(s.retries); n < 1 {
+		t.Errorf("retries = %v, want some", n)
 	}
 	if n := testutil.ToFloat64(s.deliveries.WithLabelValues("failed")); n != 1 {
 		t.Errorf("failed = %v, want 1", n)
@@ -220,7 +230,7 @@ func TestFullQueueDropsWithoutBlocking(t *testing.T) {
 	s := newTestSender(t, srv.URL, func(o *Options) { o.QueueSize = 2; o.Workers = 1 })
 	sent := 0
 	for range 10 {
-		if s.Send(event) {
+		if s.Send(context.Background(), event) {
 			sent++
 		}
 	}
@@ -236,7 +246,7 @@ func TestCloseStopsTakingEvents(t *testing.T) {
 	rc := newReceiver(t)
 	s := newTestSender(t, rc.srv.URL)
 	drain(t, s)
-	if s.Send(event) {
+	if s.Send(context.Background(), event) {
 		t.Error("Send after Close queued an event")
 	}
 	if err := s.Close(context.Background()); err != nil {

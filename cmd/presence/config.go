@@ -15,6 +15,7 @@ import (
 
 	"github.com/presence-dev/presence/httpapi"
 	"github.com/presence-dev/presence/session"
+	"github.com/presence-dev/presence/webhook"
 )
 
 // Config is presence's whole configuration. Every field is set from a
@@ -33,6 +34,7 @@ type Config struct {
 	LogFormat      string
 	APIKey         string
 	WebhookURL     string
+	WebhookMaxAge  time.Duration
 	PassivePaths   []string
 	// CookieDomain and CookieSecure are the attributes of the fresh
 	// presence cookies /ping hands out.
@@ -147,10 +149,14 @@ var settings = []setting{
 	{"webhook-url", "PRESENCE_WEBHOOK_URL", "", "where presence POSTs every ended session, signed with the secret", func(c *Config, v string) error {
 		u, err := url.Parse(v)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("want an absolute http or https URL such as https://app.example.com/hooks/presence, got %q", v)
+			return fmt.Errorf("want an absolute http or https URL such as https://app.example.com/hooks/presence, got %s", webhook.Redact(v))
 		}
 		c.WebhookURL = v
 		return nil
+	}},
+	{"webhook-max-age", "PRESENCE_WEBHOOK_MAX_AGE", "24h", "how long after a session's end its webhook delivery is retried (3xx, 429, 5xx, network errors), then dropped and logged", func(c *Config, v string) (err error) {
+		c.WebhookMaxAge, err = parseSeconds(v)
+		return err
 	}},
 	{"passive-paths", "PRESENCE_PASSIVE_PATHS", "", "comma-separated page paths whose load is not activity: exact (/notifications/poll) or prefixes ending in * (/api/live/*)", func(c *Config, v string) error {
 		c.PassivePaths = nil

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,13 +27,14 @@ import (
 	"github.com/presence-dev/presence/webhook"
 )
 
-// shutdownGrace bounds a graceful stop, so that the process exits within
-// 10 s of a signal even when some tab never answers the close handshake.
-const shutdownGrace = 8 * time.Second
-
-// webhookGrace is how long queued webhook deliveries may still go out at
-// shutdown.
-const webhookGrace = time.Second
+// shutdownGrace bounds a graceful stop of the tabs and the HTTP server,
+// and shutdownBudget the whole stop, queued webhook deliveries included,
+// so that the process exits within 10 s of a signal even when some tab
+// never answers the close handshake or the webhook's receiver hangs.
+const (
+	shutdownGrace  = 8 * time.Second
+	shutdownBudget = 9500 * time.Millisecond
+)
 
 // run parses the configuration, listens, and serves until ctx ends.
 func run(ctx context.Context, args []string, getenv func(string) string) error {
@@ -74,11 +76,14 @@ type deps struct {
 // serve runs presence on ln until ctx ends, then shuts down gracefully:
 // the listener closes, every tab gets close 1012, and serve returns.
 func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
-	store, broker, err := openStore(cfg, d)
+	store, broker, redisClient, err := openStore(cfg, d)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	// The stop's deadline, for what still runs once the tabs are closed;
+	// set when the stop begins.
+	stopBy := time.Now().Add(shutdownBudget)
 
 	// The demo signs with a secret of its own, never the application's:
 	// anyone who can reach the demo can log in to it.
@@ -107,6 +112,9 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 		sender, err := webhook.NewSender(webhook.Options{
 			URL:        cfg.WebhookURL,
 			Secret:     cfg.Secret,
+			MaxAge:     cfg.WebhookMaxAge,
+			Redis:      redisClient, // nil with the memory store
+			Prefix:     redisPrefix,
 			Logger:     d.log.Named("webhook"),
 			Registerer: metrics,
 		})
@@ -114,14 +122,16 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 			return &configError{err.Error()}
 		}
 		defer func() {
-			ctx, cancel := context.WithTimeout(context.Background(), webhookGrace)
+			// Deliver what is queued until the stop's deadline; with
+			// Redis, what is left waits there for the other nodes.
+			ctx, cancel := context.WithDeadline(context.Background(), stopBy)
 			defer cancel()
 			if err := sender.Close(ctx); err != nil {
-				d.log.Warn("webhook deliveries abandoned at shutdown", zap.Error(err))
+				d.log.Warn("webhook deliveries cut short by the shutdown", zap.Error(err))
 			}
 		}()
-		onEnd = func(_ context.Context, e hub.End) {
-			sender.Send(webhook.Event{SID: e.SID, UID: e.UID, Reason: string(e.Reason), At: e.At})
+		onEnd = func(ctx context.Context, e hub.End) {
+			sender.Send(ctx, webhook.Event{SID: e.SID, UID: e.UID, Reason: string(e.Reason), At: e.At})
 		}
 	}
 	reg, err := hub.New(hub.Options{
@@ -196,6 +206,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 	}
 
 	d.log.Info("presence shutting down")
+	stopBy = time.Now().Add(shutdownBudget)
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	stopped := make(chan error, 1)
@@ -222,27 +233,45 @@ func recoveryGrace(d time.Duration) time.Duration {
 const redisPrefix = "presence:"
 
 // openStore returns the configured store and, for a store shared by
-// several nodes, the broker that carries their nudges.
-func openStore(cfg Config, d deps) (session.Store, hub.Broker, error) {
+// several nodes, the broker that carries their nudges and the Redis
+// client, which the webhook's queue shares.
+func openStore(cfg Config, d deps) (session.Store, hub.Broker, redis.UniversalClient, error) {
 	retention := cfg.TokenMaxAge + session.MaxClockSkew
 	if cfg.Store == "memory" {
-		return session.NewMemoryStore(session.MemoryOptions{Clock: d.clock, Retention: retention}), nil, nil
+		return session.NewMemoryStore(session.MemoryOptions{Clock: d.clock, Retention: retention}), nil, nil, nil
 	}
 	client, err := session.OpenRedis(cfg.Store)
 	if err != nil {
-		return nil, nil, &configError{"-store: " + err.Error()}
+		return nil, nil, nil, &configError{"-store: " + err.Error()}
 	}
 	store, err := session.NewRedisStore(session.RedisOptions{Client: client, OwnClient: true, Prefix: redisPrefix, Retention: retention})
 	if err != nil {
 		client.Close()
-		return nil, nil, &configError{"-store: " + err.Error()}
+		return nil, nil, nil, &configError{"-store: " + err.Error()}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := store.Ping(ctx); err != nil {
 		d.log.Warn("Redis is not reachable yet; /readyz answers 503 until it is", zap.Error(err))
+	} else if !persistent(ctx, client) {
+		d.log.Warn("Redis keeps nothing on disk (appendonly no, save \"\"): a restart of Redis forgets the ended sessions no node remembers, and the webhook deliveries waiting; turn on AOF or RDB snapshots (docs/deploy.md)")
 	}
-	return store, hub.NewRedisBroker(client, redisPrefix), nil
+	return store, hub.NewRedisBroker(client, redisPrefix), client, nil
+}
+
+// persistent reports whether Redis is configured to keep its data across
+// a restart: AOF on, or RDB snapshots scheduled. A Redis that does not say
+// (CONFIG disabled, as managed services do) is taken at its word.
+func persistent(ctx context.Context, client redis.UniversalClient) bool {
+	conf, err := client.ConfigGet(ctx, "appendonly").Result()
+	if err != nil {
+		return true
+	}
+	if conf["appendonly"] == "yes" {
+		return true
+	}
+	save, err := client.ConfigGet(ctx, "save").Result()
+	return err != nil || strings.TrimSpace(save["save"]) != ""
 }
 
 // storeLabel names the store for logs without the credentials a Redis
