@@ -3,7 +3,7 @@ GO       ?= go
 PKGS     ?= ./...
 FUZZTIME ?= 30s
 
-.PHONY: build run test bench fuzz lint
+.PHONY: build run test test-client generate bench fuzz lint
 
 build:
 	$(GO) build -o bin/presence ./cmd/presence
@@ -12,8 +12,19 @@ build:
 run:
 	$(GO) run ./cmd/presence -demo $(ARGS)
 
-test: lint
+test: lint test-client
 	$(GO) test -race -count=1 -timeout 10m $(PKGS)
+
+# The unit tests of the browser client's pure modules, with Node's own
+# test runner. Without node they are skipped, unless CI=true.
+test-client:
+	@if command -v node >/dev/null; then node --test client/src/*.test.js; \
+	elif [ "$$CI" = true ]; then echo "test-client: node is not installed, and CI must run the client's tests (apt-get install nodejs)" >&2; exit 1; \
+	else echo "test-client: skipped: node is not installed"; fi
+
+# Rebuilds the client's bundles from client/src; commit the result.
+generate:
+	$(GO) generate ./client/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./protocol/ ./session/ ./hub/

@@ -367,8 +367,8 @@ type node struct {
 }
 
 // server is a test site on 127.0.0.1: presence (one node at a time, which
-// a test may restart on the same address), presence.js and presence.css
-// from Handler, test pages under /p/, the page scripts t.js and spa.js,
+// a test may restart on the same address), the client's files from
+// Handler, test pages under /p/, the page scripts t.js, spa.js and esm.js,
 // the logout URL /logged-out and fresh tokens under /token/.
 type server struct {
 	t       *testing.T
@@ -479,6 +479,7 @@ func (s *server) handler(n *node) http.Handler {
 	})
 	mux.HandleFunc("/t.js", serveScript("testdata/t.js"))
 	mux.HandleFunc("/spa.js", serveScript("testdata/spa.js"))
+	mux.HandleFunc("/esm.js", serveScript("testdata/esm.js"))
 	mux.HandleFunc("/p/", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		page, ok := s.pages[r.URL.Path]

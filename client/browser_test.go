@@ -2,6 +2,8 @@ package client_test
 
 import (
 	"context"
+	"encoding/json"
+	"html"
 	"math"
 	"regexp"
 	"strings"
@@ -573,5 +575,39 @@ func TestLogoutMirrorsToEveryTab(t *testing.T) {
 	}
 	if n := s.node().pings.Load(); n != 1 {
 		t.Errorf("%d pings, want 1: the classic tab learned of the logout from the other tab", n)
+	}
+}
+
+// TestModuleForm: an application that imports presence.mjs gets the same
+// client, with no global, presence's URL taken from the module's own.
+func TestModuleForm(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	sid := sidFor(t)
+	b, _ := json.Marshal(map[string]any{"token": mint(t, testSecret, sid, 2, 30)})
+	u := s.page("module", `<script type="module" src="/esm.js" data-options="`+html.EscapeString(string(b))+`"></script>`)
+	tb := openTab(t, nil)
+	tb.open(u)
+	tb.waitJS("the dialog shows", dialogShown, 6*time.Second)
+	type look struct {
+		Global string   `json:"global"`
+		Link   string   `json:"link"`
+		Types  []string `json:"types"`
+	}
+	got := eval[look](tb, `({global: T.global, link: document.querySelector("link.presence-css").href, types: T.events.map(e => e.type)})`)
+	if got.Global != "undefined" {
+		t.Errorf("window.Presence is %s, want undefined: the module defines no global", got.Global)
+	}
+	if want := s.url("/presence.css"); got.Link != want {
+		t.Errorf("stylesheet link %q, want %q", got.Link, want)
+	}
+	if want := "connection state warn"; strings.Join(got.Types, " ") != want {
+		t.Errorf("events %v, want %s", got.Types, want)
+	}
+	pressed := time.Now()
+	tb.key("a")
+	tb.waitJS("the dialog hides after a key press", dialogHidden, 3*time.Second)
+	if n := len(s.node().store.touchesOf(sid, pressed)); n == 0 {
+		t.Error("the key press did not reach presence")
 	}
 }

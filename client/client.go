@@ -12,7 +12,9 @@ import (
 	"strings"
 )
 
-//go:embed presence.js presence.css
+//go:generate go run gen.go
+
+//go:embed presence.js presence.js.map presence.mjs presence.mjs.map presence.css
 var files embed.FS
 
 // asset is one embedded file, ready to serve.
@@ -28,8 +30,11 @@ type asset struct {
 const cacheControl = "public, max-age=3600, must-revalidate"
 
 var assets = map[string]*asset{
-	"/presence.js":  load("presence.js", "text/javascript; charset=utf-8"),
-	"/presence.css": load("presence.css", "text/css; charset=utf-8"),
+	"/presence.js":      load("presence.js", "text/javascript; charset=utf-8"),
+	"/presence.mjs":     load("presence.mjs", "text/javascript; charset=utf-8"),
+	"/presence.js.map":  load("presence.js.map", "application/json"),
+	"/presence.mjs.map": load("presence.mjs.map", "application/json"),
+	"/presence.css":     load("presence.css", "text/css; charset=utf-8"),
 }
 
 func load(name, contentType string) *asset {
@@ -54,9 +59,10 @@ func compress(b []byte) []byte {
 	return buf.Bytes()
 }
 
-// Handler serves /presence.js and /presence.css, and answers 404 for any
-// other path. The files are public: any origin may load them, with or
-// without CORS (a page may use Subresource Integrity).
+// Handler serves /presence.js, /presence.mjs, their source maps
+// /presence.js.map and /presence.mjs.map, and /presence.css, and answers
+// 404 for any other path. The files are public: any origin may load them,
+// with or without CORS (a page may use Subresource Integrity).
 func Handler() http.Handler {
 	return http.HandlerFunc(serve)
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -63,6 +64,9 @@ func TestServeFiles(t *testing.T) {
 	for _, tc := range []struct{ path, file, contentType string }{
 		{"/presence.js", "presence.js", "text/javascript; charset=utf-8"},
 		{"/presence.css", "presence.css", "text/css; charset=utf-8"},
+		{"/presence.mjs", "presence.mjs", "text/javascript; charset=utf-8"},
+		{"/presence.js.map", "presence.js.map", "application/json"},
+		{"/presence.mjs.map", "presence.mjs.map", "application/json"},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
@@ -101,11 +105,15 @@ func TestServeFiles(t *testing.T) {
 
 func TestServeETagsDiffer(t *testing.T) {
 	t.Parallel()
-	js := do(t, http.MethodGet, "/presence.js", nil).Header.Get("ETag")
-	css := do(t, http.MethodGet, "/presence.css", nil).Header.Get("ETag")
-	if js == css {
-		t.Fatalf("both files have the ETag %s", js)
+	seen := map[string]string{}
+	for _, p := range []string{"/presence.js", "/presence.css", "/presence.mjs", "/presence.js.map", "/presence.mjs.map"} {
+		etag := do(t, http.MethodGet, p, nil).Header.Get("ETag")
+		if other, ok := seen[etag]; ok {
+			t.Fatalf("%s and %s have the ETag %s", other, p, etag)
+		}
+		seen[etag] = p
 	}
+	js := do(t, http.MethodGet, "/presence.js", nil).Header.Get("ETag")
 	if again := do(t, http.MethodGet, "/presence.js", nil).Header.Get("ETag"); again != js {
 		t.Fatalf("ETag changed between requests: %s then %s", js, again)
 	}
@@ -232,7 +240,8 @@ func TestServeMethodNotAllowed(t *testing.T) {
 
 func TestServeNotFound(t *testing.T) {
 	t.Parallel()
-	for _, p := range []string{"/", "/presence", "/presence.js/", "/presence.JS", "/client.go", "/doc.go", "/presence.min.js"} {
+	for _, p := range []string{"/", "/presence", "/presence.js/", "/presence.JS", "/client.go", "/doc.go", "/presence.min.js",
+		"/src/start.js", "/src/presence.css", "/presence.css.map", "/gen.go"} {
 		if resp := do(t, http.MethodGet, p, nil); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("GET %s: status %d, want 404", p, resp.StatusCode)
 		}
@@ -257,16 +266,26 @@ func TestSizeBudget(t *testing.T) {
 }
 
 // TestStaticRules checks what the strict Content-Security-Policy and the
-// house rules forbid in the client's source.
+// house rules forbid in the client: in both bundles, and in the modules
+// they are built from.
 func TestStaticRules(t *testing.T) {
 	t.Parallel()
-	js := string(source(t, "presence.js"))
-	for _, bad := range []string{"eval(", "new Function", "Function(", "blob:", ".style", "cssText", "'style'", `"style"`, "innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "onbeforeunload", "setTimeout(\"", "setInterval(\""} {
-		if strings.Contains(js, bad) {
-			t.Errorf("presence.js contains %q", bad)
+	names, err := filepath.Glob("src/*.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range append([]string{"presence.js", "presence.mjs"}, names...) {
+		if strings.HasSuffix(name, ".test.js") || name == "src/testkit.js" {
+			continue // tests run in Node, not in pages
+		}
+		js := string(source(t, name))
+		for _, bad := range []string{"eval(", "new Function", "Function(", "blob:", ".style", "cssText", "'style'", `"style"`, "innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "onbeforeunload", "setTimeout(\"", "setInterval(\""} {
+			if strings.Contains(js, bad) {
+				t.Errorf("%s contains %q", name, bad)
+			}
 		}
 	}
-	if !strings.Contains(js, `"use strict"`) {
-		t.Error(`presence.js is not "use strict"`)
+	if js := string(source(t, "presence.js")); !strings.HasPrefix(js, `"use strict";`) {
+		t.Error(`presence.js does not start with "use strict"`)
 	}
 }

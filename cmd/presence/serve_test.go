@@ -197,7 +197,8 @@ func TestInvalidConfigurationExitsWith2(t *testing.T) {
 func TestServeDemo(t *testing.T) {
 	var printed syncBuffer
 	base, stop := startServeWith(t, []string{"-demo"}, map[string]string{"PRESENCE_SECRET": ""}, &printed)
-	for path, want := range map[string]string{"/": "Log in", "/demo/": "Log in", "/presence.js": "", "/presence.css": ""} {
+	for path, want := range map[string]string{"/": "Log in", "/demo/": "Log in", "/presence.js": "", "/presence.css": "",
+		"/presence.mjs": "export", "/presence.js.map": "src/script.js", "/presence.mjs.map": "src/module.js"} {
 		if code, body := get(t, base+path); code != 200 || !strings.Contains(body, want) {
 			t.Errorf("GET %s = %d", path, code)
 		}

@@ -1,0 +1,137 @@
+// The dialog: the one place that touches what the person sees. It renders
+// the view that the state machine decided (page, dialog, hidden, ended or
+// gone) and the countdown; it decides nothing itself.
+//
+// Accessibility: a modal alertdialog named by its title and described by
+// its text; focus moves to "Stay signed in", Tab cycles between the two
+// buttons and cannot leave, Escape means "Stay signed in", and focus goes
+// back where it was. Screen readers hear the countdown in coarse steps.
+
+import { announcement, countdown } from "./timeline.js";
+
+const html = document.documentElement;
+
+// TEXTS are the dialog's texts in English; options.texts and the
+// data-text-* attributes replace them.
+export const TEXTS = {
+  title: "Your session is about to end",
+  body: "For your security, you will be signed out in {time}.",
+  stay: "Stay signed in",
+  logout: "Log out",
+  ended: "Your session has ended.",
+  titleCue: "\u26a0 ", // before the page title while the warning shows
+};
+const CLASSES = { dialog: "presence-warning", hidden: "presence-checking", ended: "presence-expired" };
+
+// element makes an element with the class presence-<name>, in parent.
+function element(tag, name, parent, text) {
+  const node = document.createElement(tag);
+  if (name) node.className = "presence-" + name;
+  if (text) node.textContent = text;
+  if (parent) parent.append(node);
+  return node;
+}
+
+function attributes(node, values) {
+  for (const name in values) node.setAttribute(name, values[name]);
+  return node;
+}
+
+// formatUnit says "3 minutes" in the page's language.
+function formatUnit(value, unit) {
+  try {
+    return new Intl.NumberFormat(html.lang || [], { style: "unit", unit, unitDisplay: "long" }).format(value);
+  } catch {
+    return value + " " + unit + (value == 1 ? "" : "s");
+  }
+}
+
+// createDialog builds the dialog once, detached; it joins the page the
+// first time it shows. id makes the ids of its title and text unique;
+// onStay and onLogout run when the person chooses.
+export function createDialog(texts, id, listen, onStay, onLogout) {
+  const root = element("div", "root");
+  const dialog = attributes(element("div", "dialog", root), {
+    role: "alertdialog",
+    "aria-modal": "true",
+    "aria-labelledby": id + "-t",
+    "aria-describedby": id + "-b",
+  });
+  element("h2", "title", dialog, texts.title).id = id + "-t";
+  const body = element("p", "body", dialog);
+  const timeLeft = element("span", "countdown");
+  body.id = id + "-b";
+  texts.body.split("{time}").forEach((text, i) => body.append(...(i ? [timeLeft, text] : [text])));
+  const actions = element("div", "actions", dialog);
+  const stay = element("button", "stay", actions, texts.stay);
+  const leave = element("button", "logout", actions, texts.logout);
+  const live = attributes(element("div", "live", dialog), { "aria-live": "assertive", "aria-atomic": "true" });
+  const ended = attributes(element("p", "ended", root, texts.ended), { role: "status" });
+  const cue = texts.titleCue;
+  let shown = "page", focusBefore, lastSaid;
+
+  root.hidden = ended.hidden = true;
+  stay.type = leave.type = "button";
+  stay.onclick = onStay;
+  leave.onclick = onLogout;
+  dialog.onkeydown = e => {
+    if (e.key == "Escape") onStay();
+    else if (e.key == "Tab") (document.activeElement == stay ? leave : stay).focus();
+    else return;
+    e.preventDefault();
+  };
+  // Keep focus in the dialog while it shows.
+  listen(document, "focusin", e => shown == "dialog" && !dialog.contains(e.target) && stay.focus(), true);
+
+  const attach = () => root.isConnected || (document.body || html).append(root);
+  const untitle = () => cue && document.title.startsWith(cue) && (document.title = document.title.slice(cue.length));
+
+  function tell(msLeft) {
+    const text = formatUnit(...countdown(msLeft));
+    if (timeLeft.textContent != text) timeLeft.textContent = text;
+    const step = announcement(Math.ceil(Math.max(0, msLeft) / 1e3), lastSaid);
+    if (step) {
+      lastSaid = step;
+      live.textContent = body.textContent;
+    }
+  }
+
+  function show(view, msLeft) {
+    const before = shown;
+    shown = view;
+    // Where focus was on the page, to give it back when the dialog closes,
+    // even after a check hid everything in between.
+    if (before == "page") focusBefore = document.activeElement;
+    if (before == "dialog") {
+      const inside = dialog.contains(document.activeElement);
+      root.hidden = true;
+      untitle();
+      if (view == "page" && inside && focusBefore && focusBefore.focus) focusBefore.focus();
+    }
+    for (const name in CLASSES) html.classList.toggle(CLASSES[name], name == view);
+    if (view == "gone") return root.remove();
+    if (view == "dialog") {
+      attach();
+      lastSaid = Math.ceil(msLeft / 1e3);
+      live.textContent = "";
+      root.hidden = dialog.hidden = false;
+      if (!document.title.startsWith(cue)) document.title = cue + document.title;
+      stay.focus();
+    } else if (view == "ended") {
+      attach();
+      dialog.hidden = true;
+      root.hidden = ended.hidden = false;
+    }
+  }
+
+  return {
+    root,
+    // contains reports whether node is part of the dialog.
+    contains: node => dialog.contains(node),
+    // render shows view, with msLeft on the countdown.
+    render(view, msLeft) {
+      if (view != shown) show(view, msLeft);
+      if (view == "dialog") tell(msLeft);
+    },
+  };
+}

@@ -1,0 +1,77 @@
+// Helpers for the unit tests of the pure modules (node --test); nothing
+// of the bundle imports this file.
+
+import { transition } from "./machine.js";
+
+// T0 is an instant of the browser's clock at which tests start.
+export const T0 = Date.UTC(2025, 0, 6, 9, 0, 0);
+
+const base64url = text => Buffer.from(text).toString("base64").replace(/\+/g, "-").replace(/\//g, "_");
+
+// tokenWith makes a token shaped as presence's (gorilla/securecookie,
+// JSON serializer) around claims, with a made-up signature: the client
+// reads tokens, it never checks them.
+export function tokenWith(claims) {
+  return base64url(`1736154000|${base64url(JSON.stringify(claims))}|not-a-real-mac`);
+}
+
+// A session that warns after 60 s and ends after 120 s.
+export const TOKEN = tokenWith({ sid: "s1", warn_after: 60, expire_after: 120, logout_url: "/bye" });
+
+// Tab is a tab under test: events go through the machine at the instant
+// the test has moved its clock to, with a fixed jitter. stored is the last
+// activity other tabs left in localStorage; now is where the clock starts.
+export class Tab {
+  constructor(options = {}, stored = 0, now = T0) {
+    this.now = now;
+    this.jitter = 0.5;
+    this.send({ type: "start", options: { token: TOKEN, ...options }, stored });
+  }
+
+  // send applies event now and keeps the effects it asked for.
+  send(event) {
+    const next = transition(this.state, { jitter: this.jitter, ...event, at: this.now });
+    this.state = next.state;
+    this.effects = next.effects;
+    return this;
+  }
+
+  // after moves the clock by ms, then applies event.
+  after(ms, event) {
+    this.now += ms;
+    return this.send(event);
+  }
+
+  // open opens the WebSocket and hears presence's state: active, with
+  // expireInMs left.
+  open(expireInMs = 120e3, status = "active") {
+    this.send({ type: "opened", path: "/p" });
+    return this.frame({ type: "state", status, idle_ms: 120e3 - expireInMs, warn_after_ms: 60e3, expire_after_ms: 120e3, expire_in_ms: expireInMs });
+  }
+
+  frame(frame) {
+    return this.send({ type: "frame", frame });
+  }
+
+  // of returns the effects of a type.
+  of(type) {
+    return this.effects.filter(e => e.type == type);
+  }
+
+  // sent returns the frames the last event sent.
+  sent() {
+    return this.of("send").map(e => e.frame);
+  }
+
+  // emitted returns the names of the events the page's listeners got.
+  emitted() {
+    return this.of("emit").map(e => (e.name == "connection" ? "connection:" + e.detail.status : e.name));
+  }
+
+  // timer returns the delay the last event set the named timer to, or
+  // null when it cleared it, or undefined when it left it alone.
+  timer(name) {
+    const set = this.of("timer").filter(e => e.name == name).pop();
+    return set && (set.ms ?? null);
+  }
+}

@@ -1,0 +1,44 @@
+// The transports to presence, behind one small interface: each reports
+// what happens as events of the state machine ({type: "opened"}, "frame",
+// "closed" or "answered"), and a WebSocket can be sent frames and closed.
+
+// openSocket opens presence's WebSocket (protocol v1) at base. A socket
+// closed by close() reports nothing more.
+export function openSocket(base, report) {
+  let socket, wasOpen = false;
+  try {
+    socket = new WebSocket(base.replace(/^http/, "ws") + "/ws", "presence.v1");
+  } catch {
+    report({ type: "closed", code: 0, wasOpen });
+    return { send() {}, close() {} };
+  }
+  socket.onopen = () => {
+    wasOpen = true;
+    report({ type: "opened", path: location.pathname.slice(0, 256) });
+  };
+  socket.onmessage = e => report({ type: "frame", frame: JSON.parse(e.data) });
+  socket.onclose = e => report({ type: "closed", code: e.code, wasOpen });
+  return {
+    send: frame => socket.readyState == 1 && socket.send(JSON.stringify(frame)),
+    close() {
+      socket.onopen = socket.onmessage = socket.onclose = null;
+      socket.close(1000);
+    },
+  };
+}
+
+// askPing asks the classic GET /ping how long the session has been idle,
+// and reports the answer: seconds idle, "logout", or undefined when there
+// was no usable answer. The cookie goes along; so does the token, if any.
+export async function askPing(base, { idleFor, token }, report) {
+  let value;
+  try {
+    const response = await fetch(base + "/ping?idleFor=" + idleFor, {
+      credentials: "include",
+      cache: "no-store",
+      headers: token ? { Authorization: "Bearer " + token } : {},
+    });
+    if (response.ok) value = await response.json();
+  } catch {}
+  report({ type: "answered", value });
+}
