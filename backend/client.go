@@ -148,12 +148,7 @@ func (c *Client) call(ctx context.Context, method, sid, action string, body any)
 	if err != nil {
 		return Status{}, fmt.Errorf("backend: %s: %w", op, err)
 	}
-	req.Header.Set("Authorization", c.auth)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "presence-backend/1")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	c.headers(req, body != nil)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return Status{}, fmt.Errorf("backend: %s: %w", op, err)
@@ -164,6 +159,16 @@ func (c *Client) call(ctx context.Context, method, sid, action string, body any)
 		return Status{}, fmt.Errorf("backend: %s: read the answer: %w", op, err)
 	}
 	return decodeAnswer(resp.StatusCode, sid, raw)
+}
+
+// headers sets the headers of every request to presence's API.
+func (c *Client) headers(req *http.Request, withBody bool) {
+	req.Header.Set("Authorization", c.auth)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "presence-backend/1")
+	if withBody {
+		req.Header.Set("Content-Type", "application/json")
+	}
 }
 
 // decodeAnswer turns an answer of presence's API into a Status or an

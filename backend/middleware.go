@@ -4,7 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -30,9 +32,22 @@ type MiddlewareOptions struct {
 	// says is expired is added to Ended. Answers are kept for as many
 	// sessions as Ended's Max, the oldest dropped first. A request waits
 	// at most for the Client's timeout, and is let through, and the
-	// failure logged, when the API cannot answer (fail open). Nil means
-	// Ended alone decides.
+	// failure logged, when the API cannot answer (fail open); after a
+	// failure the checks go on in the background, without a request
+	// waiting for them, until the API answers again, so that an outage of
+	// presence slows no request. Nil means Ended alone decides.
 	Client *Client
+	// Reporter, if set, is told of every request of a logged-in session
+	// that has not ended and whose path is not passive: the application's
+	// own pages count as activity, with or without presence.js, as every
+	// request does in django-session-security. It never waits on the
+	// network.
+	Reporter *Reporter
+	// PassivePaths lists the paths whose requests are not activity, as
+	// django-session-security's PASSIVE_URLS and presence's
+	// -passive-paths: exact paths ("/notifications/poll") and prefixes
+	// ending in "*" ("/api/live/*").
+	PassivePaths []string
 	// CheckEvery is how long the API's answer about a session is trusted.
 	// Zero means 30 s.
 	CheckEvery time.Duration
@@ -80,9 +95,13 @@ func Middleware(opts MiddlewareOptions) func(http.Handler) http.Handler {
 	g := &guard{opts: opts, checks: newRecent[*check](opts.Ended.max)}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if sid, ok := opts.SessionID(r); ok && g.ended(r.Context(), sid) {
+			sid, ok := opts.SessionID(r)
+			if ok && g.ended(r.Context(), sid) {
 				opts.OnEnded.ServeHTTP(w, r)
 				return
+			}
+			if ok && opts.Reporter != nil && !passive(r.URL.Path, opts.PassivePaths) {
+				opts.Reporter.Activity(sid)
 			}
 			next.ServeHTTP(w, r)
 		})
@@ -107,6 +126,9 @@ type guard struct {
 
 	mu     sync.Mutex
 	checks *recent[*check] // sid → the last call to the API about it
+	// down is set while the API fails: checks then run without a request
+	// waiting for them.
+	down atomic.Bool
 }
 
 // check is one call to the API about a session. Its status is written
@@ -127,9 +149,13 @@ func (g *guard) ended(ctx context.Context, sid string) bool {
 		return false
 	}
 	c, lead := g.start(sid)
-	if lead {
+	switch {
+	case lead && g.down.Load():
+		go g.call(ctx, sid, c)
+		return false
+	case lead:
 		g.call(ctx, sid, c)
-	} else {
+	default:
 		select {
 		case <-c.done:
 		case <-ctx.Done():
@@ -178,9 +204,32 @@ func (g *guard) call(ctx context.Context, sid string, c *check) {
 	defer cancel()
 	st, err := g.opts.Client.Session(ctx, sid)
 	if err != nil {
-		g.opts.Logger.Warn("presence API did not answer; request let through (fail open)",
-			slog.Any("error", err), slog.Duration("next_check_in", g.opts.CheckEvery))
+		if !g.down.Swap(true) {
+			g.opts.Logger.Warn("presence API did not answer; requests are let through (fail open) and checked in the background until it does",
+				slog.Any("error", err), slog.Duration("next_check_in", g.opts.CheckEvery))
+		}
 		return
 	}
+	if g.down.Swap(false) {
+		g.opts.Logger.Info("presence API answers again")
+	}
 	c.status = st.Status
+	if st.Status == statusExpired {
+		g.opts.Ended.Add(sid, reasonExpired)
+	}
+}
+
+// passive reports whether path is passive by patterns: an exact path, or
+// a prefix pattern ending in "*".
+func passive(path string, patterns []string) bool {
+	for _, p := range patterns {
+		if prefix, ok := strings.CutSuffix(p, "*"); ok {
+			if strings.HasPrefix(path, prefix) {
+				return true
+			}
+		} else if path == p {
+			return true
+		}
+	}
+	return false
 }

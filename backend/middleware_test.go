@@ -248,6 +248,12 @@ func TestMiddlewareFailsOpen(t *testing.T) {
 			g.api.reply(200, expiredBody)
 			g.clk.Advance(30 * time.Second)
 			if c.name != "API down" {
+				// After a failure the API is asked in the background: the
+				// request that asks does not wait, the next one is refused.
+				if w := get(g.h, "p1-ab"); w.Code != 200 {
+					t.Errorf("after CheckEvery, the request that asks again: %d, want 200 without waiting", w.Code)
+				}
+				eventually(t, "the background check records the end", func() bool { _, ok := g.ended.Has("p1-ab"); return ok })
 				if w := get(g.h, "p1-ab"); w.Code != 401 {
 					t.Errorf("after CheckEvery, with the API back: %d, want 401", w.Code)
 				}
@@ -312,4 +318,39 @@ func TestMiddlewarePanicsWithoutOptions(t *testing.T) {
 			Middleware(o)
 		})
 	}
+}
+
+// eventually polls cond until it holds, for at most 5 s.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: still false after 5 s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// While the API is down, no request waits for it: only the first one
+// that found it down did.
+func TestMiddlewareNeverWaitsOnADownAPI(t *testing.T) {
+	t.Parallel()
+	g := newAPIGuarded(t, 200, activeBody, &http.Client{Timeout: 300 * time.Millisecond})
+	g.api.hold(true)
+	start := time.Now()
+	get(g.h, "p1-a") // finds the API down, within its timeout
+	if d := time.Since(start); d < 250*time.Millisecond {
+		t.Fatalf("the first request took %v; the hold did not work", d)
+	}
+	for i, sid := range []string{"p1-b", "p1-c", "p1-d"} {
+		start := time.Now()
+		if w := get(g.h, sid); w.Code != 200 {
+			t.Errorf("request %d: %d, want 200", i, w.Code)
+		}
+		if d := time.Since(start); d > 200*time.Millisecond {
+			t.Errorf("request %d waited %v on a down API", i, d)
+		}
+	}
+	g.api.hold(false)
 }

@@ -335,11 +335,11 @@ type recStore struct {
 	touches []touch
 }
 
-func (r *recStore) Touch(ctx context.Context, sid string, idle time.Duration, lim session.Limits) (session.Snapshot, error) {
+func (r *recStore) Touch(ctx context.Context, sid string, idle time.Duration, terms session.Terms) (session.Snapshot, error) {
 	r.mu.Lock()
 	r.touches = append(r.touches, touch{time.Now(), sid, idle})
 	r.mu.Unlock()
-	return r.Store.Touch(ctx, sid, idle, lim)
+	return r.Store.Touch(ctx, sid, idle, terms)
 }
 
 // touchesOf returns the Touch calls for sid made after since.

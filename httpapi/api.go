@@ -30,14 +30,17 @@ type apiSession struct {
 type apiError struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Index names a batch's entry that is wrong.
+	Index *int `json:"index,omitempty"`
 }
 
 // api returns the server API for the application's backend, which
-// authenticates with Authorization: Bearer key:
+// authenticates with Authorization: Bearer key (docs/api.md):
 //
 //	GET  /api/v1/sessions/{sid}           the session's state
-//	POST /api/v1/sessions/{sid}/activity  {"idle_s": N}: activity the application saw
+//	POST /api/v1/sessions/{sid}/activity  {"idle_s", "uid", "warn_after", "expire_after"}: activity the application saw, or a login
 //	POST /api/v1/sessions/{sid}/logout    {"reason": "logout"|"revoked"}: end it in every tab now
+//	POST /api/v1/activity                 {"sessions": [...]}: the same for up to 1,000 sessions
 //
 // Every answer is JSON; an error is {"error": {"code", "message"}}.
 func (s *Server) api() http.Handler {
@@ -45,6 +48,8 @@ func (s *Server) api() http.Handler {
 	mux.HandleFunc("GET /api/v1/sessions/{sid}", s.apiGet)
 	mux.HandleFunc("POST /api/v1/sessions/{sid}/activity", s.apiActivity)
 	mux.HandleFunc("POST /api/v1/sessions/{sid}/logout", s.apiLogout)
+	mux.HandleFunc("POST /api/v1/activity", s.apiBatch)
+	mux.Handle("/api/v1/activity", apiMethodNotAllowed(http.MethodPost))
 	mux.Handle("/api/v1/sessions/{sid}", apiMethodNotAllowed(http.MethodGet))
 	mux.Handle("/api/v1/sessions/{sid}/activity", apiMethodNotAllowed(http.MethodPost))
 	mux.Handle("/api/v1/sessions/{sid}/logout", apiMethodNotAllowed(http.MethodPost))
@@ -54,7 +59,7 @@ func (s *Server) api() http.Handler {
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeAPIError(w, http.StatusNotFound, protocol.CodeNotFound,
-			"no such endpoint; use /api/v1/sessions/{sid}, /activity or /logout")
+			"no such endpoint; use /api/v1/activity or /api/v1/sessions/{sid}, /activity or /logout")
 	})
 
 	want := sha256.Sum256([]byte(s.opts.APIKey))
@@ -97,26 +102,6 @@ func (s *Server) apiGet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess, err := s.opts.Registry.Lookup(r.Context(), sid)
-	s.writeSession(w, sess, err)
-}
-
-func (s *Server) apiActivity(w http.ResponseWriter, r *http.Request) {
-	sid, ok := apiSID(w, r)
-	if !ok {
-		return
-	}
-	var body struct {
-		IdleS *int64 `json:"idle_s"`
-	}
-	if !decodeAPIBody(w, r, &body) {
-		return
-	}
-	// As idleFor: absent means now, negative counts as 0.
-	rep := hub.Report{SID: sid}
-	if body.IdleS != nil {
-		rep.Idle = session.IdleSeconds(*body.IdleS)
-	}
-	sess, err := s.opts.Registry.Report(r.Context(), rep)
 	s.writeSession(w, sess, err)
 }
 

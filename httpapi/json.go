@@ -17,19 +17,36 @@ const maxAPIBody = 64 << 10
 // decodeAPIBody reads an optional JSON object body strictly into v. It
 // answers the request itself and reports false when the body is wrong.
 func decodeAPIBody(w http.ResponseWriter, r *http.Request, v any) bool {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAPIBody))
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			writeAPIError(w, http.StatusRequestEntityTooLarge, protocol.CodeTooLarge, fmt.Sprintf("the body must be at most %d bytes", maxAPIBody))
-			return false
-		}
-		writeAPIError(w, http.StatusBadRequest, protocol.CodeBadRequest, "cannot read the body: "+err.Error())
+	body, ok := readAPIBody(w, r, maxAPIBody)
+	if !ok {
 		return false
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return true
 	}
+	return decodeStrict(w, body, v)
+}
+
+// readAPIBody reads a body of at most limit bytes. It answers the request
+// itself and reports false when it cannot.
+func readAPIBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			writeAPIError(w, http.StatusRequestEntityTooLarge, protocol.CodeTooLarge, fmt.Sprintf("the body must be at most %d bytes", limit))
+			return nil, false
+		}
+		writeAPIError(w, http.StatusBadRequest, protocol.CodeBadRequest, "cannot read the body: "+err.Error())
+		return nil, false
+	}
+	return body, true
+}
+
+// decodeStrict decodes body, one JSON object with only the members v
+// defines, into v. It answers the request itself and reports false when
+// the body is wrong.
+func decodeStrict(w http.ResponseWriter, body []byte, v any) bool {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -46,7 +63,7 @@ func decodeAPIBody(w http.ResponseWriter, r *http.Request, v any) bool {
 func writeAPIError(w http.ResponseWriter, status int, code, message string) {
 	writeJSON(w, status, struct {
 		Error apiError `json:"error"`
-	}{apiError{code, message}})
+	}{apiError{Code: code, Message: message}})
 }
 
 // writeJSON answers with v as JSON. HTML characters are not escaped: the

@@ -183,7 +183,7 @@ func (t *tab) hello(f protocol.ClientFrame, cookieToken string) bool {
 	ctx, cancel := context.WithTimeout(t.r.ctx, storeTimeout)
 	defer cancel()
 	passive := f.Passive || t.r.passive(f.Path)
-	snap, err := t.r.join(ctx, t.sid, session.IdleMillis(f.IdleMS), t.lim, passive)
+	snap, err := t.r.join(ctx, t.sid, session.IdleMillis(f.IdleMS), session.Terms{Limits: t.lim, UID: claims.UID}, passive)
 	if err != nil && t.r.ctx.Err() != nil {
 		return false // the registry is closing this tab
 	}
@@ -221,21 +221,21 @@ func (t *tab) hello(f protocol.ClientFrame, cookieToken string) bool {
 // join reads the session a new tab or report joins. It is activity idle
 // ago, unless passive: then it only reads the session, and starts one the
 // store does not know, idle ago.
-func (r *Registry) join(ctx context.Context, sid string, idle time.Duration, lim session.Limits, passive bool) (session.Snapshot, error) {
+func (r *Registry) join(ctx context.Context, sid string, idle time.Duration, terms session.Terms, passive bool) (session.Snapshot, error) {
 	if passive {
-		snap, err := r.opts.Store.Check(ctx, sid, lim)
+		snap, err := r.opts.Store.Check(ctx, sid, terms.Limits)
 		if err != nil || snap.Known || snap.Ended {
 			return snap, err
 		}
 	}
-	return r.opts.Store.Touch(ctx, sid, idle, lim)
+	return r.opts.Store.Touch(ctx, sid, idle, terms)
 }
 
 // report records activity idle ago and updates every tab of the session.
 func (t *tab) report(idle time.Duration) {
 	ctx, cancel := context.WithTimeout(t.r.ctx, storeTimeout)
 	defer cancel()
-	snap, err := t.r.opts.Store.Touch(ctx, t.sid, idle, t.lim)
+	snap, err := t.r.opts.Store.Touch(ctx, t.sid, idle, session.Terms{Limits: t.lim})
 	if err != nil {
 		t.r.storeFailed("activity kept until it is back", err)
 		t.hub.remember(t.r.opts.Clock.Now().Add(-idle))

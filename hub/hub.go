@@ -288,7 +288,7 @@ func (h *hub) check() {
 		h.mu.Unlock()
 		return
 	}
-	lim := h.lim
+	lim, uid := h.lim, h.uid
 	now := h.r.opts.Clock.Now()
 	idle := now.Sub(h.last)
 	unsent := h.unsent
@@ -301,7 +301,7 @@ func (h *hub) check() {
 		err  error
 	)
 	if !unsent.IsZero() {
-		snap, err = h.r.opts.Store.Touch(ctx, h.sid, max(now.Sub(unsent), 0), lim)
+		snap, err = h.r.opts.Store.Touch(ctx, h.sid, max(now.Sub(unsent), 0), session.Terms{Limits: lim})
 		if err == nil {
 			h.mu.Lock()
 			if !h.unsent.After(unsent) {
@@ -318,7 +318,7 @@ func (h *hub) check() {
 		// neither expires early nor lives forever, and decide nothing
 		// until the other nodes, nudged, have given back theirs: this
 		// node's view may be older than theirs.
-		if _, err = h.r.opts.Store.Touch(ctx, h.sid, idle, lim); err == nil {
+		if _, err = h.r.opts.Store.Touch(ctx, h.sid, idle, session.Terms{Limits: lim, UID: uid}); err == nil {
 			h.r.log.Info("store had forgotten a session; restored it", zap.Duration("idle", idle))
 			h.r.publish(h.sid)
 			h.mu.Lock()

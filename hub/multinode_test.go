@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -56,6 +57,8 @@ func testRedisAddr() string {
 // cluster is several nodes on one Redis under a prefix of their own.
 type cluster struct {
 	t      *testing.T
+	endsMu sync.Mutex
+	ends   []End // reported by any node
 	client *redis.Client
 	prefix string
 	clock  *clock.Manual
@@ -110,6 +113,11 @@ func (c *cluster) start(addr string) *node {
 	reg, err := New(Options{
 		Store: store, Verifier: verifier, Clock: c.clock,
 		Broker: NewRedisBroker(c.client, c.prefix),
+		OnEnd: func(_ context.Context, e End) {
+			c.endsMu.Lock()
+			c.ends = append(c.ends, e)
+			c.endsMu.Unlock()
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -182,7 +190,8 @@ func (c *cluster) settle() {
 		// while they are, or a nudge could slip between two reads.
 		before := counts()
 		for _, n := range live {
-			if !n.reg.wheel.caughtUp(c.clock.Now()) || !n.reg.due.idle() || n.reg.unpublished.Load() != 0 {
+			if !n.reg.wheel.caughtUp(c.clock.Now()) || !n.reg.due.idle() || n.reg.unpublished.Load() != 0 ||
+				n.reg.claimer.pending.Load() != 0 {
 				return false
 			}
 		}
@@ -220,6 +229,13 @@ func (c *cluster) rejoin() {
 		n.baseIn = testutil.ToFloat64(n.reg.metrics.nudgesIn)
 		n.baseOut = testutil.ToFloat64(n.reg.metrics.nudgesOut)
 	}
+}
+
+// endsSoFar returns the ends the nodes reported so far.
+func (c *cluster) endsSoFar() []End {
+	c.endsMu.Lock()
+	defer c.endsMu.Unlock()
+	return append([]End(nil), c.ends...)
 }
 
 // dial connects a tab to node n.
@@ -470,4 +486,32 @@ func TestAPIOnAnotherNodeKeepsTheSessionsLimits(t *testing.T) {
 		t.Errorf("Lookup on the other node: %+v, want active with 2999 s left", pos)
 	}
 	a.ExpectNothing()
+}
+
+// A session that a node registered, with no tab anywhere, outlives that
+// node: another node finds it due in the store and ends it on time, once.
+func TestNoTabSessionOutlivesItsNode(t *testing.T) {
+	c := newCluster(t, requireRedis(t, testRedisAddr()), 2)
+	lim := session.Limits{WarnAfter: 2 * time.Second, ExpireAfter: 4 * time.Second}
+	if _, err := c.nodes[0].reg.Report(t.Context(), Report{SID: "orphan", UID: "u1", Limits: lim}); err != nil {
+		t.Fatal(err)
+	}
+	c.nodes[0].kill()
+	c.advance(3900 * time.Millisecond)
+	c.settle()
+	if ends := c.endsSoFar(); len(ends) != 0 {
+		t.Fatalf("ended before its deadline: %+v", ends)
+	}
+	c.advance(100 * time.Millisecond) // the deadline
+	c.advance(claimEvery)             // node 2's next claim
+	c.settle()
+	ends := c.endsSoFar()
+	if len(ends) != 1 || ends[0].SID != "orphan" || ends[0].UID != "u1" || ends[0].Reason != session.ReasonIdle {
+		t.Fatalf("ends = %+v, want orphan's idle end with its user, once", ends)
+	}
+	c.advance(10 * time.Second) // past any claim's lease: nothing more
+	c.settle()
+	if n := len(c.endsSoFar()); n != 1 {
+		t.Errorf("%d ends, want 1", n)
+	}
 }

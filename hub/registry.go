@@ -42,6 +42,7 @@ type Registry struct {
 	closeOnce sync.Once
 
 	brokerDone chan struct{} // closed when the broker's Run returns; nil without one
+	claimer    *claimer      // nil unless the store is a session.Claimer
 
 	// unpublished counts the nudges decided under a hub's lock and not
 	// yet handed to the broker: nudge publishes them.
@@ -77,6 +78,9 @@ func New(opts Options) (*Registry, error) {
 	}
 	r.wheel = newWheel(wheelOptions{Tick: opts.Tick, Clock: opts.Clock})
 	r.due = newDueQueue(opts.Workers, func(h *hub) { h.check() })
+	if c, ok := opts.Store.(session.Claimer); ok {
+		r.claimer = newClaimer(r, c)
+	}
 	if opts.Broker != nil {
 		r.brokerDone = make(chan struct{})
 		go func() {
@@ -240,8 +244,12 @@ func (r *Registry) resync() {
 }
 
 // reportEnd tells Options.OnEnd that a session ended. Exactly one call,
-// on one node, sees a given end (Snapshot.EndedNow).
+// on one node, sees a given end (Snapshot.EndedNow). The user is the
+// store's, else uid, the one this node knows.
 func (r *Registry) reportEnd(sid, uid string, snap session.Snapshot) {
+	if snap.UID != "" {
+		uid = snap.UID
+	}
 	r.log.Debug("session ended", zap.String("sid", sid), zap.String("reason", string(snap.Reason)))
 	if r.opts.OnEnd != nil {
 		r.opts.OnEnd(r.ctx, End{SID: sid, UID: uid, Reason: snap.Reason, At: snap.EndedAt})

@@ -69,7 +69,7 @@ func (r *Registry) Report(ctx context.Context, rep Report) (Session, error) {
 		}
 		lim = snap.Limits.Or(r.opts.Verifier.Defaults())
 	}
-	snap, err := r.join(ctx, rep.SID, rep.Idle, lim, rep.Passive)
+	snap, err := r.join(ctx, rep.SID, rep.Idle, session.Terms{Limits: lim, UID: rep.UID}, rep.Passive)
 	if err != nil {
 		return Session{}, r.callFailed(err)
 	}

@@ -158,11 +158,11 @@ func (s *hangingStore) stuck() bool {
 	return true
 }
 
-func (s *hangingStore) Touch(ctx context.Context, sid string, idle time.Duration, lim session.Limits) (session.Snapshot, error) {
+func (s *hangingStore) Touch(ctx context.Context, sid string, idle time.Duration, terms session.Terms) (session.Snapshot, error) {
 	if s.stuck() {
 		return session.Snapshot{}, errors.New("released")
 	}
-	return s.MemoryStore.Touch(ctx, sid, idle, lim)
+	return s.MemoryStore.Touch(ctx, sid, idle, terms)
 }
 
 func (s *hangingStore) Check(ctx context.Context, sid string, lim session.Limits) (session.Snapshot, error) {

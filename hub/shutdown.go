@@ -67,7 +67,8 @@ func (r *Registry) Shutdown(ctx context.Context) error {
 
 // Close cancels every store call, publish and end report under way,
 // closes every tab at once without a close handshake, and stops the
-// broker, the timer wheel and the deadline workers, waiting for them. It
+// broker, the claims of due sessions, the timer wheel and the deadline
+// workers, waiting for them. It
 // is idempotent and does not close the store, which the caller owns.
 func (r *Registry) Close() error {
 	r.closeOnce.Do(func() {
@@ -78,6 +79,9 @@ func (r *Registry) Close() error {
 		}
 		if r.brokerDone != nil {
 			<-r.brokerDone
+		}
+		if r.claimer != nil {
+			r.claimer.close()
 		}
 		r.wheel.close()
 		r.due.close()

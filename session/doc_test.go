@@ -49,15 +49,15 @@ func ExampleMemoryStore() {
 	lim := session.Limits{WarnAfter: 9 * time.Minute, ExpireAfter: 10 * time.Minute}
 
 	// Two tabs report: one saw the person 30 s ago, the other 2 min ago.
-	store.Touch(ctx, "5f2b9c", 30*time.Second, lim)
-	s, _ := store.Touch(ctx, "5f2b9c", 2*time.Minute, lim)
+	store.Touch(ctx, "5f2b9c", 30*time.Second, session.Terms{Limits: lim})
+	s, _ := store.Touch(ctx, "5f2b9c", 2*time.Minute, session.Terms{Limits: lim})
 	fmt.Println("idle", s.Idle())
 
 	clk.Advance(10 * time.Minute)
 	s, _ = store.Check(ctx, "5f2b9c", lim)
 	fmt.Println(s.Ended, s.Reason, s.EndedNow, s.EndedAt.Format(time.TimeOnly))
 
-	s, _ = store.Touch(ctx, "5f2b9c", 0, lim)
+	s, _ = store.Touch(ctx, "5f2b9c", 0, session.Terms{Limits: lim})
 	fmt.Println(s.Ended, s.EndedNow)
 	// Output:
 	// idle 30s

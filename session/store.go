@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -29,8 +30,9 @@ type Store interface {
 	// ends now, idle. Otherwise Last = max(Last, Now-idle): it never moves
 	// backwards. An unknown session is created with Last = Now-idle; if
 	// that is already ExpireAfter ago or more, it is created ended (idle,
-	// EndedNow).
-	Touch(ctx context.Context, sid string, idle time.Duration, lim Limits) (Snapshot, error)
+	// EndedNow). Touch needs terms.Limits; a terms.UID, when given,
+	// becomes the session's user.
+	Touch(ctx context.Context, sid string, idle time.Duration, terms Terms) (Snapshot, error)
 
 	// Check reads a session, ending it (idle, EndedNow) if it is past its
 	// deadline. An unknown session is returned with Known false and is not
@@ -49,6 +51,35 @@ type Store interface {
 	// Close releases the store. It is idempotent; other methods return
 	// ErrClosed afterwards.
 	Close() error
+}
+
+// Terms are what a Touch tells the store of a session besides its
+// activity: the limits it runs on and its user.
+type Terms struct {
+	Limits
+	// UID is the session's user, for the end's webhook; empty keeps the
+	// user the store knows.
+	UID string
+}
+
+// Claimer is a Store that keeps every active session's idle deadline
+// where any node can find it, so that a session no node holds a tab for
+// still ends on time, whichever nodes are alive. RedisStore is one.
+type Claimer interface {
+	// ClaimDue returns up to n sessions whose idle deadline has passed,
+	// each claimed for lease: nobody else gets it back before the lease
+	// ends, unless a call on the session puts its deadline right first.
+	// The caller decides each with Check; a caller that dies before it
+	// does leaves the session to whoever claims it when the lease ends.
+	ClaimDue(ctx context.Context, n int, lease time.Duration) ([]string, error)
+}
+
+// checkUID refuses a user id past maxUIDLen bytes, the tokens' limit.
+func checkUID(uid string) error {
+	if len(uid) > maxUIDLen {
+		return &ClaimsError{Field: "uid", Problem: fmt.Sprintf("is %d bytes; it must be at most %d", len(uid), maxUIDLen)}
+	}
+	return nil
 }
 
 // checkCall refuses, the same way in every store, a call that cannot be

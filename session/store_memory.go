@@ -29,7 +29,7 @@ type MemoryOptions struct {
 // bounded: an active session is kept until its idle deadline (by the
 // longest ExpireAfter it was touched or checked with), when the sweeper
 // turns it into an ended mark, which is dropped after Retention. Each
-// session costs a map entry of its id and 32 bytes.
+// session costs a map entry of its id, 64 bytes and its user's id.
 type MemoryStore struct {
 	clock     clock.Clock
 	retention int64 // nanoseconds
@@ -92,12 +92,15 @@ func newMemoryStore(opts MemoryOptions, shards int, onSweep func()) *MemoryStore
 }
 
 // Touch implements Store.
-func (s *MemoryStore) Touch(ctx context.Context, sid string, idle time.Duration, lim Limits) (Snapshot, error) {
-	if err := s.usable(ctx, sid, lim, false); err != nil {
+func (s *MemoryStore) Touch(ctx context.Context, sid string, idle time.Duration, terms Terms) (Snapshot, error) {
+	if err := s.usable(ctx, sid, terms.Limits, false); err != nil {
+		return Snapshot{}, err
+	}
+	if err := checkUID(terms.UID); err != nil {
 		return Snapshot{}, err
 	}
 	return s.apply(sid, func(m moment, e entry, known bool) (entry, bool, bool) {
-		return m.touch(e, known, idle, lim)
+		return m.touch(e, known, idle, terms)
 	}), nil
 }
 

@@ -74,11 +74,11 @@ func TestMemorySweeper(t *testing.T) {
 	t.Parallel()
 	s := newSweptStore(t, MemoryOptions{Retention: time.Hour, SweepEvery: time.Minute}, 4)
 	ctx := t.Context()
-	must(t)(s.Touch(ctx, "a", 0, lim))             // deadline t0+10m
-	must(t)(s.Touch(ctx, "b", 5*time.Minute, lim)) // deadline t0+5m
-	must(t)(s.End(ctx, "c", ReasonLogout, lim))    // mark dropped at t0+1h
-	must(t)(s.Touch(ctx, "d", 0, longLim))         // deadline t0+2h
-	must(t)(s.Touch(ctx, "d", 0, lim))             // still t0+2h: the longest wins
+	must(t)(s.Touch(ctx, "a", 0, Terms{Limits: lim}))             // deadline t0+10m
+	must(t)(s.Touch(ctx, "b", 5*time.Minute, Terms{Limits: lim})) // deadline t0+5m
+	must(t)(s.End(ctx, "c", ReasonLogout, lim))                   // mark dropped at t0+1h
+	must(t)(s.Touch(ctx, "d", 0, Terms{Limits: longLim}))         // deadline t0+2h
+	must(t)(s.Touch(ctx, "d", 0, Terms{Limits: lim}))             // still t0+2h: the longest wins
 	steps := []struct {
 		advance time.Duration
 		swept   []string // ended by the sweep, unannounced
@@ -117,7 +117,7 @@ func TestMemorySweeper(t *testing.T) {
 		}
 	}
 	// Once its mark is gone, a session id starts afresh.
-	if snap := must(t)(s.Touch(ctx, "a", 0, lim)); !snap.Known || snap.Ended {
+	if snap := must(t)(s.Touch(ctx, "a", 0, Terms{Limits: lim})); !snap.Known || snap.Ended {
 		t.Errorf("Touch after retention = %+v, want a new session", snap)
 	}
 }
@@ -129,9 +129,9 @@ func TestMemoryRetentionFromMark(t *testing.T) {
 	s := newSweptStore(t, MemoryOptions{Retention: time.Hour, SweepEvery: time.Minute}, 1)
 	ctx := t.Context()
 	s.tick(t, 3*time.Hour)
-	wantEnded(t, must(t)(s.Touch(ctx, "s", 2*time.Hour, lim)), s.clk.Now().Add(-110*time.Minute), ReasonIdle, true)
+	wantEnded(t, must(t)(s.Touch(ctx, "s", 2*time.Hour, Terms{Limits: lim})), s.clk.Now().Add(-110*time.Minute), ReasonIdle, true)
 	s.tick(t, 59*time.Minute)
-	wantEnded(t, must(t)(s.Touch(ctx, "s", 0, lim)), s.clk.Now().Add(-169*time.Minute), ReasonIdle, false)
+	wantEnded(t, must(t)(s.Touch(ctx, "s", 0, Terms{Limits: lim})), s.clk.Now().Add(-169*time.Minute), ReasonIdle, false)
 	s.tick(t, time.Minute)
 	if n := s.Len(); n != 0 {
 		t.Errorf("Len = %d an hour after the mark, want 0", n)
@@ -147,7 +147,7 @@ func TestMemoryShrink(t *testing.T) {
 	for i := range 5000 {
 		must(t)(s.End(ctx, fmt.Sprint("s", i), ReasonRevoked, lim))
 	}
-	must(t)(s.Touch(ctx, "stays", 0, longLim))
+	must(t)(s.Touch(ctx, "stays", 0, Terms{Limits: longLim}))
 	if got := s.shards[0].peak; got != 5001 {
 		t.Fatalf("peak = %d, want 5001", got)
 	}
@@ -191,7 +191,7 @@ func TestMemoryDefaults(t *testing.T) {
 func TestMemoryCloseConcurrent(t *testing.T) {
 	t.Parallel()
 	s := newSweptStore(t, MemoryOptions{}, 4)
-	must(t)(s.Touch(t.Context(), "s", 0, lim))
+	must(t)(s.Touch(t.Context(), "s", 0, Terms{Limits: lim}))
 	s.clk.Advance(time.Hour)
 	var wg sync.WaitGroup
 	for range 10 {
@@ -223,12 +223,12 @@ func BenchmarkMemoryTouch(b *testing.B) {
 	sids := benchSIDs(1 << 16)
 	ctx := context.Background()
 	for _, sid := range sids {
-		s.Touch(ctx, sid, 0, lim)
+		s.Touch(ctx, sid, 0, Terms{Limits: lim})
 	}
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		if _, err := s.Touch(ctx, sids[i&(len(sids)-1)], 0, lim); err != nil {
+		if _, err := s.Touch(ctx, sids[i&(len(sids)-1)], 0, Terms{Limits: lim}); err != nil {
 			b.Fatal(err)
 		}
 		i++
@@ -245,14 +245,14 @@ func BenchmarkMemoryTouchParallel(b *testing.B) {
 			b.Cleanup(func() { s.Close() })
 			ctx := context.Background()
 			for _, sid := range sids {
-				s.Touch(ctx, sid, 0, lim)
+				s.Touch(ctx, sid, 0, Terms{Limits: lim})
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				i := rand.IntN(len(sids))
 				for pb.Next() {
-					if _, err := s.Touch(ctx, sids[i&(len(sids)-1)], 0, lim); err != nil {
+					if _, err := s.Touch(ctx, sids[i&(len(sids)-1)], 0, Terms{Limits: lim}); err != nil {
 						b.Error(err)
 						return
 					}

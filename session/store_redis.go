@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,13 +46,20 @@ type RedisOptions struct {
 }
 
 // RedisStore is a Store in Redis, for several nodes sharing sessions. Each
-// session is one hash, <Prefix>{<sid>}, changed only by one Lua script that
-// runs the timeline's rules atomically on Redis's own clock, so every node
-// sees one timeline whatever its own clock says. Every write sets a TTL:
-// an active session's key lives until Retention after its latest idle
-// deadline, an ended mark's until Retention after the store learnt of the
-// end. Nothing sweeps: the first call that finds a session past its
-// deadline ends it and is told EndedNow.
+// session is one hash, <Prefix>s:{<bucket>}:<sid>, changed only by one Lua
+// script that runs the timeline's rules atomically on Redis's own clock,
+// so every node sees one timeline whatever its own clock says. Every write
+// sets a TTL: an active session's key lives until Retention after its
+// latest idle deadline, an ended mark's until Retention after the store
+// learnt of the end. The same script keeps each active session in its
+// bucket's deadline set, <Prefix>due:{<bucket>}, where ClaimDue finds it
+// when it is due, so that a session is ended on time whichever nodes are
+// alive. The first call that finds a session past its deadline ends it
+// and is told EndedNow.
+//
+// A bucket is one of 64, by a fixed hash of the session id; its braces
+// are a Cluster hash tag, which keeps a session's hash and its bucket's
+// set in one slot, as the script needs.
 //
 // Times in its Snapshots are Redis's clock to the microsecond; compare
 // them with one another, not with the node's clock.
@@ -66,7 +74,10 @@ type RedisStore struct {
 	closeOnce sync.Once
 }
 
-var _ Store = (*RedisStore)(nil)
+var (
+	_ Store   = (*RedisStore)(nil)
+	_ Claimer = (*RedisStore)(nil)
+)
 
 //go:embed store_redis.lua
 var redisRuleSource string
@@ -75,6 +86,18 @@ var redisRuleSource string
 // EVALSHA, and with EVAL when Redis lacks it (after a restart or SCRIPT
 // FLUSH), which loads it again.
 var redisRule = redis.NewScript(redisRuleSource)
+
+//go:embed store_redis_claim.lua
+var redisClaimSource string
+
+// redisClaim claims the due sessions of one bucket; see
+// store_redis_claim.lua.
+var redisClaim = redis.NewScript(redisClaimSource)
+
+// redisBuckets is how many buckets the sessions are spread over: enough
+// slots for a Cluster's shards to share the load, few enough that a node
+// asks every bucket for due sessions twice a second at little cost.
+const redisBuckets = 64
 
 // NewRedisStore returns a RedisStore on opts.Client. It does not talk to
 // Redis: call Ping to find out whether it answers.
@@ -120,12 +143,15 @@ const (
 )
 
 // Touch implements Store.
-func (s *RedisStore) Touch(ctx context.Context, sid string, idle time.Duration, lim Limits) (Snapshot, error) {
-	if err := s.usable(ctx, sid, lim, false); err != nil {
+func (s *RedisStore) Touch(ctx context.Context, sid string, idle time.Duration, terms Terms) (Snapshot, error) {
+	if err := s.usable(ctx, sid, terms.Limits, false); err != nil {
+		return Snapshot{}, err
+	}
+	if err := checkUID(terms.UID); err != nil {
 		return Snapshot{}, err
 	}
 	// Rounding idle down keeps Last no earlier than the caller said.
-	return s.run(ctx, ruleTouch, sid, lim, min(int64(max(idle, 0)/time.Microsecond), maxRedisIdle))
+	return s.run(ctx, ruleTouch, sid, terms.Limits, min(int64(max(idle, 0)/time.Microsecond), maxRedisIdle), terms.UID)
 }
 
 // Check implements Store.
@@ -133,7 +159,7 @@ func (s *RedisStore) Check(ctx context.Context, sid string, lim Limits) (Snapsho
 	if err := s.usable(ctx, sid, lim, true); err != nil {
 		return Snapshot{}, err
 	}
-	return s.run(ctx, ruleCheck, sid, lim, 0)
+	return s.run(ctx, ruleCheck, sid, lim, 0, "")
 }
 
 // End implements Store.
@@ -145,7 +171,7 @@ func (s *RedisStore) End(ctx context.Context, sid string, reason Reason, lim Lim
 	if !ok {
 		return Snapshot{}, fmt.Errorf("session: end: unknown reason %q; use idle, logout or revoked", reason)
 	}
-	return s.run(ctx, ruleEnd, sid, lim, int64(code))
+	return s.run(ctx, ruleEnd, sid, lim, int64(code), "")
 }
 
 // Ping implements Store: it sends PING to Redis.
@@ -174,10 +200,24 @@ func (s *RedisStore) Close() error {
 	return err
 }
 
-// key returns the key of sid's hash. The braces are a Cluster hash tag:
-// every key of one session hashes to one slot.
+// key returns the key of sid's hash.
 func (s *RedisStore) key(sid string) string {
-	return s.prefix + "{" + sid + "}"
+	return s.prefix + "s:{" + strconv.Itoa(bucketOf(sid)) + "}:" + sid
+}
+
+// dueKey returns the key of a bucket's deadline set.
+func (s *RedisStore) dueKey(bucket int) string {
+	return s.prefix + "due:{" + strconv.Itoa(bucket) + "}"
+}
+
+// bucketOf is FNV-1a of sid modulo redisBuckets: the same on every node.
+func bucketOf(sid string) int {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(sid); i++ {
+		h ^= uint64(sid[i])
+		h *= 1099511628211
+	}
+	return int(h % redisBuckets)
 }
 
 func (s *RedisStore) usable(ctx context.Context, sid string, lim Limits, optional bool) error {
@@ -185,29 +225,26 @@ func (s *RedisStore) usable(ctx context.Context, sid string, lim Limits, optiona
 }
 
 // run runs rule on sid in Redis. arg is the rule's own argument: touch's
-// idle in microseconds or end's reason code.
-func (s *RedisStore) run(ctx context.Context, rule, sid string, lim Limits, arg int64) (Snapshot, error) {
+// idle in microseconds or end's reason code; uid is touch's user.
+func (s *RedisStore) run(ctx context.Context, rule, sid string, lim Limits, arg int64, uid string) (Snapshot, error) {
 	// The call's id lets a call that go-redis retried after a lost reply
 	// learn that it, and nobody else, announced the end.
-	return s.runAs(ctx, rand.Uint64(), rule, sid, lim, arg)
+	return s.runAs(ctx, rand.Uint64(), rule, sid, lim, arg, uid)
 }
 
 // runAs is run as the call id.
-func (s *RedisStore) runAs(ctx context.Context, id uint64, rule, sid string, lim Limits, arg int64) (Snapshot, error) {
+func (s *RedisStore) runAs(ctx context.Context, id uint64, rule, sid string, lim Limits, arg int64, uid string) (Snapshot, error) {
 	// Rounding ExpireAfter up never ends a session early. Zero limits
 	// stay zero: the script then uses the session's own.
 	expireAfter, warnAfter := micros(lim.ExpireAfter), micros(lim.WarnAfter)
-	var now int64 // 0: the script reads Redis TIME
-	if s.clock != nil {
-		now = s.clock.Now().UnixMicro()
-	}
-	v, err := redisRule.Run(ctx, s.client, []string{s.key(sid)},
-		rule, now, s.retention, expireAfter, arg, id, warnAfter).Int64Slice()
+	raw, err := redisRule.Run(ctx, s.client, []string{s.key(sid), s.dueKey(bucketOf(sid))},
+		rule, s.now(), s.retention, expireAfter, arg, id, warnAfter, sid, uid).Slice()
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("session: redis: %w", err)
 	}
-	if len(v) != 9 {
-		return Snapshot{}, fmt.Errorf("session: redis: the script answered %d values, want 9", len(v))
+	v, user, err := scriptAnswer(raw)
+	if err != nil {
+		return Snapshot{}, err
 	}
 	now, keep, flags, last, reason, endedAt, endedNow := v[0], v[1], v[2], v[3], v[4], v[5], v[6]
 	snap := Snapshot{Now: unixMicro(now), EndedNow: endedNow == 1}
@@ -215,6 +252,7 @@ func (s *RedisStore) runAs(ctx context.Context, id uint64, rule, sid string, lim
 		return snap, nil
 	}
 	snap.Limits = Limits{WarnAfter: time.Duration(v[7]) * time.Microsecond, ExpireAfter: time.Duration(v[8]) * time.Microsecond}
+	snap.UID = user
 	if uint8(flags)&hasLast != 0 {
 		snap.Known = true
 		snap.Last = unixMicro(last)
@@ -228,6 +266,58 @@ func (s *RedisStore) runAs(ctx context.Context, id uint64, rule, sid string, lim
 		snap.Reason = c.reason()
 	}
 	return snap, nil
+}
+
+// scriptAnswer reads store_redis.lua's answer: nine integers and the
+// session's user.
+func scriptAnswer(raw []any) ([]int64, string, error) {
+	if len(raw) != 10 {
+		return nil, "", fmt.Errorf("session: redis: the script answered %d values, want 10", len(raw))
+	}
+	v := make([]int64, 9)
+	for i := range v {
+		n, ok := raw[i].(int64)
+		if !ok {
+			return nil, "", fmt.Errorf("session: redis: the script's value %d is %T, want an integer", i, raw[i])
+		}
+		v[i] = n
+	}
+	user, ok := raw[9].(string)
+	if !ok {
+		return nil, "", fmt.Errorf("session: redis: the script's user is %T, want a string", raw[9])
+	}
+	return v, user, nil
+}
+
+// now is the clock the scripts run on: 0 for Redis TIME, else Clock's.
+func (s *RedisStore) now() int64 {
+	if s.clock == nil {
+		return 0
+	}
+	return s.clock.Now().UnixMicro()
+}
+
+// ClaimDue implements Claimer: it asks every bucket for its due sessions,
+// claiming at most n in all.
+func (s *RedisStore) ClaimDue(ctx context.Context, n int, lease time.Duration) ([]string, error) {
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	if n <= 0 || lease <= 0 {
+		return nil, fmt.Errorf("session: redis: claim %d sessions for %v: both must be positive", n, lease)
+	}
+	var claimed []string
+	for b := range redisBuckets {
+		if len(claimed) >= n {
+			break
+		}
+		sids, err := redisClaim.Run(ctx, s.client, []string{s.dueKey(b)}, s.now(), micros(lease), n-len(claimed)).StringSlice()
+		if err != nil {
+			return claimed, fmt.Errorf("session: redis: claim due sessions: %w", err)
+		}
+		claimed = append(claimed, sids...)
+	}
+	return claimed, nil
 }
 
 // micros returns d in microseconds, rounded up.

@@ -5,7 +5,9 @@
 -- settle in the first call that finds it so, and that call announces it.
 --
 -- KEYS[1]  the session's hash: last, until, endedAt, reason, flags, by,
---          warn, exp (the limits of the latest call that gave some)
+--          warn, exp (the limits of the latest call that gave some), uid
+-- KEYS[2]  the deadlines of the session's bucket: a sorted set of session
+--          ids scored by their idle deadline (until), for ClaimDue
 -- ARGV[1]  the rule: "touch", "check" or "end"
 -- ARGV[2]  the clock: 0 means Redis TIME; else RedisOptions.Clock (unix microseconds)
 -- ARGV[3]  retention, microseconds, positive
@@ -14,11 +16,14 @@
 -- ARGV[6]  the call's id, so that a retried call that announced the end
 --          is told EndedNow again
 -- ARGV[7]  the caller's WarnAfter, microseconds; 0 with ARGV[4]
+-- ARGV[8]  the session id, the deadline set's member
+-- ARGV[9]  touch: the session's user; "" keeps the one it has
 --
 -- Times are unix microseconds: Lua numbers are doubles, exact for integers
 -- up to 2^53, which microseconds since 1970 stay far below.
 --
--- It returns {now, keep, flags, last, reason, endedAt, endedNow, warn, exp}.
+-- It returns {now, keep, flags, last, reason, endedAt, endedNow, warn, exp,
+-- uid}.
 
 local MAX = 9007199254740991 -- 2^53 - 1, the largest exact integer
 local HAS_LAST, ANNOUNCED = 1, 2 -- flags, as in timeline.go
@@ -87,9 +92,9 @@ local function settle(e)
   return false, false
 end
 
-local f = redis.call('HMGET', key, 'last', 'until', 'endedAt', 'reason', 'flags', 'by', 'warn', 'exp')
+local f = redis.call('HMGET', key, 'last', 'until', 'endedAt', 'reason', 'flags', 'by', 'warn', 'exp', 'uid')
 local known = f[5] ~= false
-local e = { last = 0, untl = 0, endedAt = 0, reason = ACTIVE, flags = 0, by = '', warn = 0, exp = 0 }
+local e = { last = 0, untl = 0, endedAt = 0, reason = ACTIVE, flags = 0, by = '', warn = 0, exp = 0, uid = '' }
 if known then
   e.last = tonumber(f[1])
   e.untl = tonumber(f[2])
@@ -99,8 +104,9 @@ if known then
   e.by = f[6] or ''
   e.warn = tonumber(f[7]) or 0
   e.exp = tonumber(f[8]) or 0
+  e.uid = f[9] or ''
 end
-local before = { e.last, e.untl, e.endedAt, e.reason, e.flags, e.by, e.warn, e.exp }
+local before = { e.last, e.untl, e.endedAt, e.reason, e.flags, e.by, e.warn, e.exp, e.uid }
 
 -- The call runs with its own limits, which the session then keeps, or,
 -- when it gives none, with the session's (limits in timeline.go).
@@ -112,6 +118,7 @@ end
 
 local keep, endedNow = true, false
 if rule == 'touch' then
+  if ARGV[9] ~= '' then e.uid = ARGV[9] end
   local last = sub(now, tonumber(ARGV[5]))
   if not known then
     e.last = last
@@ -162,7 +169,7 @@ end
 -- active session outlives its latest idle deadline by retention (past that
 -- deadline it is still an ended mark, which settle turns into an idle end
 -- on the next call), an ended mark lives until its until.
-local after = { e.last, e.untl, e.endedAt, e.reason, e.flags, e.by, e.warn, e.exp }
+local after = { e.last, e.untl, e.endedAt, e.reason, e.flags, e.by, e.warn, e.exp, e.uid }
 local changed = not known
 for i = 1, #after do
   changed = changed or after[i] ~= before[i]
@@ -172,10 +179,21 @@ if keep and changed then
   redis.call('HSET', key,
     'last', int(e.last), 'until', int(e.untl), 'endedAt', int(e.endedAt),
     'reason', int(e.reason), 'flags', int(e.flags), 'by', e.by,
-    'warn', int(e.warn), 'exp', int(e.exp))
+    'warn', int(e.warn), 'exp', int(e.exp), 'uid', e.uid)
   local expiry = e.untl
   if e.reason == ACTIVE then expiry = add(e.untl, retention) end
   redis.call('PEXPIRE', key, int(math.max(1, math.ceil((expiry - now) / 1000))))
 end
 
-return { now, keep and 1 or 0, e.flags, e.last, e.reason, e.endedAt, endedNow and 1 or 0, e.warn, e.exp }
+-- The bucket's deadline set holds every active session at its deadline,
+-- so that any node finds it due there (ClaimDue), and nothing else. It
+-- follows the hash on every call, written or not: a call that finds the
+-- set behind (a claim's lease, a set lost with its node's Redis) puts it
+-- right.
+if keep and e.reason == ACTIVE then
+  redis.call('ZADD', KEYS[2], e.untl, ARGV[8])
+else
+  redis.call('ZREM', KEYS[2], ARGV[8])
+end
+
+return { now, keep and 1 or 0, e.flags, e.last, e.reason, e.endedAt, endedNow and 1 or 0, e.warn, e.exp, e.uid }

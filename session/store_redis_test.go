@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -139,8 +141,8 @@ func TestRedisOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if s.prefix != "presence:" || s.key("abc") != "presence:{abc}" {
-		t.Errorf("prefix %q, key %q; want presence:{abc}", s.prefix, s.key("abc"))
+	if want := "presence:s:{" + strconv.Itoa(bucketOf("abc")) + "}:abc"; s.prefix != "presence:" || s.key("abc") != want {
+		t.Errorf("prefix %q, key %q; want %s", s.prefix, s.key("abc"), want)
 	}
 	if got, want := time.Duration(s.retention)*time.Microsecond, 12*time.Hour+MaxClockSkew; got != want {
 		t.Errorf("retention = %v, want %v", got, want)
@@ -159,7 +161,7 @@ func TestRedisKeys(t *testing.T) {
 	// wantTTL checks sid's key has TTL within [want-slack, want].
 	wantTTLOf := func(s *RedisStore, sid string, want time.Duration) {
 		t.Helper()
-		key := s.prefix + "{" + sid + "}"
+		key := s.key(sid)
 		ttl, err := c.PTTL(ctx, key).Result()
 		if err != nil {
 			t.Fatal(err)
@@ -173,11 +175,11 @@ func TestRedisKeys(t *testing.T) {
 		wantTTLOf(s, sid, want)
 	}
 
-	must(t)(s.Touch(ctx, "active", 30*time.Second, lim))
+	must(t)(s.Touch(ctx, "active", 30*time.Second, Terms{Limits: lim}))
 	wantTTL("active", lim.ExpireAfter-30*time.Second+retention)
-	must(t)(s.Touch(ctx, "active", 0, longLim)) // a longer deadline lengthens it
+	must(t)(s.Touch(ctx, "active", 0, Terms{Limits: longLim})) // a longer deadline lengthens it
 	wantTTL("active", longLim.ExpireAfter+retention)
-	must(t)(s.Touch(ctx, "active", 0, lim)) // a shorter one does not shorten it
+	must(t)(s.Touch(ctx, "active", 0, Terms{Limits: lim})) // a shorter one does not shorten it
 	wantTTL("active", longLim.ExpireAfter+retention)
 
 	must(t)(s.End(ctx, "logout", ReasonLogout, lim))
@@ -186,16 +188,16 @@ func TestRedisKeys(t *testing.T) {
 	// An end that lies far back is kept Retention from its discovery.
 	clk := clock.NewManual(redisTime(t, c))
 	ps := newRedisForTest(t, c, RedisOptions{Retention: retention, Clock: clk})
-	must(t)(ps.Touch(ctx, "idle", 0, lim))
+	must(t)(ps.Touch(ctx, "idle", 0, Terms{Limits: lim}))
 	clk.Advance(3 * time.Hour)
 	wantEnded(t, must(t)(ps.Check(ctx, "idle", lim)), unixMicro(clk.Now().UnixMicro()).Add(-3*time.Hour+lim.ExpireAfter), ReasonIdle, true)
 	wantTTLOf(ps, "idle", retention)
 
-	h, err := c.HGetAll(ctx, s.prefix+"{logout}").Result()
+	h, err := c.HGetAll(ctx, s.key("logout")).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"last", "until", "endedAt", "reason", "flags", "by"} {
+	for _, f := range []string{"last", "until", "endedAt", "reason", "flags", "by", "warn", "exp", "uid"} {
 		if _, ok := h[f]; !ok {
 			t.Errorf("hash %v lacks field %s", h, f)
 		}
@@ -206,8 +208,87 @@ func TestRedisKeys(t *testing.T) {
 
 	// A Check of an unknown session writes nothing.
 	must(t)(s.Check(ctx, "unknown", lim))
-	if n := c.Exists(ctx, s.prefix+"{unknown}").Val(); n != 0 {
+	if n := c.Exists(ctx, s.key("unknown")).Val(); n != 0 {
 		t.Errorf("Check created a key")
+	}
+
+	// A session's hash and its bucket's deadline set share a Cluster slot.
+	for _, sid := range []string{"active", "logout", "x.y:z-1"} {
+		if a, b := clusterSlotTag(s.key(sid)), clusterSlotTag(s.dueKey(bucketOf(sid))); a != b || a == "" {
+			t.Errorf("%s: hash tag %q, deadline set's %q; want one", sid, a, b)
+		}
+	}
+}
+
+// clusterSlotTag is the part of key Redis Cluster hashes: the first {...}.
+func clusterSlotTag(key string) string {
+	_, rest, ok := strings.Cut(key, "{")
+	if !ok {
+		return ""
+	}
+	tag, _, ok := strings.Cut(rest, "}")
+	if !ok {
+		return ""
+	}
+	return tag
+}
+
+// Every active session waits in its bucket's deadline set at its idle
+// deadline; ClaimDue hands each due one to one caller per lease, and a
+// decision puts the set right.
+func TestRedisClaimDue(t *testing.T) {
+	t.Parallel()
+	c := redisForTest(t)
+	clk := clock.NewManual(redisTime(t, c))
+	s := newRedisForTest(t, c, RedisOptions{Clock: clk})
+	other := &RedisStore{client: s.client, prefix: s.prefix, retention: s.retention, clock: clk} // another node
+	ctx := t.Context()
+	short := Limits{WarnAfter: 5 * time.Second, ExpireAfter: 10 * time.Second}
+	must(t)(s.Touch(ctx, "idle", 0, Terms{Limits: short, UID: "u1"}))
+	must(t)(s.Touch(ctx, "busy", 0, Terms{Limits: short}))
+	must(t)(s.Touch(ctx, "later", 0, Terms{Limits: lim}))
+	must(t)(s.Touch(ctx, "gone", 0, Terms{Limits: short}))
+	must(t)(s.End(ctx, "gone", ReasonLogout, Limits{}))
+
+	claim := func(st *RedisStore) []string {
+		t.Helper()
+		sids, err := st.ClaimDue(ctx, 100, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(sids)
+		return sids
+	}
+	if got := claim(s); len(got) != 0 {
+		t.Fatalf("claimed %v before any deadline", got)
+	}
+	clk.Advance(8 * time.Second)
+	must(t)(s.Touch(ctx, "busy", 0, Terms{Limits: short})) // busy's deadline moves to 18 s
+	clk.Advance(2 * time.Second)
+	if got := claim(s); !slices.Equal(got, []string{"idle"}) {
+		t.Fatalf("claimed %v at 10 s, want [idle]", got)
+	}
+	if got := claim(other); len(got) != 0 {
+		t.Fatalf("another node claimed %v within the lease", got)
+	}
+	snap := must(t)(other.Check(ctx, "idle", Limits{}))
+	if !snap.Ended || !snap.EndedNow || snap.UID != "u1" {
+		t.Fatalf("Check of the claimed session = %+v, want ended now, with its user", snap)
+	}
+	clk.Advance(2 * time.Minute) // past the lease: an ended session is not in the set
+	if got := claim(other); !slices.Equal(got, []string{"busy"}) {
+		t.Fatalf("claimed %v after the lease, want [busy]: idle ended, later not due", got)
+	}
+	// A claim the claimer never decided comes back when its lease ends.
+	clk.Advance(time.Minute)
+	if got := claim(s); !slices.Equal(got, []string{"busy"}) {
+		t.Fatalf("claimed %v after an undecided lease, want [busy]", got)
+	}
+	// A claimed session that a call keeps alive (its limits lengthened by
+	// a later token) goes back to its own deadline, not the lease's.
+	must(t)(s.Touch(ctx, "busy", 0, Terms{Limits: Limits{WarnAfter: time.Hour, ExpireAfter: 10 * time.Hour}}))
+	if score := c.ZScore(ctx, s.dueKey(bucketOf("busy")), "busy").Val(); int64(score) != clk.Now().Add(10*time.Hour).UnixMicro() {
+		t.Errorf("busy's deadline in the set = %v, want now + 10 h", score)
 	}
 }
 
@@ -221,7 +302,7 @@ func TestRedisTwoNodes(t *testing.T) {
 	b := newRedisForTest(t, c2, RedisOptions{Prefix: prefix})
 	ctx := t.Context()
 
-	touched := must(t)(a.Touch(ctx, "s", 20*time.Second, lim))
+	touched := must(t)(a.Touch(ctx, "s", 20*time.Second, Terms{Limits: lim}))
 	seen := must(t)(b.Check(ctx, "s", lim))
 	if !seen.Known || seen.Ended || !seen.Last.Equal(touched.Last) {
 		t.Fatalf("node b sees %+v, want node a's Last %v", seen, touched.Last)
@@ -231,7 +312,7 @@ func TestRedisTwoNodes(t *testing.T) {
 	}
 	ended := must(t)(b.End(ctx, "s", ReasonLogout, lim))
 	wantEnded(t, ended, ended.Now, ReasonLogout, true)
-	wantEnded(t, must(t)(a.Touch(ctx, "s", 0, lim)), ended.Now, ReasonLogout, false)
+	wantEnded(t, must(t)(a.Touch(ctx, "s", 0, Terms{Limits: lim})), ended.Now, ReasonLogout, false)
 }
 
 // TestRedisEndedNowAcrossNodes races 50 calls through two stores on a
@@ -248,7 +329,7 @@ func TestRedisEndedNowAcrossNodes(t *testing.T) {
 	ctx := t.Context()
 	for round := range 5 {
 		sid := fmt.Sprint("s", round)
-		touched := must(t)(nodes[0].Touch(ctx, sid, 0, short))
+		touched := must(t)(nodes[0].Touch(ctx, sid, 0, Terms{Limits: short}))
 		time.Sleep(150 * time.Millisecond)
 		var (
 			wg      sync.WaitGroup
@@ -263,7 +344,7 @@ func TestRedisEndedNowAcrossNodes(t *testing.T) {
 				var err error
 				switch i % 5 {
 				case 0:
-					snap, err = s.Touch(ctx, sid, 0, short)
+					snap, err = s.Touch(ctx, sid, 0, Terms{Limits: short})
 				case 1, 2:
 					snap, err = s.Check(ctx, sid, short)
 				case 3:
@@ -297,13 +378,13 @@ func TestRedisRetriedAnnouncer(t *testing.T) {
 	c := redisForTest(t)
 	s := newRedisForTest(t, c, RedisOptions{})
 	ctx := t.Context()
-	must(t)(s.Touch(ctx, "s", 0, lim))
+	must(t)(s.Touch(ctx, "s", 0, Terms{Limits: lim}))
 	for i, want := range []bool{true, true, false} {
 		id := uint64(7)
 		if i == 2 {
 			id = 8
 		}
-		snap := must(t)(s.runAs(ctx, id, ruleEnd, "s", lim, int64(endedLogout)))
+		snap := must(t)(s.runAs(ctx, id, ruleEnd, "s", lim, int64(endedLogout), ""))
 		wantEnded(t, snap, snap.EndedAt, ReasonLogout, want)
 	}
 }
@@ -315,7 +396,7 @@ func TestRedisScriptFlush(t *testing.T) {
 	c := redisForTest(t)
 	s := newRedisForTest(t, c, RedisOptions{})
 	ctx := t.Context()
-	must(t)(s.Touch(ctx, "s", 0, lim))
+	must(t)(s.Touch(ctx, "s", 0, Terms{Limits: lim}))
 	if err := c.ScriptFlush(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -343,7 +424,7 @@ func TestRedisDown(t *testing.T) {
 				t.Fatal(err)
 			}
 			calls := map[string]func(context.Context) (Snapshot, error){
-				"Touch": func(ctx context.Context) (Snapshot, error) { return s.Touch(ctx, "s", 0, lim) },
+				"Touch": func(ctx context.Context) (Snapshot, error) { return s.Touch(ctx, "s", 0, Terms{Limits: lim}) },
 				"Check": func(ctx context.Context) (Snapshot, error) { return s.Check(ctx, "s", lim) },
 				"End":   func(ctx context.Context) (Snapshot, error) { return s.End(ctx, "s", ReasonLogout, lim) },
 				"Ping":  func(ctx context.Context) (Snapshot, error) { return Snapshot{}, s.Ping(ctx) },
@@ -383,7 +464,7 @@ func TestRedisCtxBounds(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	if _, err := s.Touch(ctx, "s", 0, lim); err == nil || !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := s.Touch(ctx, "s", 0, Terms{Limits: lim}); err == nil || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Touch on a hung Redis: %v, want context.DeadlineExceeded", err)
 	}
 	if d := time.Since(start); d > time.Second {
@@ -469,7 +550,7 @@ func TestRedisNodeClock(t *testing.T) {
 		if y := time.Now().Year(); y != 2000 {
 			t.Fatalf("the bubble's clock says %d", y)
 		}
-		snap = must(t)(s.Touch(context.Background(), "s", 30*time.Second, lim))
+		snap = must(t)(s.Touch(context.Background(), "s", 30*time.Second, Terms{Limits: lim}))
 	})
 	after := redisTime(t, outside)
 	if snap.Now.Before(before.Truncate(time.Microsecond)) || snap.Now.After(after) {
@@ -484,7 +565,7 @@ func TestRedisNodeClock(t *testing.T) {
 // to the test Redis, from one goroutine and from every CPU.
 func BenchmarkRedisTouch(b *testing.B) {
 	benchRedis(b, func(ctx context.Context, s *RedisStore, sid string) error {
-		_, err := s.Touch(ctx, sid, 0, lim)
+		_, err := s.Touch(ctx, sid, 0, Terms{Limits: lim})
 		return err
 	})
 }
@@ -502,7 +583,7 @@ func benchRedis(b *testing.B, call func(context.Context, *RedisStore, string) er
 	ctx := context.Background()
 	sids := benchSIDs(1 << 10)
 	for _, sid := range sids {
-		if _, err := s.Touch(ctx, sid, 0, longLim); err != nil {
+		if _, err := s.Touch(ctx, sid, 0, Terms{Limits: longLim}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -31,6 +32,7 @@ func testStore(t *testing.T, newStore func(t *testing.T) storeHarness) {
 	t.Run("EndPastDeadline", func(t *testing.T) { t.Parallel(); testEndPastDeadline(t, newStore(t)) })
 	t.Run("LimitsPerCall", func(t *testing.T) { t.Parallel(); testLimitsPerCall(t, newStore(t)) })
 	t.Run("ZeroLimits", func(t *testing.T) { t.Parallel(); testZeroLimits(t, newStore(t)) })
+	t.Run("User", func(t *testing.T) { t.Parallel(); testUser(t, newStore(t)) })
 	t.Run("EndedNowOnce", func(t *testing.T) { t.Parallel(); testEndedNowOnce(t, newStore) })
 	t.Run("FreshNeverLost", func(t *testing.T) { t.Parallel(); testFreshNeverLost(t, newStore(t)) })
 	t.Run("BadCalls", func(t *testing.T) { t.Parallel(); testBadCalls(t, newStore(t)) })
@@ -89,7 +91,7 @@ func testClassicPing(t *testing.T, h storeHarness) {
 	}
 	for _, st := range steps {
 		h.advance(st.advance)
-		s := must(t)(h.Touch(ctx, "ping", st.idle, lim))
+		s := must(t)(h.Touch(ctx, "ping", st.idle, Terms{Limits: lim}))
 		wantActive(t, h, s, start.Add(st.wantLast))
 		if want := h.now().Sub(start.Add(st.wantLast)); s.Idle() != want {
 			t.Errorf("%s: Idle = %v, want %v", st.name, s.Idle(), want)
@@ -102,11 +104,11 @@ func testClassicPing(t *testing.T, h storeHarness) {
 func testExpiryFirst(t *testing.T, h storeHarness) {
 	ctx := t.Context()
 	start := h.now()
-	must(t)(h.Touch(ctx, "s", 0, lim))
+	must(t)(h.Touch(ctx, "s", 0, Terms{Limits: lim}))
 	h.advance(599 * time.Second)
 	wantActive(t, h, must(t)(h.Check(ctx, "s", lim)), start)
 	h.advance(time.Second)
-	s := must(t)(h.Touch(ctx, "s", 0, lim))
+	s := must(t)(h.Touch(ctx, "s", 0, Terms{Limits: lim}))
 	wantEnded(t, s, start.Add(600*time.Second), ReasonIdle, true)
 	if !s.Known || !s.Last.Equal(start) {
 		t.Errorf("Last = %v, %v; want the last activity before the end, %v", s.Last, s.Known, start)
@@ -115,12 +117,12 @@ func testExpiryFirst(t *testing.T, h storeHarness) {
 
 func testCreatedEnded(t *testing.T, h storeHarness) {
 	ctx := t.Context()
-	s := must(t)(h.Touch(ctx, "s", 600*time.Second, lim))
+	s := must(t)(h.Touch(ctx, "s", 600*time.Second, Terms{Limits: lim}))
 	wantEnded(t, s, h.now(), ReasonIdle, true)
 	if !s.Last.Equal(h.now().Add(-600 * time.Second)) {
 		t.Errorf("Last = %v, want 600 s ago", s.Last)
 	}
-	wantEnded(t, must(t)(h.Touch(ctx, "s", 0, lim)), h.now(), ReasonIdle, false)
+	wantEnded(t, must(t)(h.Touch(ctx, "s", 0, Terms{Limits: lim})), h.now(), ReasonIdle, false)
 }
 
 // testNeverRevived ends a session in each way, then tries every call on it.
@@ -131,12 +133,12 @@ func testNeverRevived(t *testing.T, newStore func(t *testing.T) storeHarness) {
 		reason Reason
 	}{
 		{"idle", func(ctx context.Context, h storeHarness) (Snapshot, error) {
-			h.Touch(ctx, "s", 0, lim)
+			h.Touch(ctx, "s", 0, Terms{Limits: lim})
 			h.advance(10 * time.Minute)
 			return h.Check(ctx, "s", lim)
 		}, ReasonIdle},
 		{"logout", func(ctx context.Context, h storeHarness) (Snapshot, error) {
-			h.Touch(ctx, "s", 0, lim)
+			h.Touch(ctx, "s", 0, Terms{Limits: lim})
 			return h.End(ctx, "s", ReasonLogout, lim)
 		}, ReasonLogout},
 		{"revoked before any touch", func(ctx context.Context, h storeHarness) (Snapshot, error) {
@@ -147,9 +149,15 @@ func testNeverRevived(t *testing.T, newStore func(t *testing.T) storeHarness) {
 		name string
 		call func(ctx context.Context, h storeHarness) (Snapshot, error)
 	}{
-		{"touch", func(ctx context.Context, h storeHarness) (Snapshot, error) { return h.Touch(ctx, "s", 0, lim) }},
-		{"touch with negative idle", func(ctx context.Context, h storeHarness) (Snapshot, error) { return h.Touch(ctx, "s", -time.Hour, lim) }},
-		{"touch with longer limits", func(ctx context.Context, h storeHarness) (Snapshot, error) { return h.Touch(ctx, "s", 0, longLim) }},
+		{"touch", func(ctx context.Context, h storeHarness) (Snapshot, error) {
+			return h.Touch(ctx, "s", 0, Terms{Limits: lim})
+		}},
+		{"touch with negative idle", func(ctx context.Context, h storeHarness) (Snapshot, error) {
+			return h.Touch(ctx, "s", -time.Hour, Terms{Limits: lim})
+		}},
+		{"touch with longer limits", func(ctx context.Context, h storeHarness) (Snapshot, error) {
+			return h.Touch(ctx, "s", 0, Terms{Limits: longLim})
+		}},
 		{"check with longer limits", func(ctx context.Context, h storeHarness) (Snapshot, error) { return h.Check(ctx, "s", longLim) }},
 		{"end", func(ctx context.Context, h storeHarness) (Snapshot, error) { return h.End(ctx, "s", ReasonLogout, lim) }},
 		{"end revoked", func(ctx context.Context, h storeHarness) (Snapshot, error) {
@@ -178,7 +186,7 @@ func testCheckCreatesNothing(t *testing.T, h storeHarness) {
 			t.Fatalf("Check of an unknown session = %+v", s)
 		}
 	}
-	wantActive(t, h, must(t)(h.Touch(ctx, "s", 0, lim)), h.now())
+	wantActive(t, h, must(t)(h.Touch(ctx, "s", 0, Terms{Limits: lim})), h.now())
 }
 
 func testEndUnknown(t *testing.T, h storeHarness) {
@@ -193,7 +201,7 @@ func testEndUnknown(t *testing.T, h storeHarness) {
 func testEndPastDeadline(t *testing.T, h storeHarness) {
 	ctx := t.Context()
 	start := h.now()
-	must(t)(h.Touch(ctx, "s", 0, lim))
+	must(t)(h.Touch(ctx, "s", 0, Terms{Limits: lim}))
 	h.advance(time.Hour)
 	wantEnded(t, must(t)(h.End(ctx, "s", ReasonLogout, lim)), start.Add(600*time.Second), ReasonIdle, true)
 }
@@ -202,10 +210,10 @@ func testEndPastDeadline(t *testing.T, h storeHarness) {
 func testLimitsPerCall(t *testing.T, h storeHarness) {
 	ctx := t.Context()
 	start := h.now()
-	must(t)(h.Touch(ctx, "s", 0, lim))
+	must(t)(h.Touch(ctx, "s", 0, Terms{Limits: lim}))
 	h.advance(700 * time.Second)
 	wantActive(t, h, must(t)(h.Check(ctx, "s", longLim)), start)
-	wantActive(t, h, must(t)(h.Touch(ctx, "s", 0, longLim)), h.now())
+	wantActive(t, h, must(t)(h.Touch(ctx, "s", 0, Terms{Limits: longLim})), h.now())
 	wantActive(t, h, must(t)(h.Check(ctx, "s", lim)), h.now())
 }
 
@@ -215,7 +223,7 @@ func testLimitsPerCall(t *testing.T, h storeHarness) {
 func testZeroLimits(t *testing.T, h storeHarness) {
 	ctx := t.Context()
 	start := h.now()
-	s := must(t)(h.Touch(ctx, "s", 0, longLim))
+	s := must(t)(h.Touch(ctx, "s", 0, Terms{Limits: longLim}))
 	if s.Limits != longLim {
 		t.Errorf("Touch: Limits = %+v, want %+v", s.Limits, longLim)
 	}
@@ -225,7 +233,7 @@ func testZeroLimits(t *testing.T, h storeHarness) {
 	if s.Limits != longLim {
 		t.Errorf("Check without limits: Limits = %+v, want the session's %+v", s.Limits, longLim)
 	}
-	if _, err := h.Touch(ctx, "s", 0, Limits{}); err == nil {
+	if _, err := h.Touch(ctx, "s", 0, Terms{Limits: Limits{}}); err == nil {
 		t.Error("Touch without limits succeeded; it needs them to start a session")
 	}
 	if s := must(t)(h.Check(ctx, "unknown", Limits{})); s.Known || s.Ended || s.Limits != (Limits{}) {
@@ -244,6 +252,32 @@ func testZeroLimits(t *testing.T, h storeHarness) {
 
 // testEndedNowOnce races 50 calls on one session: exactly one is told it
 // ended it.
+// The store keeps a session's user from the latest Touch that gave one,
+// and tells it with every answer, so that any node can name it in the
+// end's webhook.
+func testUser(t *testing.T, h storeHarness) {
+	ctx := t.Context()
+	if s := must(t)(h.Touch(ctx, "s", 0, Terms{Limits: lim, UID: "u1"})); s.UID != "u1" {
+		t.Errorf("Touch with a user: UID %q, want u1", s.UID)
+	}
+	if s := must(t)(h.Touch(ctx, "s", 0, Terms{Limits: lim})); s.UID != "u1" {
+		t.Errorf("Touch without a user: UID %q, want u1 kept", s.UID)
+	}
+	if s := must(t)(h.Check(ctx, "s", Limits{})); s.UID != "u1" {
+		t.Errorf("Check: UID %q, want u1", s.UID)
+	}
+	if s := must(t)(h.Touch(ctx, "s", 0, Terms{Limits: lim, UID: "u2"})); s.UID != "u2" {
+		t.Errorf("Touch with another user: UID %q, want u2", s.UID)
+	}
+	if s := must(t)(h.End(ctx, "s", ReasonLogout, Limits{})); s.UID != "u2" || !s.EndedNow {
+		t.Errorf("End: %+v, want ended now with u2", s)
+	}
+	var ce *ClaimsError
+	if _, err := h.Touch(ctx, "t", 0, Terms{Limits: lim, UID: strings.Repeat("u", 257)}); !errors.As(err, &ce) || ce.Field != "uid" {
+		t.Errorf("Touch with a 257-byte user: %v, want a uid ClaimsError", err)
+	}
+}
+
 func testEndedNowOnce(t *testing.T, newStore func(t *testing.T) storeHarness) {
 	tests := []struct {
 		name        string
@@ -258,7 +292,7 @@ func testEndedNowOnce(t *testing.T, newStore func(t *testing.T) storeHarness) {
 			t.Parallel()
 			h := newStore(t)
 			ctx := t.Context()
-			must(t)(h.Touch(ctx, "s", 0, lim))
+			must(t)(h.Touch(ctx, "s", 0, Terms{Limits: lim}))
 			if tt.pastExpiry {
 				h.advance(601 * time.Second)
 			}
@@ -274,7 +308,7 @@ func testEndedNowOnce(t *testing.T, newStore func(t *testing.T) storeHarness) {
 					var err error
 					switch i % 4 {
 					case 0:
-						s, err = h.Touch(ctx, "s", 0, lim)
+						s, err = h.Touch(ctx, "s", 0, Terms{Limits: lim})
 					case 1:
 						s, err = h.Check(ctx, "s", lim)
 					case 2:
@@ -325,7 +359,7 @@ func testFreshNeverLost(t *testing.T, h storeHarness) {
 			for _, i := range rand.Perm(tabs) {
 				tabsWG.Go(func() {
 					<-start
-					if _, err := h.Touch(ctx, sid, time.Duration(i+1)*3*time.Second, lim); err != nil {
+					if _, err := h.Touch(ctx, sid, time.Duration(i+1)*3*time.Second, Terms{Limits: lim}); err != nil {
 						t.Error(err)
 					}
 				})
@@ -353,15 +387,15 @@ func testBadCalls(t *testing.T, h storeHarness) {
 		name string
 		err  error
 	}{
-		{"touch canceled", second(h.Touch(canceled, "s", 0, lim))},
+		{"touch canceled", second(h.Touch(canceled, "s", 0, Terms{Limits: lim}))},
 		{"check canceled", second(h.Check(canceled, "s", lim))},
 		{"end canceled", second(h.End(canceled, "s", ReasonLogout, lim))},
-		{"touch without limits", second(h.Touch(ctx, "s", 0, Limits{}))},
+		{"touch without limits", second(h.Touch(ctx, "s", 0, Terms{Limits: Limits{}}))},
 		{"check with warn past expire", second(h.Check(ctx, "s", Limits{WarnAfter: time.Hour, ExpireAfter: time.Minute}))},
 		{"end with half limits", second(h.End(ctx, "s", ReasonLogout, Limits{ExpireAfter: time.Minute}))},
 		{"end for no reason", second(h.End(ctx, "s", "", lim))},
 		{"end for an unknown reason", second(h.End(ctx, "s", "expired", lim))},
-		{"touch no session", second(h.Touch(ctx, "", 0, lim))},
+		{"touch no session", second(h.Touch(ctx, "", 0, Terms{Limits: lim}))},
 	}
 	for _, tt := range tests {
 		if tt.err == nil {
@@ -389,7 +423,7 @@ func testClosed(t *testing.T, h storeHarness) {
 		}
 	}
 	for name, err := range map[string]error{
-		"Touch": second(h.Touch(ctx, "s", 0, lim)),
+		"Touch": second(h.Touch(ctx, "s", 0, Terms{Limits: lim})),
 		"Check": second(h.Check(ctx, "s", lim)),
 		"End":   second(h.End(ctx, "s", ReasonLogout, lim)),
 		"Ping":  h.Ping(ctx),

@@ -75,6 +75,9 @@ type Snapshot struct {
 	// the latest call that gave some. Zero when the store has none (a
 	// session unknown, or ended by End before any Touch).
 	Limits Limits
+	// UID is the session's user as the store keeps it: that of the latest
+	// Touch that gave one; empty when none did.
+	UID string
 }
 
 // Idle returns how long the session had been idle at Now: Now - Last,
@@ -125,11 +128,12 @@ func (c reasonCode) reason() Reason {
 	return ""
 }
 
-// entry is one session as a store keeps it, in 48 bytes; times are unix
-// nanoseconds.
+// entry is one session as a store keeps it, in 64 bytes and its user's
+// id; times are unix nanoseconds.
 type entry struct {
-	last    int64 // last activity, when flags has hasLast
-	endedAt int64 // when the session ended, once reason is not active
+	uid     string // the session's user, from the latest Touch that gave one
+	last    int64  // last activity, when flags has hasLast
+	endedAt int64  // when the session ended, once reason is not active
 	// warn and expire are the session's limits, in nanoseconds, from the
 	// latest call that gave some; a call without limits uses them.
 	warn, expire int64
@@ -170,10 +174,13 @@ func (m moment) limits(e entry, lim Limits) (entry, Limits) {
 
 // touch records activity idle ago; see Store.Touch. A session the store
 // does not know needs limits (the store refuses a Touch without them).
-func (m moment) touch(e entry, known bool, idle time.Duration, lim Limits) (next entry, keep, endedNow bool) {
-	last := sub(m.now, max(int64(idle), 0))
+func (m moment) touch(e entry, known bool, idle time.Duration, terms Terms) (next entry, keep, endedNow bool) {
+	last, lim := sub(m.now, max(int64(idle), 0)), terms.Limits
+	if terms.UID != "" {
+		e.uid = terms.UID
+	}
 	if !known {
-		e, lim = m.limits(entry{last: last, flags: hasLast}, lim)
+		e, lim = m.limits(entry{last: last, flags: hasLast, uid: terms.UID}, lim)
 		d := add(last, int64(lim.ExpireAfter))
 		if d <= m.now {
 			return m.mark(e, d, endedIdle), true, true
@@ -275,6 +282,7 @@ func (m moment) snapshot(next entry, keep, endedNow bool) Snapshot {
 		return s
 	}
 	s.Limits = Limits{WarnAfter: time.Duration(next.warn), ExpireAfter: time.Duration(next.expire)}
+	s.UID = next.uid
 	if next.flags&hasLast != 0 {
 		s.Known = true
 		s.Last = unixTime(next.last)

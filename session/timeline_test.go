@@ -78,7 +78,7 @@ func TestTimelineRules(t *testing.T) {
 	t.Parallel()
 	m := moment{now: now, retention: ret}
 	touch := func(idle time.Duration) func(entry, bool) (entry, bool, bool) {
-		return func(e entry, known bool) (entry, bool, bool) { return m.touch(e, known, idle, lim) }
+		return func(e entry, known bool) (entry, bool, bool) { return m.touch(e, known, idle, Terms{Limits: lim}) }
 	}
 	check := func(lim Limits) func(entry, bool) (entry, bool, bool) {
 		return func(e entry, known bool) (entry, bool, bool) { return m.check(e, known, lim) }
@@ -194,8 +194,8 @@ func TestTimelineSnapshot(t *testing.T) {
 // TestSizes keeps an entry small and a memory shard one cache line.
 func TestSizes(t *testing.T) {
 	t.Parallel()
-	if n := unsafe.Sizeof(entry{}); n != 48 {
-		t.Errorf("entry is %d bytes, want 48", n)
+	if n := unsafe.Sizeof(entry{}); n != 64 {
+		t.Errorf("entry is %d bytes, want 64", n)
 	}
 	if n := unsafe.Sizeof(memoryShard{}); n != 64 {
 		t.Errorf("memoryShard is %d bytes, want 64", n)
@@ -242,7 +242,7 @@ func TestTimelineKeepsLimits(t *testing.T) {
 	long := Limits{WarnAfter: time.Hour, ExpireAfter: 2 * time.Hour}
 	kept := func(e entry) Limits { return Limits{time.Duration(e.warn), time.Duration(e.expire)} }
 
-	e, _, _ := m.touch(entry{}, false, 0, long)
+	e, _, _ := m.touch(entry{}, false, 0, Terms{Limits: long})
 	if kept(e) != long {
 		t.Fatalf("touch kept %+v, want %+v", kept(e), long)
 	}

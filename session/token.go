@@ -123,6 +123,14 @@ func (v *Verifier) MaxAge() time.Duration { return v.maxAge }
 // gets.
 func (v *Verifier) Defaults() Limits { return v.defaults }
 
+// CheckClaims validates claims the application gives outside a token, as
+// the server API's entries do, by the rules Verify applies to a token's,
+// and returns them with WarnAfter and ExpireAfter filled in from the
+// defaults. The error is a *ClaimsError naming the claim.
+func (v *Verifier) CheckClaims(c Claims) (Claims, error) {
+	return c.filled(v.defaults)
+}
+
 // Verify decodes and validates a token. The returned claims have
 // WarnAfter and ExpireAfter filled in from the defaults, and IssuedAt set.
 // The error wraps ErrTokenMissing, ErrTokenInvalid or ErrTokenTooOld and

@@ -1,0 +1,112 @@
+package hub
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/presence-dev/presence/session"
+)
+
+// A node whose store is a session.Claimer asks it for due sessions about
+// every claimEvery, so that a session no node holds a tab for, or whose
+// node died, still ends within about a second of its deadline, once. A
+// claim lasts claimLease: a node that dies holding one delays that
+// session's end by at most that long.
+const (
+	claimEvery = 500 * time.Millisecond
+	claimLease = 5 * time.Second
+	claimBatch = 1000
+)
+
+// claimer asks a Claimer store for due sessions, on a timer of the
+// node's wheel, from a goroutine of its own, since a claim waits on the
+// network and the wheel's goroutine must not.
+type claimer struct {
+	r       *Registry
+	store   session.Claimer
+	timer   *wheelTimer
+	kick    chan struct{} // holds one pending claim
+	pending atomic.Int64  // claims asked for and not yet done
+	done    chan struct{} // closed when run returns
+}
+
+func newClaimer(r *Registry, store session.Claimer) *claimer {
+	c := &claimer{r: r, store: store, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	c.timer = r.wheel.at(c.next(), c.onTimer)
+	go c.run()
+	return c
+}
+
+// next is the next claim, jittered by up to a tenth either way so that
+// nodes started together do not ask together.
+func (c *claimer) next() time.Time {
+	jitter := time.Duration(rand.Int64N(int64(claimEvery)/5+1)) - claimEvery/10
+	return c.r.opts.Clock.Now().Add(claimEvery + jitter)
+}
+
+// onTimer runs on the wheel's goroutine: it asks run for a claim, unless
+// one is pending already, and sets the next.
+func (c *claimer) onTimer() {
+	c.pending.Add(1)
+	select {
+	case c.kick <- struct{}{}:
+	default:
+		c.pending.Add(-1) // the pending claim will see these sessions too
+	}
+	c.timer.reset(c.next())
+}
+
+func (c *claimer) run() {
+	defer close(c.done)
+	for {
+		select {
+		case <-c.r.ctx.Done():
+			return
+		case <-c.kick:
+			c.claim()
+			c.pending.Add(-1)
+		}
+	}
+}
+
+// claim decides the sessions the store says are due: a session with a
+// hub here goes to the deadline workers, as when its own deadline fires;
+// one without is checked here, and its end reported, with no hub made for
+// it, since the store keeps its next deadline.
+func (c *claimer) claim() {
+	r := c.r
+	ctx, cancel := context.WithTimeout(r.ctx, storeTimeout)
+	defer cancel()
+	sids, err := c.store.ClaimDue(ctx, claimBatch, claimLease)
+	if err != nil {
+		r.storeFailed("due sessions not claimed", err)
+	}
+	for _, sid := range sids {
+		if h := r.lookup(sid); h != nil {
+			h.queueCheck()
+			continue
+		}
+		snap, err := r.opts.Store.Check(ctx, sid, session.Limits{})
+		if err != nil {
+			// The claim's lease ends and some node claims it again.
+			r.storeFailed("due session not checked", err)
+			return
+		}
+		if snap.EndedNow {
+			r.log.Debug("session ended with no tab on this node", zap.String("sid", sid))
+			r.reportEnd(sid, "", snap)
+			r.publish(sid)
+		}
+	}
+}
+
+// close stops the claims and waits for the one under way; the registry's
+// ctx, cancelled first, cuts its store calls short.
+func (c *claimer) close() {
+	c.timer.stop()
+	<-c.done
+}
