@@ -31,7 +31,13 @@ import (
 	"github.com/presence-dev/presence/webhook"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(int) {
+		if buildDir != "" {
+			os.RemoveAll(buildDir)
+		}
+	}))
+}
 
 var (
 	secret = []byte("0123456789abcdef0123456789abcdef")

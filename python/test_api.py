@@ -79,6 +79,7 @@ class ClientTest(unittest.TestCase):
         with self.assertRaises(presence.Unreachable) as cm:
             client.activity([{"sid": "a"}])
         self.assertEqual(cm.exception.status, 0)
+        self.assertFalse(cm.exception.timed_out, "refused, not hung")
 
     def test_timeout_is_short(self):
         with socket.socket() as s:  # accepts, never answers
@@ -86,9 +87,10 @@ class ClientTest(unittest.TestCase):
             s.listen()
             client = presence.Client("http://127.0.0.1:%d" % s.getsockname()[1], API_KEY, timeout=0.3)
             start = time.monotonic()
-            with self.assertRaises(presence.Unreachable):
+            with self.assertRaises(presence.Unreachable) as cm:
                 client.activity([{"sid": "a"}])
             self.assertLess(time.monotonic() - start, 2)
+            self.assertTrue(cm.exception.timed_out)
 
     def test_bad_options(self):
         for url, key in (("", API_KEY), ("127.0.0.1:8765", API_KEY), ("ftp://h", API_KEY),

@@ -175,6 +175,7 @@ class SenderTest(unittest.TestCase):
         self.assertLess(per_call, 100e-6, "record must not wait on the network")
         self.assertEqual(s._failures, 1)
         self.assertEqual(len(s.queue), 2, "nothing lost")
+        self.assertLessEqual(s._backoff(), 0.1, "a hung try has waited its timeout already")
 
         s.client = presence.Client(self.fake.url, API_KEY)  # presence is back
         clock.t += 5
@@ -202,6 +203,25 @@ class SenderTest(unittest.TestCase):
             delays = {s._backoff() for _ in range(50)}
             self.assertTrue(all(low <= d <= high for d in delays), (failures, delays))
             self.assertGreater(len(delays), 1, "jittered")
+
+    def test_a_restarting_presence_is_tried_again_at_once(self):
+        """Nothing listens: the try fails in microseconds, and the next
+        comes about 0.1 s later, so that the activity that waited reaches
+        presence as soon as it is back; a proxy's 502 means the same."""
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))
+            url = "http://127.0.0.1:%d" % closed.getsockname()[1]
+        s = self.sender(url=url, interval=1.0)
+        s.record("a")
+        for _ in range(3):
+            self.assertFalse(s.flush())
+        self.assertTrue(all(d <= 0.1 for d in (s._backoff() for _ in range(20))))
+        s.client = presence.Client(self.fake.url, API_KEY)
+        self.assertTrue(s.flush())
+        self.fake.answer = lambda m, p, b: (502, None, None)
+        s.record("b")
+        self.assertFalse(s.flush())
+        self.assertLessEqual(s._backoff(), 0.1, "a proxy's 502")
 
     def test_trouble_is_logged_once_a_minute(self):
         with socket.socket() as closed:

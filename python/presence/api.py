@@ -11,6 +11,7 @@ own thread.
 from __future__ import annotations
 
 import json
+import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -56,10 +57,12 @@ class APIError(Exception):
 
 class Unreachable(APIError):
     """Unreachable means presence did not answer: refused, timed out, or
-    cut off."""
+    cut off. timed_out tells a presence that hangs from one that is not
+    there."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, timed_out: bool = False) -> None:
         super().__init__(0, "unreachable", message)
+        self.timed_out = timed_out
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -151,7 +154,9 @@ class Client:
         except (OSError, ValueError) as e:
             # URLError, timeouts, resets; http.client's errors on a cut
             # answer are ValueErrors or OSErrors.
-            raise Unreachable("%s %s: %s" % (method, path, getattr(e, "reason", None) or e)) from None
+            reason = getattr(e, "reason", None) or e
+            raise Unreachable("%s %s: %s" % (method, path, reason),
+                              timed_out=isinstance(reason, socket.timeout)) from None
         except Exception as e:  # http.client.HTTPException and kin
             raise Unreachable("%s %s: %s" % (method, path, e)) from None
 

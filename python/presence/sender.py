@@ -4,9 +4,11 @@ Sender is what a web process holds: record and logout only queue, in
 microseconds and without a network call, and a daemon thread sends the
 queue to POST /api/v1/activity at least once a second, one entry per
 session, in batches of at most 1,000. While presence cannot be reached
-the entries wait (bounded), the thread retries with jittered exponential
-backoff, and the trouble is logged once a minute; requests are never
-failed or slowed by it. The thread starts at the first record in each
+the entries wait (bounded), the thread tries again (0.1 s after a try
+that did not reach presence, so that a presence that restarts hears at
+once of the activity that waited; with jittered exponential backoff while
+presence answers errors), and the trouble is logged once a minute;
+requests are never failed or slowed by it. The thread starts at the first record in each
 process, so a server that forks its workers after import (gunicorn's
 sync workers) gets one per worker, and what is queued is sent once more
 when the interpreter exits.
@@ -25,13 +27,22 @@ import weakref
 from typing import Any, Callable, Deque, Dict, List, Optional
 
 from .activity import DEFAULT_MAX_SESSIONS, ActivityQueue, Entry
-from .api import MAX_BATCH, APIError, Client
+from .api import MAX_BATCH, APIError, Client, Unreachable
 
 log = logging.getLogger("presence")
 
 MAX_LOGOUTS = 10_000  # logouts waiting; each is one small request
 LOG_EVERY = 60.0  # seconds between two reports of the same trouble
 MAX_RETRY_AFTER = 60.0  # the longest Retry-After obeyed, in seconds
+# While presence cannot be reached, a try is repeated this soon, so that
+# the activity that waited reaches a presence that is back before the
+# sessions it keeps alive reach the deadline presence last knew. That costs
+# presence nothing: a refused connection never reaches it (nothing listens
+# there, it is restarting; a proxy in front answers 502 or 504 for it), and
+# a try that hangs has already waited its timeout, so each process keeps
+# at most one try open. Answers of presence itself (503, 401, ...) back off
+# exponentially instead.
+QUICK_RETRY = 0.1  # seconds, jittered by up to half
 
 
 class Sender:
@@ -42,7 +53,8 @@ class Sender:
     client is the API Client. interval is the seconds between two sends
     (default 1). max_sessions bounds the sessions waiting (default
     100,000). backoff_cap is the longest wait between two tries while
-    presence cannot be reached (default 5 s, as presence.js's). on_expired
+    presence answers errors (default 5 s, as presence.js's); a try that
+    did not reach presence is repeated after about 0.1 s. on_expired
     is called, in the sender's thread, with the sid of each session
     presence answers is expired: the application can refuse its next
     request without waiting for the webhook. clock is the monotonic clock
@@ -152,10 +164,13 @@ class Sender:
             delay = self.interval if ok else self._backoff()
 
     def _backoff(self) -> float:
-        """The wait before the next try: exponential from interval, capped,
-        with full jitter over its upper half so that workers that lost
-        presence together do not come back together; at least what a 503's
+        """The wait before the next try: about QUICK_RETRY after a try that
+        did not reach presence; else exponential from interval, capped,
+        with jitter over its upper half so that workers that lost presence
+        together do not come back together; at least what a 503's
         Retry-After asked."""
+        if self._trouble.quick:
+            return random.uniform(QUICK_RETRY / 2, QUICK_RETRY)
         step = min(self.backoff_cap, self.interval * 2 ** min(self._failures, 16))
         delay = random.uniform(step / 2, step)
         retry_after = self._trouble.retry_after
@@ -175,6 +190,7 @@ class Sender:
                     log.info("presence: reachable again; the activity that waited is sent")
                 self._failures = 0
                 self._trouble.retry_after = None
+                self._trouble.quick = False
             else:
                 self._failures += 1
             self._trouble.report(len(self.queue), self.queue.take_dropped())
@@ -284,12 +300,15 @@ class _Trouble:
         self.dropped = 0
         self.last_error: Optional[APIError] = None
         self.retry_after: Optional[float] = None
+        self.quick = False  # the last try was refused or cut off
         self._logged_at: Optional[float] = None
 
     def fail(self, e: APIError) -> None:
         self.failures += 1
         self.last_error = e
         self.retry_after = e.retry_after
+        # A proxy's own answer (no presence code) means presence is away.
+        self.quick = isinstance(e, Unreachable) or (e.status in (502, 503, 504) and not e.code)
 
     def report(self, waiting: int, dropped: int) -> None:
         self.dropped += dropped
