@@ -1,13 +1,15 @@
 """What the tests share: the secrets, token and signature helpers written
-independently of presence, and small fakes of the request, cache and
-logout that the framework-free logic takes."""
+independently of presence, small fakes of the request, cache and logout
+that the framework-free logic takes, and a fake of presence's API."""
 
 import base64
 import hashlib
 import hmac
+import http.server
 import json
 import os
 import sys
+import threading
 import types
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -89,9 +91,6 @@ def ended(cache, session_key, reason="idle"):
 
 
 # --- a fake presence API -------------------------------------------------------
-
-import http.server  # noqa: E402
-import threading  # noqa: E402
 
 API_KEY = "test-api-key-0123456789"
 

@@ -1,13 +1,14 @@
 """Tests of presence.enforce and presence.pages: refusing ended sessions
 and a page's context, through their seams with small fakes."""
 
-import unittest
 import json
 import os
 import subprocess
 import sys
+import types
+import unittest
 
-from fakes import *  # noqa: F401,F403
+from fakes import NOW, SECRET, SID_SECRET, FakeCache, FakeRequest, Logout, decode, ended, sign
 import presence
 
 

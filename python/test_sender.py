@@ -165,13 +165,15 @@ class SenderTest(unittest.TestCase):
         s.record("a", uid="1", warn_after=20, expire_after=30)
         s.record("b", uid="2")
         flushing = threading.Thread(target=s.flush)
-        flushing.start()
-        wait_for("the flush to be waiting on presence", lambda: len(s.queue) == 0)
-        start = time.perf_counter()
-        for i in range(10000):
-            s.record("b", at=clock.t + i / 10000)  # while the flush waits
-        per_call = (time.perf_counter() - start) / 10000
-        flushing.join()
+        with self.assertLogs("presence", logging.WARNING) as logs:
+            flushing.start()
+            wait_for("the flush to be waiting on presence", lambda: len(s.queue) == 0)
+            start = time.perf_counter()
+            for i in range(10000):
+                s.record("b", at=clock.t + i / 10000)  # while the flush waits
+            per_call = (time.perf_counter() - start) / 10000
+            flushing.join()
+        self.assertIn("timed out", logs.output[0])
         self.assertLess(per_call, 100e-6, "record must not wait on the network")
         self.assertEqual(s._failures, 1)
         self.assertEqual(len(s.queue), 2, "nothing lost")
@@ -192,7 +194,8 @@ class SenderTest(unittest.TestCase):
                                             {"Retry-After": "7"})
         s = self.sender(interval=1.0)
         s.record("a")
-        self.assertFalse(s.flush())
+        with self.assertLogs("presence", logging.WARNING):
+            self.assertFalse(s.flush())
         self.assertEqual(len(s.queue), 1)
         self.assertGreaterEqual(s._backoff(), 7)
 
@@ -213,14 +216,15 @@ class SenderTest(unittest.TestCase):
             url = "http://127.0.0.1:%d" % closed.getsockname()[1]
         s = self.sender(url=url, interval=1.0)
         s.record("a")
-        for _ in range(3):
-            self.assertFalse(s.flush())
+        with self.assertLogs("presence", logging.WARNING):
+            for _ in range(3):
+                self.assertFalse(s.flush())
         self.assertTrue(all(d <= 0.1 for d in (s._backoff() for _ in range(20))))
         s.client = presence.Client(self.fake.url, API_KEY)
         self.assertTrue(s.flush())
         self.fake.answer = lambda m, p, b: (502, None, None)
         s.record("b")
-        self.assertFalse(s.flush())
+        self.assertFalse(s.flush())  # no log: the last report is less than a minute old
         self.assertLessEqual(s._backoff(), 0.1, "a proxy's 502")
 
     def test_trouble_is_logged_once_a_minute(self):

@@ -3,9 +3,11 @@
 Tokens are checked here for their structure; that presence itself accepts
 them is checked by interop_test.go."""
 
+import hashlib
+import hmac
 import unittest
 
-from fakes import *  # noqa: F401,F403
+from fakes import NOW, OLD, SECRET, SID_SECRET, decode
 import presence
 
 

@@ -2,12 +2,12 @@
 for the cache and the session deleter. interop_test.go also delivers
 webhooks signed by presence's Go sender to verify_webhook."""
 
-import unittest
 import hmac
 import json
+import unittest
 from unittest import mock
 
-from fakes import *  # noqa: F401,F403
+from fakes import BODY, NOW, OLD, SECRET, FakeCache, sign
 import presence
 
 
