@@ -27,7 +27,7 @@ generate:
 	$(GO) generate ./client/
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./protocol/ ./session/ ./hub/
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./protocol/ ./session/ ./hub/ ./backend/
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeClient$$' -fuzztime $(FUZZTIME) ./protocol/

@@ -267,3 +267,47 @@ func ExampleClient() {
 	// In the logout view, so that every tab leaves at once:
 	client.Logout(ctx, sid, "logout")
 }
+
+// A Reporter makes every session known to presence from its login, and
+// every request of the application count as activity, whether or not the
+// page runs presence.js: one call in the login handler, and the Reporter
+// given to Middleware. Neither ever waits on presence.
+func ExampleReporter() {
+	client, err := backend.NewClient(backend.ClientOptions{
+		BaseURL: "http://127.0.0.1:8765",
+		APIKey:  "the key presence's API was enabled with",
+	})
+	if err != nil {
+		panic(err)
+	}
+	ended := backend.NewEnded(backend.EndedOptions{Keep: 12 * time.Hour}) // fed by WebhookHandler
+	reporter, err := backend.NewReporter(backend.ReporterOptions{Client: client, Ended: ended})
+	if err != nil {
+		panic(err)
+	}
+	defer reporter.Close(context.Background()) // sends what is left at shutdown
+
+	sidSecret := []byte("the application's own secret, 32 bytes or more")
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		key := rand.Text()
+		http.SetCookie(w, &http.Cookie{Name: "sessionid", Value: key, Path: "/", HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode})
+		// The limits are those minted into the session's tokens.
+		reporter.Login(backend.SessionID(sidSecret, key), backend.Login{UID: "alice", WarnAfter: 540 * time.Second, ExpireAfter: 600 * time.Second})
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+	})
+	guard := backend.Middleware(backend.MiddlewareOptions{
+		SessionID: func(r *http.Request) (string, bool) {
+			c, err := r.Cookie("sessionid")
+			if err != nil {
+				return "", false
+			}
+			return backend.SessionID(sidSecret, c.Value), true
+		},
+		Ended:        ended,
+		Reporter:     reporter,
+		PassivePaths: []string{"/notifications/poll"}, // a page that polls by itself is not the person
+		LoginURL:     "/login",
+	})
+	_ = http.ListenAndServe("127.0.0.1:8000", guard(mux))
+}

@@ -148,10 +148,12 @@ func (r *Reporter) Close(ctx context.Context) error {
 	return nil
 }
 
-// backoff bounds the wait after a failed batch: it doubles from
-// FlushEvery to maxBackoff, with jitter, so that the processes of an
-// application do not all retry at once when presence comes back.
-const maxBackoff = 30 * time.Second
+// maxBackoff bounds the wait after a failed batch, which doubles from
+// FlushEvery with jitter, so that the processes of an application do not
+// all retry at once when presence comes back, and yet report what they
+// queued well within presence's recovery grace (8 s by default), before
+// it ends the sessions nobody reported.
+const maxBackoff = 2 * time.Second
 
 func (r *Reporter) run() {
 	defer close(r.done)

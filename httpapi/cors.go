@@ -5,8 +5,6 @@ import (
 	"net/url"
 	"path"
 	"strings"
-
-	"github.com/presence-dev/presence/protocol"
 )
 
 // pingMethods are the methods pages of the allowed origins may ping with.
@@ -49,8 +47,7 @@ func (s *Server) cors(w http.ResponseWriter, req *http.Request) bool {
 		return true // not a cross-origin browser request
 	}
 	if !originAllowed(req, origin, s.opts.OriginPatterns) {
-		s.opts.Registry.CountError(protocol.CodeOriginRefused)
-		http.Error(w, "origin not allowed; list it in -allowed-origins", http.StatusForbidden)
+		s.refuseOrigin(w, req, origin)
 		return false
 	}
 	h.Set("Access-Control-Allow-Origin", origin)

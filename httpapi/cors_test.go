@@ -6,7 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
 	"github.com/presence-dev/presence/hub"
+	"github.com/presence-dev/presence/internal/tabtest"
 	"github.com/presence-dev/presence/session"
 )
 
@@ -116,4 +121,83 @@ func TestPingPreflightIsNotActivity(t *testing.T) {
 	if got := e.ping(t, tok, "?idleFor=99"); got != "3" {
 		t.Errorf("idle after the preflights = %s, want 3", got)
 	}
+}
+
+// A page on an origin presence does not allow is refused on /ws as on
+// /ping, counted, and logged at warn once a minute per origin, with the
+// setting that would let it in.
+func TestRefusedOriginIsLoggedAndCounted(t *testing.T) {
+	core, logs := observer.New(zap.WarnLevel)
+	metrics := prometheus.NewRegistry()
+	e := newEnv(t, func(h *hub.Options, o *Options) {
+		h.OriginPatterns = []string{"https://app.example.com"}
+		h.Registerer = metrics
+		o.OriginPatterns = h.OriginPatterns
+		o.Logger = zap.New(core)
+	})
+	do := func(path, origin string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
+		req.Header.Set("Origin", origin)
+		if path == "/ws" {
+			req.Header.Set("Connection", "Upgrade")
+			req.Header.Set("Upgrade", "websocket")
+			req.Header.Set("Sec-WebSocket-Version", "13")
+			req.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, c := range []struct{ path, origin string }{
+		{"/ws", "https://intranet.example.org"},
+		{"/ping", "https://intranet.example.org"},
+		{"/ws", "https://intranet.example.org"},
+		{"/ws", "http://127.0.0.1:8000"},
+	} {
+		if code := do(c.path, c.origin); code != http.StatusForbidden {
+			t.Errorf("%s from %s: %d, want 403", c.path, c.origin, code)
+		}
+	}
+	entries := logs.All()
+	if len(entries) != 2 {
+		t.Fatalf("%d log lines, want one per origin: %v", len(entries), entries)
+	}
+	fields := entries[0].ContextMap()
+	if fields["origin"] != "https://intranet.example.org" ||
+		fields["fix"] != "PRESENCE_ALLOWED_ORIGINS=https://app.example.com,https://intranet.example.org (or -allowed-origins)" {
+		t.Errorf("log line = %s %v", entries[0].Message, fields)
+	}
+	if got := counterValue(t, metrics, "presence_refused_total", "origin"); got != 4 {
+		t.Errorf("presence_refused_total{reason=origin} = %v, want 4", got)
+	}
+	// The allowed origin gets through to the upgrade.
+	tab := tabtest.Dial(t, e.srv.URL, http.Header{"Origin": {"https://app.example.com"}})
+	tab.Hello(e.token("s1"), 0)
+}
+
+// counterValue returns the value of the counter name{reason=label}.
+func counterValue(t *testing.T, g prometheus.Gatherer, name, label string) float64 {
+	t.Helper()
+	families, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetValue() == label {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	t.Fatalf("no %s{%s}", name, label)
+	return 0
 }

@@ -31,6 +31,7 @@ func (s *Server) ping(w http.ResponseWriter, req *http.Request) {
 	claims, err := s.opts.Verifier.Verify(token)
 	if err != nil {
 		s.log.Debug("ping refused", zap.String("code", hub.TokenErrorCode(err)), zap.Error(err))
+		s.opts.Registry.CountRefusal(hub.RefusedToken)
 		s.metrics.pings.WithLabelValues(pingLogout).Inc()
 		writePing(w, `"logout"`)
 		return

@@ -47,10 +47,11 @@ type Options struct {
 // Server is a presence node's HTTP handler. It is safe for concurrent
 // use.
 type Server struct {
-	opts    Options
-	log     *zap.Logger
-	mux     *http.ServeMux
-	metrics *metrics
+	opts     Options
+	log      *zap.Logger
+	mux      *http.ServeMux
+	metrics  *metrics
+	refusals refusalLog
 }
 
 // New returns the Server of opts, with every route mounted.
@@ -89,7 +90,7 @@ func (s *Server) routes() {
 	for _, path := range client.Paths() {
 		mux.Handle(path, assets)
 	}
-	mux.HandleFunc("GET /ws", s.opts.Registry.ServeWS)
+	mux.HandleFunc("GET /ws", s.ws)
 
 	mux.HandleFunc("GET /ping", s.ping) // GET patterns match HEAD too
 	mux.HandleFunc("OPTIONS /ping", s.pingPreflight)

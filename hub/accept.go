@@ -174,6 +174,7 @@ func (t *tab) hello(f protocol.ClientFrame, cookieToken string) bool {
 	claims, err := t.r.opts.Verifier.Verify(token)
 	if err != nil {
 		t.r.log.Debug("token refused", zap.Error(err))
+		t.r.CountRefusal(RefusedToken)
 		t.sendError(TokenErrorCode(err), err.Error())
 		t.closeAfter(protocol.CloseTokenRefused, "token refused")
 		return false
@@ -223,19 +224,19 @@ func (t *tab) hello(f protocol.ClientFrame, cookieToken string) bool {
 // store does not know, idle ago.
 func (r *Registry) join(ctx context.Context, sid string, idle time.Duration, terms session.Terms, passive bool) (session.Snapshot, error) {
 	if passive {
-		snap, err := r.opts.Store.Check(ctx, sid, terms.Limits)
+		snap, err := r.store.Check(ctx, sid, terms.Limits)
 		if err != nil || snap.Known || snap.Ended {
 			return snap, err
 		}
 	}
-	return r.opts.Store.Touch(ctx, sid, idle, terms)
+	return r.store.Touch(ctx, sid, idle, terms)
 }
 
 // report records activity idle ago and updates every tab of the session.
 func (t *tab) report(idle time.Duration) {
 	ctx, cancel := context.WithTimeout(t.r.ctx, storeTimeout)
 	defer cancel()
-	snap, err := t.r.opts.Store.Touch(ctx, t.sid, idle, session.Terms{Limits: t.lim})
+	snap, err := t.r.store.Touch(ctx, t.sid, idle, session.Terms{Limits: t.lim})
 	if err != nil {
 		t.r.storeFailed("activity kept until it is back", err)
 		t.hub.remember(t.r.opts.Clock.Now().Add(-idle))
@@ -248,7 +249,7 @@ func (t *tab) report(idle time.Duration) {
 func (t *tab) logout() {
 	ctx, cancel := context.WithTimeout(t.r.ctx, storeTimeout)
 	defer cancel()
-	snap, err := t.r.opts.Store.End(ctx, t.sid, session.ReasonLogout, t.lim)
+	snap, err := t.r.store.End(ctx, t.sid, session.ReasonLogout, t.lim)
 	if err != nil {
 		t.r.storeFailed("logout not recorded", err)
 		t.sendError(protocol.CodeStoreUnavailable, "presence cannot reach its store; log out again")

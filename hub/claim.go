@@ -79,9 +79,13 @@ func (c *claimer) run() {
 // it, since the store keeps its next deadline.
 func (c *claimer) claim() {
 	r := c.r
+	if !r.store.held().IsZero() {
+		return // nothing ends for idleness now; see recoveryGrace
+	}
 	ctx, cancel := context.WithTimeout(r.ctx, storeTimeout)
 	defer cancel()
 	sids, err := c.store.ClaimDue(ctx, claimBatch, claimLease)
+	r.store.note(err)
 	if err != nil {
 		r.storeFailed("due sessions not claimed", err)
 	}
@@ -90,7 +94,7 @@ func (c *claimer) claim() {
 			h.queueCheck()
 			continue
 		}
-		snap, err := r.opts.Store.Check(ctx, sid, session.Limits{})
+		snap, err := r.store.Check(ctx, sid, session.Limits{})
 		if err != nil {
 			// The claim's lease ends and some node claims it again.
 			r.storeFailed("due session not checked", err)

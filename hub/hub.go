@@ -174,7 +174,9 @@ func (h *hub) applyLocked(now time.Time, snap session.Snapshot, skip *tab) (lift
 	// The next deadline is set before the tabs hear of this one: a tab
 	// may act on a frame before the lock is released.
 	if pos := h.lim.At(now.Sub(h.last)); pos.Status == session.StatusWarning {
-		h.scheduleLocked(h.last.Add(h.lim.ExpireAfter))
+		// While idle ends are held, the store ends nothing before the
+		// hold does: deciding sooner would only read it again.
+		h.scheduleLocked(latest(h.last.Add(h.lim.ExpireAfter), h.r.store.held()))
 		if !h.warned {
 			h.warned = true
 			h.r.metrics.warnings.Inc()
@@ -301,7 +303,7 @@ func (h *hub) check() {
 		err  error
 	)
 	if !unsent.IsZero() {
-		snap, err = h.r.opts.Store.Touch(ctx, h.sid, max(now.Sub(unsent), 0), session.Terms{Limits: lim})
+		snap, err = h.r.store.Touch(ctx, h.sid, max(now.Sub(unsent), 0), session.Terms{Limits: lim})
 		if err == nil {
 			h.mu.Lock()
 			if !h.unsent.After(unsent) {
@@ -310,7 +312,7 @@ func (h *hub) check() {
 			h.mu.Unlock()
 		}
 	} else {
-		snap, err = h.r.opts.Store.Check(ctx, h.sid, lim)
+		snap, err = h.r.store.Check(ctx, h.sid, lim)
 	}
 	if err == nil && !snap.Known && !snap.Ended {
 		// The store lost the session (a restarted store that keeps
@@ -318,7 +320,7 @@ func (h *hub) check() {
 		// neither expires early nor lives forever, and decide nothing
 		// until the other nodes, nudged, have given back theirs: this
 		// node's view may be older than theirs.
-		if _, err = h.r.opts.Store.Touch(ctx, h.sid, idle, session.Terms{Limits: lim, UID: uid}); err == nil {
+		if _, err = h.r.store.Touch(ctx, h.sid, idle, session.Terms{Limits: lim, UID: uid}); err == nil {
 			h.r.log.Info("store had forgotten a session; restored it", zap.Duration("idle", idle))
 			h.r.publish(h.sid)
 			h.mu.Lock()
@@ -342,4 +344,12 @@ func (h *hub) check() {
 		return
 	}
 	h.take(snap, nil)
+}
+
+// latest returns the later of a and b.
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

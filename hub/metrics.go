@@ -23,6 +23,7 @@ type metrics struct {
 	lateness  prometheus.Histogram
 	nudgesOut prometheus.Counter
 	nudgesIn  prometheus.Counter
+	refused   *prometheus.CounterVec
 
 	// out holds framesOut's counters by type, resolved once: a broadcast
 	// counts a frame per tab.
@@ -76,6 +77,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "presence_nudges_received_total",
 			Help: "Nudges this node received from the other nodes, for its sessions or not.",
 		}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "presence_refused_total",
+			Help: "Pages refused by presence, by reason: origin (not in -allowed-origins), token (missing, invalid or too old).",
+		}, []string{"reason"}),
+	}
+	for _, reason := range []string{RefusedOrigin, RefusedToken} {
+		m.refused.WithLabelValues(reason) // present from the start, at 0
 	}
 	m.out = make(map[protocol.Type]prometheus.Counter)
 	for _, t := range []protocol.Type{protocol.TypeState, protocol.TypeWarn,
@@ -85,7 +93,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.tabs, m.sessions, m.warnings,
 			m.expiries, m.framesIn, m.framesOut, m.errors, m.dropped,
-			m.lateness, m.nudgesOut, m.nudgesIn} {
+			m.lateness, m.nudgesOut, m.nudgesIn, m.refused} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("hub: register metrics: %w", err)
 			}

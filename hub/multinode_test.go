@@ -57,6 +57,7 @@ func testRedisAddr() string {
 // cluster is several nodes on one Redis under a prefix of their own.
 type cluster struct {
 	t      *testing.T
+	grace  time.Duration // each node's RecoveryGrace; see newCluster
 	endsMu sync.Mutex
 	ends   []End // reported by any node
 	client *redis.Client
@@ -80,8 +81,10 @@ func newCluster(t *testing.T, client *redis.Client, n int) *cluster {
 	b := make([]byte, 8)
 	rand.Read(b)
 	// Tokens are stamped by the real clock, so virtual time starts now.
+	// The nodes hold no idle ends when they start: the tests of that
+	// grace set their own before they start a node.
 	c := &cluster{t: t, client: client, prefix: "presence-test:" + hex.EncodeToString(b) + ":",
-		clock: clock.NewManual(time.Now())}
+		clock: clock.NewManual(time.Now()), grace: -1}
 	t.Cleanup(func() {
 		ctx := context.Background()
 		keys, _ := client.Keys(ctx, c.prefix+"*").Result()
@@ -112,7 +115,8 @@ func (c *cluster) start(addr string) *node {
 	}
 	reg, err := New(Options{
 		Store: store, Verifier: verifier, Clock: c.clock,
-		Broker: NewRedisBroker(c.client, c.prefix),
+		Broker:        NewRedisBroker(c.client, c.prefix),
+		RecoveryGrace: c.grace,
 		OnEnd: func(_ context.Context, e End) {
 			c.endsMu.Lock()
 			c.ends = append(c.ends, e)
@@ -514,4 +518,47 @@ func TestNoTabSessionOutlivesItsNode(t *testing.T) {
 	if n := len(c.endsSoFar()); n != 1 {
 		t.Errorf("%d ends, want 1", n)
 	}
+}
+
+// After an outage of every node, with a store that kept its sessions, a
+// node that starts holds idle ends for its grace: a tab that reconnects
+// with fresh activity keeps its session, though the session's deadline
+// passed during the outage, and a session nobody reports for ends when
+// the grace does, once.
+func TestOutageOfEveryNodeLogsNobodyOut(t *testing.T) {
+	c := newCluster(t, requireRedis(t, testRedisAddr()), 1)
+	lim := session.Limits{WarnAfter: 2 * time.Second, ExpireAfter: 4 * time.Second}
+	for _, sid := range []string{"working", "gone"} {
+		if _, err := c.nodes[0].reg.Report(t.Context(), Report{SID: sid, Limits: lim}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.nodes[0].kill()
+	c.advance(10 * time.Second) // presence is down; the person works on in a tab
+
+	c.grace = 3 * time.Second
+	c.nodes = append(c.nodes, c.start(""))
+	c.rejoin()
+	tab := c.dial(1)
+	tab.SendFrame(protocol.ClientFrame{Type: protocol.TypeHello, Token: multiToken(t, "working"), IdleMS: 500})
+	if st := tab.Expect(protocol.TypeState); st.Status != protocol.StatusActive || st.IdleMS != 500 {
+		t.Fatalf("state after the outage = %+v, want active, idle 500 ms", st)
+	}
+	c.advance(2 * time.Second)
+	tab.Expect(protocol.TypeWarn) // 2 s after its activity: the session goes on normally
+	tab.Activity(0)
+	tab.Expect(protocol.TypeState)
+	if ends := c.endsSoFar(); len(ends) != 0 {
+		t.Fatalf("ended during the grace: %+v", ends)
+	}
+	c.advance(time.Second + claimEvery) // the grace is over: a claim decides
+	c.settle()
+	ends := c.endsSoFar()
+	if len(ends) != 1 || ends[0].SID != "gone" || ends[0].Reason != session.ReasonIdle {
+		t.Fatalf("ends = %+v, want gone's idle end only", ends)
+	}
+	if want := c.clock.Now().Add(-(13*time.Second + claimEvery)).Add(lim.ExpireAfter); ends[0].At.Sub(want).Abs() > time.Millisecond {
+		t.Errorf("gone ended at %v, want its own deadline %v", ends[0].At, want)
+	}
+	tab.ExpectNothing()
 }

@@ -71,6 +71,12 @@ type Options struct {
 	// Workers is how many goroutines re-read the store when deadlines
 	// fire. Zero means 8.
 	Workers int
+	// RecoveryGrace is how long the node ends no session for idleness
+	// after it starts and after its store answers again, so that the tabs
+	// and applications that could not reach presence meanwhile can report
+	// their activity first (session.Store.HoldIdleEnds). Zero means 8 s;
+	// a negative value means no grace.
+	RecoveryGrace time.Duration
 }
 
 // End is one session's end, as Options.OnEnd receives it.
@@ -118,6 +124,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Workers <= 0 {
 		o.Workers = 8
+	}
+	switch {
+	case o.RecoveryGrace == 0:
+		o.RecoveryGrace = defaultRecoveryGrace
+	case o.RecoveryGrace < 0:
+		o.RecoveryGrace = 0
 	}
 	return o, nil
 }

@@ -20,6 +20,7 @@ const shardCount = 64
 // methods may be called concurrently.
 type Registry struct {
 	opts    Options
+	store   *watchedStore // Options.Store, watched for outages
 	log     *zap.Logger
 	metrics *metrics
 	wheel   *wheel
@@ -72,6 +73,7 @@ func New(opts Options) (*Registry, error) {
 		seed:    maphash.MakeSeed(),
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
+	r.store = newWatchedStore(opts.Store, opts.Clock, opts.RecoveryGrace)
 	for i := range r.shards {
 		r.shards[i].hubs = make(map[string]*hub)
 		r.shards[i].tabs = make(map[*tab]struct{})

@@ -57,7 +57,7 @@ func (r *Registry) Report(ctx context.Context, rep Report) (Session, error) {
 	if lim == (session.Limits{}) {
 		// The store needs limits to start a session: the session's own if
 		// it keeps them, else the server's defaults.
-		snap, err := r.opts.Store.Check(ctx, rep.SID, lim)
+		snap, err := r.store.Check(ctx, rep.SID, lim)
 		if err != nil {
 			return Session{}, r.callFailed(err)
 		}
@@ -82,7 +82,7 @@ func (r *Registry) Lookup(ctx context.Context, sid string) (Session, error) {
 	ctx, cancel := r.callContext(ctx)
 	defer cancel()
 	lim, uid := r.known(sid, "")
-	snap, err := r.opts.Store.Check(ctx, sid, lim)
+	snap, err := r.store.Check(ctx, sid, lim)
 	if err != nil {
 		return Session{}, r.callFailed(err)
 	}
@@ -96,7 +96,7 @@ func (r *Registry) End(ctx context.Context, sid string, reason session.Reason) (
 	ctx, cancel := r.callContext(ctx)
 	defer cancel()
 	lim, uid := r.known(sid, "")
-	snap, err := r.opts.Store.End(ctx, sid, reason, lim)
+	snap, err := r.store.End(ctx, sid, reason, lim)
 	if err != nil {
 		return Session{}, r.callFailed(err)
 	}
@@ -107,6 +107,20 @@ func (r *Registry) End(ctx context.Context, sid string, reason session.Reason) (
 // code that a surface beside /ws answered a client with.
 func (r *Registry) CountError(code string) {
 	r.metrics.errors.WithLabelValues(code).Inc()
+}
+
+// Reasons a page is refused, as presence_refused_total counts them.
+const (
+	// RefusedOrigin: the page's origin is not in -allowed-origins.
+	RefusedOrigin = "origin"
+	// RefusedToken: the page's token is missing, invalid or too old.
+	RefusedToken = "token"
+)
+
+// CountRefusal counts, in presence_refused_total, a page refused for
+// reason, one of the Refused constants.
+func (r *Registry) CountRefusal(reason string) {
+	r.metrics.refused.WithLabelValues(reason).Inc()
 }
 
 // known returns the limits and user of sid as this node's hub knows them,

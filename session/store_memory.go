@@ -32,7 +32,8 @@ type MemoryOptions struct {
 // session costs a map entry of its id, 64 bytes and its user's id.
 type MemoryStore struct {
 	clock     clock.Clock
-	retention int64 // nanoseconds
+	retention int64        // nanoseconds
+	holdUntil atomic.Int64 // unix nanoseconds on clock; see HoldIdleEnds
 	seed      maphash.Seed
 	shards    []*memoryShard
 	onSweep   func() // test hook, run after each sweep
@@ -128,6 +129,21 @@ func (s *MemoryStore) End(ctx context.Context, sid string, reason Reason, lim Li
 	}), nil
 }
 
+// HoldIdleEnds implements Store; until is on the store's Clock.
+func (s *MemoryStore) HoldIdleEnds(until time.Time) {
+	if until.IsZero() {
+		s.holdUntil.Store(0)
+		return
+	}
+	s.holdUntil.Store(until.UnixNano())
+}
+
+// moment returns the rules' moment now.
+func (s *MemoryStore) moment() moment {
+	now := s.clock.Now().UnixNano()
+	return moment{now: now, retention: s.retention, hold: now < s.holdUntil.Load()}
+}
+
 // Ping implements Store: it returns nil unless the store is closed.
 func (s *MemoryStore) Ping(context.Context) error {
 	if s.closed.Load() {
@@ -166,7 +182,7 @@ func (s *MemoryStore) usable(ctx context.Context, sid string, lim Limits, option
 func (s *MemoryStore) apply(sid string, rule func(moment, entry, bool) (entry, bool, bool)) Snapshot {
 	sh := s.shards[maphash.String(s.seed, sid)%uint64(len(s.shards))]
 	sh.mu.Lock()
-	m := moment{now: s.clock.Now().UnixNano(), retention: s.retention}
+	m := s.moment()
 	e, known := sh.m[sid]
 	next, keep, endedNow := rule(m, e, known)
 	if keep && (!known || next != e) {
@@ -201,7 +217,7 @@ func (s *MemoryStore) sweep() {
 		default:
 		}
 		sh.mu.Lock()
-		m := moment{now: s.clock.Now().UnixNano(), retention: s.retention}
+		m := s.moment()
 		for sid, e := range sh.m {
 			switch next, keep := m.sweep(e); {
 			case !keep:

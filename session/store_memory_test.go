@@ -122,6 +122,22 @@ func TestMemorySweeper(t *testing.T) {
 	}
 }
 
+// The sweeper ends no session for idleness while idle ends are held.
+func TestMemorySweeperHolds(t *testing.T) {
+	t.Parallel()
+	s := newSweptStore(t, MemoryOptions{Retention: time.Hour, SweepEvery: time.Minute}, 4)
+	must(t)(s.Touch(t.Context(), "a", 0, Terms{Limits: lim})) // deadline t0+10m
+	s.HoldIdleEnds(t0.Add(20 * time.Minute))
+	s.tick(t, 15*time.Minute)
+	if e, _ := s.peek("a"); e.reason != active {
+		t.Fatalf("swept during the hold: %+v", e)
+	}
+	s.tick(t, 10*time.Minute)
+	if e, _ := s.peek("a"); e.reason != endedIdle || e.endedAt != t0.Add(10*time.Minute).UnixNano() {
+		t.Errorf("after the hold: %+v, want swept at its deadline", e)
+	}
+}
+
 // TestMemoryRetentionFromMark checks that a mark is kept for Retention
 // after the store learns of an end, even when the end lies further back.
 func TestMemoryRetentionFromMark(t *testing.T) {

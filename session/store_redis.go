@@ -67,8 +67,9 @@ type RedisStore struct {
 	client    redis.UniversalClient
 	own       bool
 	prefix    string
-	retention int64       // microseconds
-	clock     clock.Clock // nil means Redis TIME
+	retention int64        // microseconds
+	clock     clock.Clock  // nil means Redis TIME
+	holdUntil atomic.Int64 // unix nanoseconds on the node's clock; see HoldIdleEnds
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -238,7 +239,7 @@ func (s *RedisStore) runAs(ctx context.Context, id uint64, rule, sid string, lim
 	// stay zero: the script then uses the session's own.
 	expireAfter, warnAfter := micros(lim.ExpireAfter), micros(lim.WarnAfter)
 	raw, err := redisRule.Run(ctx, s.client, []string{s.key(sid), s.dueKey(bucketOf(sid))},
-		rule, s.now(), s.retention, expireAfter, arg, id, warnAfter, sid, uid).Slice()
+		rule, s.now(), s.retention, expireAfter, arg, id, warnAfter, sid, uid, s.holding()).Slice()
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("session: redis: %w", err)
 	}
@@ -295,6 +296,28 @@ func (s *RedisStore) now() int64 {
 		return 0
 	}
 	return s.clock.Now().UnixMicro()
+}
+
+// HoldIdleEnds implements Store; until is on the node's clock (Clock, or
+// the system's), not Redis's: the hold is this node's.
+func (s *RedisStore) HoldIdleEnds(until time.Time) {
+	if until.IsZero() {
+		s.holdUntil.Store(0)
+		return
+	}
+	s.holdUntil.Store(until.UnixNano())
+}
+
+// holding is the script's hold argument: 1 while idle ends are held.
+func (s *RedisStore) holding() int {
+	now := time.Now()
+	if s.clock != nil {
+		now = s.clock.Now()
+	}
+	if now.UnixNano() < s.holdUntil.Load() {
+		return 1
+	}
+	return 0
 }
 
 // ClaimDue implements Claimer: it asks every bucket for its due sessions,

@@ -18,6 +18,7 @@
 -- ARGV[7]  the caller's WarnAfter, microseconds; 0 with ARGV[4]
 -- ARGV[8]  the session id, the deadline set's member
 -- ARGV[9]  touch: the session's user; "" keeps the one it has
+-- ARGV[10] 1 while idle ends are held (Store.HoldIdleEnds), else 0
 --
 -- Times are unix microseconds: Lua numbers are doubles, exact for integers
 -- up to 2^53, which microseconds since 1970 stay far below.
@@ -40,6 +41,7 @@ local retention = tonumber(ARGV[3])
 local expireAfter = tonumber(ARGV[4])
 local warnAfter = tonumber(ARGV[7])
 local id = ARGV[6]
+local hold = ARGV[10] == '1'
 
 -- add returns a+b for b >= 0, saturating at MAX.
 local function add(a, b)
@@ -71,7 +73,7 @@ end
 -- An ended session stays ended (a mark nobody announced yet is announced
 -- by this call; the call that announced it is told again if retried); an
 -- active one whose last + ExpireAfter is not after now ends at that
--- deadline, idle.
+-- deadline, idle, unless idle ends are held.
 local function settle(e)
   if e.reason ~= ACTIVE then
     if not has(e.flags, ANNOUNCED) then
@@ -85,7 +87,7 @@ local function settle(e)
   -- one any call computed: never earlier than some caller's.
   local d = e.untl
   if expireAfter > 0 then d = add(e.last, expireAfter) end
-  if d <= now then
+  if d <= now and not hold then
     mark(e, d, IDLE)
     return true, true
   end

@@ -33,6 +33,7 @@ func testStore(t *testing.T, newStore func(t *testing.T) storeHarness) {
 	t.Run("LimitsPerCall", func(t *testing.T) { t.Parallel(); testLimitsPerCall(t, newStore(t)) })
 	t.Run("ZeroLimits", func(t *testing.T) { t.Parallel(); testZeroLimits(t, newStore(t)) })
 	t.Run("User", func(t *testing.T) { t.Parallel(); testUser(t, newStore(t)) })
+	t.Run("HoldIdleEnds", func(t *testing.T) { t.Parallel(); testHoldIdleEnds(t, newStore(t)) })
 	t.Run("EndedNowOnce", func(t *testing.T) { t.Parallel(); testEndedNowOnce(t, newStore) })
 	t.Run("FreshNeverLost", func(t *testing.T) { t.Parallel(); testFreshNeverLost(t, newStore(t)) })
 	t.Run("BadCalls", func(t *testing.T) { t.Parallel(); testBadCalls(t, newStore(t)) })
@@ -275,6 +276,41 @@ func testUser(t *testing.T, h storeHarness) {
 	var ce *ClaimsError
 	if _, err := h.Touch(ctx, "t", 0, Terms{Limits: lim, UID: strings.Repeat("u", 257)}); !errors.As(err, &ce) || ce.Field != "uid" {
 		t.Errorf("Touch with a 257-byte user: %v, want a uid ClaimsError", err)
+	}
+}
+
+// While idle ends are held, a session past its deadline answers active
+// and a fresh report keeps it alive; once the hold ends, one that nobody
+// reported ends at its own deadline. Other ends stand.
+func testHoldIdleEnds(t *testing.T, h storeHarness) {
+	ctx := t.Context()
+	t0 := h.now()
+	must(t)(h.Touch(ctx, "saved", 0, Terms{Limits: lim}))
+	must(t)(h.Touch(ctx, "idle", 0, Terms{Limits: lim}))
+	must(t)(h.Touch(ctx, "logout", 0, Terms{Limits: lim}))
+	h.advance(lim.ExpireAfter + time.Minute) // an outage of presence
+	h.HoldIdleEnds(h.now().Add(time.Minute))
+	for _, sid := range []string{"saved", "idle"} {
+		s := must(t)(h.Check(ctx, sid, lim))
+		if s.Ended || !s.Known || s.Idle() != lim.ExpireAfter+time.Minute {
+			t.Fatalf("%s during the hold: %+v, want active, idle since before the outage", sid, s)
+		}
+	}
+	wantActive(t, h, must(t)(h.Touch(ctx, "saved", 2*time.Second, Terms{Limits: lim})), h.now().Add(-2*time.Second))
+	wantEnded(t, must(t)(h.End(ctx, "logout", ReasonLogout, lim)), h.now(), ReasonLogout, true)
+	if s := must(t)(h.Touch(ctx, "new-and-idle", lim.ExpireAfter, Terms{Limits: lim})); !s.Ended || s.Reason != ReasonIdle {
+		t.Errorf("a session created idle during the hold: %+v, want ended", s)
+	}
+	h.advance(time.Minute)
+	wantEnded(t, must(t)(h.Check(ctx, "idle", lim)), t0.Add(lim.ExpireAfter), ReasonIdle, true)
+	if s := must(t)(h.Check(ctx, "saved", lim)); s.Ended {
+		t.Errorf("the session reported during the hold ended: %+v", s)
+	}
+	h.HoldIdleEnds(h.now().Add(time.Hour))
+	h.HoldIdleEnds(time.Time{}) // a zero until holds nothing
+	h.advance(lim.ExpireAfter)
+	if s := must(t)(h.Check(ctx, "saved", lim)); !s.Ended {
+		t.Errorf("after the hold was lifted: %+v, want ended", s)
 	}
 }
 

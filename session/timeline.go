@@ -150,11 +150,13 @@ const (
 	announced                   // some caller was told EndedNow
 )
 
-// moment is what every rule runs with: the store's clock and how long the
-// store keeps an ended mark after it learns of the end.
+// moment is what every rule runs with: the store's clock, how long the
+// store keeps an ended mark after it learns of the end, and whether idle
+// ends are held (Store.HoldIdleEnds).
 type moment struct {
 	now       int64 // unix nanoseconds
 	retention int64 // nanoseconds, positive
+	hold      bool  // end no session for idleness
 }
 
 // Each rule returns the entry the store holds next, whether it holds one at
@@ -230,7 +232,7 @@ func (m moment) end(e entry, known bool, r reasonCode, lim Limits) (next entry, 
 // past its until is dropped.
 func (m moment) sweep(e entry) (next entry, keep bool) {
 	if e.reason == active {
-		if e.until > m.now {
+		if e.until > m.now || m.hold {
 			return e, true
 		}
 		e = m.mark(e, e.until, endedIdle)
@@ -243,7 +245,7 @@ func (m moment) sweep(e entry) (next entry, keep bool) {
 // settle applies what every call checks first. An ended session stays
 // ended (the first caller to see a swept end is told EndedNow); an active
 // one whose last + ExpireAfter is not after now ends at that deadline,
-// idle.
+// idle, unless idle ends are held.
 func (m moment) settle(e entry, lim Limits) (next entry, endedNow, ended bool) {
 	if e.reason != active {
 		if e.flags&announced == 0 {
@@ -258,7 +260,7 @@ func (m moment) settle(e entry, lim Limits) (next entry, endedNow, ended bool) {
 	if lim.ExpireAfter > 0 {
 		d = add(e.last, int64(lim.ExpireAfter))
 	}
-	if d <= m.now {
+	if d <= m.now && !m.hold {
 		return m.mark(e, d, endedIdle), true, true
 	}
 	return e, false, false

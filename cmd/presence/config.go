@@ -33,6 +33,9 @@ type Config struct {
 	APIKey         string
 	WebhookURL     string
 	PassivePaths   []string
+	// RecoveryGrace is how long idle ends wait after presence starts and
+	// after its store answers again; zero means none.
+	RecoveryGrace time.Duration
 	// Demo serves the demo application at /demo/, with a generated secret
 	// when none is set and short timings unless they are set.
 	Demo bool
@@ -144,6 +147,17 @@ var settings = []setting{
 			}
 			c.PassivePaths = append(c.PassivePaths, p)
 		}
+		return nil
+	}},
+	{"recovery-grace", "PRESENCE_RECOVERY_GRACE", "8s", "after presence starts or its store answers again, how long no session ends for idleness, so that tabs and applications can first report what presence missed (a Go duration; 0 for none)", func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if v == "0" {
+			d, err = 0, nil
+		}
+		if err != nil || d < 0 || d > time.Hour {
+			return fmt.Errorf("want a Go duration from 0 to 1h such as 8s, got %q", v)
+		}
+		c.RecoveryGrace = d
 		return nil
 	}},
 	{"log-level", "PRESENCE_LOG_LEVEL", "info", "debug, info, warn or error", func(c *Config, v string) error {

@@ -22,8 +22,20 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	if c.Addr != ":8765" || c.WarnAfter != 540*time.Second || c.ExpireAfter != 600*time.Second ||
 		c.TokenMaxAge != 12*time.Hour || c.Store != "memory" || c.LogLevel != "info" || c.LogFormat != "json" ||
-		len(c.AllowedOrigins) != 0 || len(c.OldSecrets) != 0 || string(c.Secret) != goodSecret {
+		len(c.AllowedOrigins) != 0 || len(c.OldSecrets) != 0 || string(c.Secret) != goodSecret ||
+		c.RecoveryGrace != 8*time.Second {
 		t.Fatalf("defaults = %+v", c)
+	}
+	for v, want := range map[string]time.Duration{"0": 0, "0s": 0, "2s": 2 * time.Second} {
+		c, err := parseConfig([]string{"-recovery-grace", v}, envOf(map[string]string{"PRESENCE_SECRET": goodSecret}), io.Discard)
+		if err != nil || c.RecoveryGrace != want {
+			t.Errorf("-recovery-grace %s: %v, %v; want %v", v, c.RecoveryGrace, err, want)
+		}
+	}
+	for _, v := range []string{"-1s", "2h", "soon"} {
+		if _, err := parseConfig([]string{"-recovery-grace", v}, envOf(map[string]string{"PRESENCE_SECRET": goodSecret}), io.Discard); err == nil {
+			t.Errorf("-recovery-grace %s accepted", v)
+		}
 	}
 }
 

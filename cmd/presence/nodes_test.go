@@ -97,9 +97,11 @@ func TestKilledNodesSessionEndsOnAnother(t *testing.T) {
 		"PRESENCE_WEBHOOK_URL=" + receiver.URL,
 		"PRESENCE_WARN_AFTER=2s",
 		"PRESENCE_EXPIRE_AFTER=4s",
+		"PRESENCE_RECOVERY_GRACE=1s",
 	}
 	addrA, nodeA, _ := startProcess(t, env...)
 	addrB, _, logsB := startProcess(t, env...)
+	time.Sleep(1100 * time.Millisecond) // B has run past its grace, as a node that was up all along
 
 	registered := time.Now()
 	code, body := apiCall(t, "http://"+addrA, "POST", "/api/v1/activity", `{"sessions": [{"sid": "orphan", "uid": "u1"}]}`)

@@ -122,6 +122,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 		OriginPatterns: cfg.AllowedOrigins,
 		PassivePaths:   cfg.PassivePaths,
 		OnEnd:          onEnd,
+		RecoveryGrace:  recoveryGrace(cfg.RecoveryGrace),
 		Broker:         broker,
 	})
 	if err != nil {
@@ -188,6 +189,15 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 		d.log.Warn("shutdown cut short", zap.Error(err))
 	}
 	return nil
+}
+
+// recoveryGrace turns the configuration's grace into hub's: zero there
+// means none, zero here the default.
+func recoveryGrace(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // redisPrefix starts the name of every Redis key and channel presence uses.

@@ -1,0 +1,91 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/presence-dev/presence/internal/clock"
+	"github.com/presence-dev/presence/session"
+)
+
+// defaultRecoveryGrace is how long a node holds idle ends after it starts
+// and after its store answers again (Options.RecoveryGrace): long enough
+// for the tabs that lost presence to reconnect and say how long their
+// person has been idle (the client retries at least every 5 s), and for
+// the applications' queued reports to arrive (their helpers retry at least
+// every 2 s). A deadline that passed while nobody could report is not a
+// verdict: the sessions nobody reports for end when the grace does.
+const defaultRecoveryGrace = 8 * time.Second
+
+// forever stands for "until the store answers again".
+const forever = 100 * 365 * 24 * time.Hour
+
+// watchedStore is the node's store, watched for outages: while its calls
+// fail it holds idle ends, and once one succeeds again it holds them for
+// the grace more. Every store call of the hub goes through it.
+type watchedStore struct {
+	session.Store
+	clock     clock.Clock
+	grace     time.Duration
+	down      atomic.Bool
+	heldUntil atomic.Int64 // unix nanoseconds on clock; what the store was told
+}
+
+func newWatchedStore(s session.Store, clk clock.Clock, grace time.Duration) *watchedStore {
+	w := &watchedStore{Store: s, clock: clk, grace: grace}
+	w.hold(clk.Now().Add(grace)) // the node starts: reports may be on their way
+	return w
+}
+
+func (w *watchedStore) hold(until time.Time) {
+	w.heldUntil.Store(until.UnixNano())
+	w.Store.HoldIdleEnds(until)
+}
+
+// held returns until when idle ends are held, or the zero time when they
+// are not held now.
+func (w *watchedStore) held() time.Time {
+	until := time.Unix(0, w.heldUntil.Load())
+	if !w.clock.Now().Before(until) {
+		return time.Time{}
+	}
+	return until
+}
+
+// note records the outcome of a store call. A call the registry cancelled
+// says nothing of the store.
+func (w *watchedStore) note(err error) {
+	switch {
+	case err == nil:
+		if w.down.Swap(false) {
+			w.hold(w.clock.Now().Add(w.grace))
+		}
+	case errors.Is(err, context.Canceled):
+	case w.grace == 0:
+		w.down.Store(true) // no grace: nothing to hold
+	default:
+		if !w.down.Swap(true) {
+			w.hold(w.clock.Now().Add(forever))
+		}
+	}
+}
+
+func (w *watchedStore) Touch(ctx context.Context, sid string, idle time.Duration, terms session.Terms) (session.Snapshot, error) {
+	snap, err := w.Store.Touch(ctx, sid, idle, terms)
+	w.note(err)
+	return snap, err
+}
+
+func (w *watchedStore) Check(ctx context.Context, sid string, lim session.Limits) (session.Snapshot, error) {
+	snap, err := w.Store.Check(ctx, sid, lim)
+	w.note(err)
+	return snap, err
+}
+
+func (w *watchedStore) End(ctx context.Context, sid string, reason session.Reason, lim session.Limits) (session.Snapshot, error) {
+	snap, err := w.Store.End(ctx, sid, reason, lim)
+	w.note(err)
+	return snap, err
+}
