@@ -14,15 +14,15 @@ import (
 // docs/django.md says, against a real presence process built from this
 // module, and check what issue 10 asks of the server side: a login with
 // no tab is timed out, requests to pages without presence.js count as
-// activity, and an outage of presence slows no request and logs out
-// nobody whose session had time left.
+// activity, and an outage of presence slows no request and logs nobody
+// out.
 
 // TestLiveLoginWithoutTabTimesOut: a login with no tab and no JavaScript
 // registers the session; it expires with no request, the webhook ends
 // it, and the old session cookie is refused.
 func TestLiveLoginWithoutTabTimesOut(t *testing.T) {
 	t.Parallel()
-	p, site := liveSetup(t, nil, "-warn-after", "2s", "-expire-after", "4s")
+	p, site := liveSetup(t, nil, "-warn-after", "2s", "-expire-after", "4s", "-recovery-grace", "1s")
 	loggedIn := time.Now() // the session's last activity is a little later: the times below are upper bounds
 	b, sid := site.login("alice")
 	registered := p.waitStatus(sid, "active", 3*time.Second)
@@ -48,7 +48,7 @@ func TestLiveLoginWithoutTabTimesOut(t *testing.T) {
 // warning dismissed by them.
 func TestLiveRequestsKeepSessionAlive(t *testing.T) {
 	t.Parallel()
-	p, site := liveSetup(t, nil, "-warn-after", "2s", "-expire-after", "4s")
+	p, site := liveSetup(t, nil, "-warn-after", "2s", "-expire-after", "4s", "-recovery-grace", "1s")
 	b, sid := site.login("alice")
 	start := time.Now()
 	_, page := b.get("/app/")
@@ -81,68 +81,63 @@ func TestLiveRequestsKeepSessionAlive(t *testing.T) {
 	}
 }
 
-// TestLiveOutage: while presence hangs, requests answer as fast as ever;
-// once it is back (Redis store), a session idle for longer than
-// expire_after is ended at once, and one with requests during the outage
-// is not: the activity that waited is sent at once. The limits come from
-// Django's settings, in every entry, not from presence's defaults.
-//
-// The outage ends before the busy session's deadline as presence last
-// knew it: presence decides a session's end from the activity it heard of
-// before the deadline, so a longer outage ends it (docs/django.md, step 7).
+// TestLiveOutage: while presence hangs, requests answer as fast as ever
+// and nobody is logged out; once it is back (Redis store), the activity
+// that waited in Django arrives at once, so a session used during the
+// outage goes on, though the outage outlasted its expire_after, while one
+// idle for longer than expire_after ends as soon as presence's recovery
+// grace is over. The limits come from Django's settings, in every entry,
+// not from presence's defaults.
 func TestLiveOutage(t *testing.T) {
 	t.Parallel()
 	store := liveRedis(t)
+	const grace = 2 * time.Second
 	// A short token max age: what a run leaves in Redis is gone soon.
-	p, site := liveSetup(t, []string{"SITE_WARN_AFTER=3", "SITE_EXPIRE_AFTER=6"},
-		"-store", store, "-token-max-age", "1m")
-	loggedIn := time.Now()
+	p, site := liveSetup(t, []string{"SITE_WARN_AFTER=2", "SITE_EXPIRE_AFTER=4"},
+		"-store", store, "-token-max-age", "1m", "-recovery-grace", grace.String())
 	idle, idleSID := site.login("alice")
 	busy, busySID := site.login("bob")
 	p.waitStatus(idleSID, "active", 3*time.Second)
+	p.waitStatus(busySID, "active", 3*time.Second)
 
-	// bob works until presence goes away, and presence has heard of it.
-	workDuring(t, busy, 3*time.Second)
-	tabtest.Eventually(t, "bob's activity reported", func() bool {
-		_, idle, _ := p.sessionIdle(busySID)
-		return idle == 0
-	})
 	p.kill()
 	stop := blackhole(t, p.addr)
-	// bob goes on working while presence hangs, past alice's deadline.
-	slowest, worked := workDuring(t, busy, time.Until(loggedIn.Add(6500*time.Millisecond)))
+	// bob works on while presence hangs, longer than expire_after.
+	slowest, worked := workDuring(t, busy, 5*time.Second)
 	if slowest > 500*time.Millisecond {
-		t.Errorf("a request took %s during the outage: it waited on presence", slowest)
+		t.Errorf("a request took %s while presence hung: it waited on presence", slowest)
 	}
 	t.Logf("slowest request while presence hung: %s", slowest.Round(time.Microsecond))
 
 	stop()
 	p.start()
 	back := time.Now()
-	ended := p.waitStatus(idleSID, "expired", 3*time.Second)
-	t.Logf("the idle session ended %s after presence came back", ended.Sub(back).Round(time.Millisecond))
-	// The activity that waited in Django arrives within a try or two.
-	var status string
-	var idleS, expireIn int64
-	deadline := time.Now().Add(time.Second)
+	// The activity that waited arrives within a try or two.
+	deadline := back.Add(time.Second)
 	for {
-		status, idleS, expireIn = p.sessionIdle(busySID)
-		sinceWork := int64(time.Since(worked) / time.Second)
+		status, idleS, expireIn := p.sessionIdle(busySID)
 		if status == "expired" {
-			t.Fatal("bob's session, with requests during the outage, was ended")
+			t.Fatal("bob's session, used during the outage, was ended")
 		}
-		if idleS <= sinceWork+1 {
+		if sinceWork := int64(time.Since(worked) / time.Second); idleS <= sinceWork+1 {
+			if expireIn > 4 {
+				t.Errorf("bob's session expires in %d s: Django's limits (4 s) were not kept", expireIn)
+			}
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("bob's session is idle %d s %s after presence came back; his last request was %d s ago",
-				idleS, time.Since(back).Round(time.Millisecond), sinceWork)
+			t.Fatalf("bob's session is idle %d s %s after presence came back: his work during the outage was not heard",
+				idleS, time.Since(back).Round(time.Millisecond))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Logf("bob's activity during the outage reached presence %s after it came back", time.Since(back).Round(time.Millisecond))
-	if expireIn > 6 {
-		t.Errorf("bob's session expires in %d s: Django's limits (6 s) were not kept", expireIn)
+
+	ended := p.waitStatus(idleSID, "expired", grace+3*time.Second)
+	t.Logf("alice's idle session ended %s after presence came back (recovery grace %s)",
+		ended.Sub(back).Round(time.Millisecond), grace)
+	if got := p.session(busySID); got == "expired" {
+		t.Fatal("bob's session was ended when the grace ended")
 	}
 	if status, _ := busy.get("/plain/"); status != http.StatusOK {
 		t.Fatalf("bob was refused after the outage: %d", status)
@@ -159,7 +154,8 @@ func TestLiveOutage(t *testing.T) {
 // its user, and nobody is logged out.
 func TestLiveMemoryRestart(t *testing.T) {
 	t.Parallel()
-	p, site := liveSetup(t, []string{"SITE_WARN_AFTER=3", "SITE_EXPIRE_AFTER=6"}, "-warn-after", "540s", "-expire-after", "600s")
+	p, site := liveSetup(t, []string{"SITE_WARN_AFTER=3", "SITE_EXPIRE_AFTER=6"},
+		"-warn-after", "540s", "-expire-after", "600s", "-recovery-grace", "1s")
 	b, sid := site.login("alice")
 	p.waitStatus(sid, "active", 3*time.Second)
 	p.kill()

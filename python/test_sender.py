@@ -197,11 +197,13 @@ class SenderTest(unittest.TestCase):
         with self.assertLogs("presence", logging.WARNING):
             self.assertFalse(s.flush())
         self.assertEqual(len(s.queue), 1)
+        self.assertEqual(s._backoff(), 2.0, "Retry-After, up to the cap: presence's recovery grace is short")
+        s.backoff_cap = 10
         self.assertGreaterEqual(s._backoff(), 7)
 
     def test_backoff_is_exponential_capped_and_jittered(self):
         s = self.sender(interval=1.0, backoff_cap=5.0)
-        for failures, low, high in ((1, 1, 2), (2, 2, 4), (3, 2.5, 5), (10, 2.5, 5)):
+        for failures, low, high in ((1, 1, 2), (2, 2, 4), (3, 2.5, 5), (10, 2.5, 5)):  # cap 5 here
             s._failures = failures
             delays = {s._backoff() for _ in range(50)}
             self.assertTrue(all(low <= d <= high for d in delays), (failures, delays))

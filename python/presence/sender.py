@@ -6,9 +6,9 @@ queue to POST /api/v1/activity at least once a second, one entry per
 session, in batches of at most 1,000. While presence cannot be reached
 the entries wait (bounded), the thread tries again (0.1 s after a try
 that did not reach presence, so that a presence that restarts hears at
-once of the activity that waited; with jittered exponential backoff while
-presence answers errors), and the trouble is logged once a minute;
-requests are never failed or slowed by it. The thread starts at the first record in each
+once of the activity that waited; with jittered exponential backoff up to
+2 s while presence answers errors), and the trouble is logged once a
+minute; requests are never failed or slowed by it. The thread starts at the first record in each
 process, so a server that forks its workers after import (gunicorn's
 sync workers) gets one per worker, and what is queued is sent once more
 when the interpreter exits.
@@ -33,10 +33,9 @@ log = logging.getLogger("presence")
 
 MAX_LOGOUTS = 10_000  # logouts waiting; each is one small request
 LOG_EVERY = 60.0  # seconds between two reports of the same trouble
-MAX_RETRY_AFTER = 60.0  # the longest Retry-After obeyed, in seconds
 # While presence cannot be reached, a try is repeated this soon, so that
-# the activity that waited reaches a presence that is back before the
-# sessions it keeps alive reach the deadline presence last knew. That costs
+# the activity that waited reaches a presence that is back at once, well
+# within the recovery grace it gives such reports. That costs
 # presence nothing: a refused connection never reaches it (nothing listens
 # there, it is restarting; a proxy in front answers 502 or 504 for it), and
 # a try that hangs has already waited its timeout, so each process keeps
@@ -53,8 +52,10 @@ class Sender:
     client is the API Client. interval is the seconds between two sends
     (default 1). max_sessions bounds the sessions waiting (default
     100,000). backoff_cap is the longest wait between two tries while
-    presence answers errors (default 5 s, as presence.js's); a try that
-    did not reach presence is repeated after about 0.1 s. on_expired
+    presence answers errors, a 503's Retry-After included (default 2 s,
+    well within the recovery grace during which presence, back from an
+    outage, waits for what it missed); a try that did not reach presence
+    is repeated after about 0.1 s. on_expired
     is called, in the sender's thread, with the sid of each session
     presence answers is expired: the application can refuse its next
     request without waiting for the webhook. clock is the monotonic clock
@@ -69,7 +70,7 @@ class Sender:
         interval: float = 1.0,
         max_sessions: int = DEFAULT_MAX_SESSIONS,
         max_batch: int = MAX_BATCH,
-        backoff_cap: float = 5.0,
+        backoff_cap: float = 2.0,
         on_expired: Optional[Callable[[str], None]] = None,
         clock: Callable[[], float] = time.monotonic,
         exit_timeout: float = 2.0,
@@ -167,15 +168,16 @@ class Sender:
         """The wait before the next try: about QUICK_RETRY after a try that
         did not reach presence; else exponential from interval, capped,
         with jitter over its upper half so that workers that lost presence
-        together do not come back together; at least what a 503's
-        Retry-After asked."""
+        together do not come back together; what a 503's Retry-After
+        asked if longer, up to the cap, since what waits must reach
+        presence within its recovery grace."""
         if self._trouble.quick:
             return random.uniform(QUICK_RETRY / 2, QUICK_RETRY)
         step = min(self.backoff_cap, self.interval * 2 ** min(self._failures, 16))
         delay = random.uniform(step / 2, step)
         retry_after = self._trouble.retry_after
         if retry_after is not None:
-            delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
+            delay = max(delay, min(retry_after, self.backoff_cap))
         return delay
 
     def flush(self) -> bool:
