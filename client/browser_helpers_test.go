@@ -420,6 +420,7 @@ func (s *server) start(addr string) {
 		Verifier:       verifier,
 		Tick:           20 * time.Millisecond,
 		OriginPatterns: origins,
+		RecoveryGrace:  -1, // the tests end sessions seconds after a node starts
 	})
 	if err != nil {
 		s.t.Fatal(err)

@@ -11,17 +11,18 @@ import (
 	"github.com/presence-dev/presence/session"
 )
 
-// demoServer runs presence with its demo application, warning after 2 s
-// and logging out after 4 s, as -demo does with shorter timings.
+// demoServer runs presence with its demo application, warning after 4 s
+// and logging out after 8 s, as -demo does with shorter timings: long
+// enough for a second tab to load on a busy machine before the end.
 func demoServer(t *testing.T) string {
 	t.Helper()
-	limits := session.Limits{WarnAfter: 2 * time.Second, ExpireAfter: 4 * time.Second}
+	limits := session.Limits{WarnAfter: 4 * time.Second, ExpireAfter: 8 * time.Second}
 	store := session.NewMemoryStore(session.MemoryOptions{})
 	verifier, err := session.NewVerifier(session.VerifierOptions{Secret: testSecret, Defaults: limits})
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := hub.New(hub.Options{Store: store, Verifier: verifier, Tick: 20 * time.Millisecond})
+	reg, err := hub.New(hub.Options{Store: store, Verifier: verifier, Tick: 20 * time.Millisecond, RecoveryGrace: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func TestDemo(t *testing.T) {
 	two.waitJS("second tab running", `document.querySelector(".presence-root")`, step)
 
 	for _, tb := range []*tab{one, two} {
-		tb.waitJS("warning shown", `document.documentElement.classList.contains("presence-warning")`, 4*time.Second)
+		tb.waitJS("warning shown", `document.documentElement.classList.contains("presence-warning")`, 7*time.Second)
 	}
 	if role := eval[string](one, `document.querySelector(".presence-dialog").getAttribute("role")`); role != "alertdialog" {
 		t.Errorf("dialog role = %q", role)
@@ -70,7 +71,7 @@ func TestDemo(t *testing.T) {
 		tb.waitJS("warning dismissed", `!document.documentElement.classList.contains("presence-warning")`, 2*time.Second)
 	}
 	for _, tb := range []*tab{one, two} {
-		tb.waitJS("logged out", `location.pathname === "/demo/logged-out" && document.querySelector("#logged-out")`, 7*time.Second)
+		tb.waitJS("logged out", `location.pathname === "/demo/logged-out" && document.querySelector("#logged-out")`, 12*time.Second)
 	}
 
 	// Log in again (a new login session) and use the page's Log out link.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,9 +66,17 @@ func (s *Server) api() http.Handler {
 	want := sha256.Sum256([]byte(s.opts.APIKey))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
+		addr, now := s.opts.Proxies.ClientAddress(r), time.Now()
+		if wait := s.keyFailures.wait(addr, now); wait > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+			writeAPIError(w, http.StatusTooManyRequests, protocol.CodeRateLimited,
+				"too many requests with a wrong API key from this address; wait, and send the right one")
+			return
+		}
 		auth, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		got := sha256.Sum256([]byte(strings.TrimSpace(auth)))
 		if !ok || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			s.keyFailures.failed(addr, now)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="presence"`)
 			writeAPIError(w, http.StatusUnauthorized, protocol.CodeUnauthorized, "send Authorization: Bearer <the PRESENCE_API_KEY>")
 			return

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -173,5 +174,42 @@ func TestAPIAndStateFrameAgreeAtTheWarnBoundary(t *testing.T) {
 				t.Errorf("API expire_in_s %v, state frame expire_in_ms %d", got, st.ExpireInMS)
 			}
 		})
+	}
+}
+
+// Wrong API keys from one address are slowed down: a burst, then 429 with
+// Retry-After, even for the right key, until the allowance refills; other
+// addresses are not affected.
+func TestAPIKeyGuessingIsSlowed(t *testing.T) {
+	e := newEnv(t)
+	var limited int
+	for i := range 3000 {
+		status, body := e.api(t, "GET", "/api/v1/sessions/s1", fmt.Sprintf("guess-%d", i), "")
+		switch {
+		case status == 429 && errorCode(body) == "rate_limited":
+			limited++
+		case status != 401:
+			t.Fatalf("guess %d: %d %v", i, status, body)
+		}
+		if limited > 0 && i > failureBurst+5 {
+			break
+		}
+	}
+	if limited == 0 {
+		t.Fatalf("%d wrong keys in a row were all answered 401, none slowed", failureBurst+5)
+	}
+	if status, _ := e.api(t, "GET", "/api/v1/sessions/s1", testAPIKey, ""); status != 429 {
+		t.Errorf("the right key while this address is slowed: %d, want 429", status)
+	}
+	var l failureLimiter
+	now := time.Now()
+	for range failureBurst {
+		l.failed("a", now)
+	}
+	if l.wait("a", now) == 0 || l.wait("b", now) != 0 {
+		t.Errorf("after %d failures: a waits %v, b %v; want a slowed, b not", failureBurst, l.wait("a", now), l.wait("b", now))
+	}
+	if w := l.wait("a", now.Add(failureEvery)); w != 0 {
+		t.Errorf("a still waits %v after one refill", w)
 	}
 }

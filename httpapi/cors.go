@@ -65,7 +65,7 @@ func (s *Server) pingPreflight(w http.ResponseWriter, req *http.Request) {
 	h.Set("Allow", "GET, HEAD, OPTIONS")
 	if h.Get("Access-Control-Allow-Origin") != "" {
 		h.Set("Access-Control-Allow-Methods", pingMethods)
-		h.Set("Access-Control-Allow-Headers", "Authorization")
+		h.Set("Access-Control-Allow-Headers", "Authorization, "+ClientHeader)
 		h.Set("Access-Control-Max-Age", "600")
 	}
 	w.WriteHeader(http.StatusNoContent)

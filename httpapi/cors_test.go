@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,7 +72,7 @@ func TestPingCrossOrigin(t *testing.T) {
 	if pre.StatusCode != http.StatusNoContent ||
 		pre.Header.Get("Access-Control-Allow-Origin") != "http://app.test:8000" ||
 		pre.Header.Get("Access-Control-Allow-Credentials") != "true" ||
-		pre.Header.Get("Access-Control-Allow-Headers") != "Authorization" ||
+		pre.Header.Get("Access-Control-Allow-Headers") != "Authorization, Presence-Client" ||
 		pre.Header.Get("Access-Control-Allow-Methods") != "GET, HEAD" {
 		t.Errorf("preflight: %d %v", pre.StatusCode, pre.Header)
 	}
@@ -200,4 +201,37 @@ func counterValue(t *testing.T, g prometheus.Gatherer, name, label string) float
 	}
 	t.Fatalf("no %s{%s}", name, label)
 	return 0
+}
+
+// A cookie ping from another site counts for nothing, and is told so with
+// a 403, never "logout"; the application's own pages, and clients that
+// send no Sec-Fetch-Site, are served; a Bearer token is not ambient, and
+// may come from anywhere the origin allows.
+func TestCrossSiteCookiePingIsRefused(t *testing.T) {
+	e := newEnv(t)
+	tok := e.token("s1")
+	e.ping(t, tok, "")
+	e.advance(3 * time.Second)
+	for _, site := range []string{"cross-site"} {
+		resp, body := e.pingWith(t, "?idleFor=0", http.Header{"Sec-Fetch-Site": {site}}, tok)
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, `"code":"cross_site"`) {
+			t.Errorf("cookie ping, Sec-Fetch-Site %s: %d %s, want 403 cross_site", site, resp.StatusCode, body)
+		}
+	}
+	if got := e.ping(t, tok, "?idleFor=99"); got != "3" {
+		t.Fatalf("idle after the refused ping = %s, want 3: it counted", got)
+	}
+	for _, site := range []string{"same-origin", "same-site", "none", ""} {
+		h := http.Header{}
+		if site != "" {
+			h.Set("Sec-Fetch-Site", site)
+		}
+		if resp, body := e.pingWith(t, "?idleFor=1", h, tok); resp.StatusCode != 200 || body != "1" {
+			t.Errorf("cookie ping, Sec-Fetch-Site %q: %d %s, want served", site, resp.StatusCode, body)
+		}
+	}
+	bearer := http.Header{"Sec-Fetch-Site": {"cross-site"}, "Authorization": {"Bearer " + tok}}
+	if resp, body := e.pingWith(t, "?idleFor=0", bearer, ""); resp.StatusCode != 200 || body != "0" {
+		t.Errorf("Bearer ping from another site: %d %s, want served", resp.StatusCode, body)
+	}
 }

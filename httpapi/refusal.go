@@ -56,7 +56,8 @@ func (s *Server) refuseOrigin(w http.ResponseWriter, r *http.Request, origin str
 			zap.String("path", r.URL.Path),
 			zap.String("fix", "PRESENCE_ALLOWED_ORIGINS="+strings.Join(allowed, ",")+" (or -allowed-origins)"))
 	}
-	http.Error(w, "origin "+origin+" is not allowed; list it in PRESENCE_ALLOWED_ORIGINS (-allowed-origins)", http.StatusForbidden)
+	writeAPIError(w, http.StatusForbidden, protocol.CodeOriginRefused,
+		"origin "+origin+" is not allowed; list it in PRESENCE_ALLOWED_ORIGINS (-allowed-origins)")
 }
 
 // ws serves /ws to the pages of the allowed origins, and refuses the

@@ -35,6 +35,17 @@ type Options struct {
 	// Demo, when set, is served at /demo/, and / redirects to it.
 	Demo http.Handler
 
+	// CookieDomain is the Domain of the fresh presence cookies /ping hands
+	// out; empty means none (the host that set the cookie only).
+	CookieDomain string
+	// CookieSecure says when those cookies are Secure. Zero means
+	// CookieSecureAuto.
+	CookieSecure CookieSecure
+	// Proxies are the reverse proxies trusted to name a request's client
+	// in X-Forwarded-For, for the limits kept per client address. Zero
+	// means none: the connection's peer is the client.
+	Proxies Proxies
+
 	// Registerer receives the surfaces' own metrics. Nil means they are
 	// kept but not registered anywhere.
 	Registerer prometheus.Registerer
@@ -44,6 +55,19 @@ type Options struct {
 	Logger *zap.Logger
 }
 
+// CookieSecure says when a fresh presence cookie is Secure.
+type CookieSecure int
+
+const (
+	// CookieSecureAuto: when the ping came over TLS, directly or through
+	// a proxy that sets X-Forwarded-Proto: https.
+	CookieSecureAuto CookieSecure = iota
+	// CookieSecureAlways: always.
+	CookieSecureAlways
+	// CookieSecureNever: never, as on a plain-HTTP intranet.
+	CookieSecureNever
+)
+
 // Server is a presence node's HTTP handler. It is safe for concurrent
 // use.
 type Server struct {
@@ -52,6 +76,8 @@ type Server struct {
 	mux      *http.ServeMux
 	metrics  *metrics
 	refusals refusalLog
+	// keyFailures slows down the guessing of the API key, per address.
+	keyFailures failureLimiter
 }
 
 // New returns the Server of opts, with every route mounted.

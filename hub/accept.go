@@ -47,6 +47,12 @@ func (r *Registry) ServeWS(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	conn.SetReadLimit(r.opts.ReadLimit)
+	addr := r.opts.ClientAddress(req)
+	if capped := r.caps.admit(addr); capped != "" {
+		r.refuseTab(conn, capped)
+		return
+	}
+	defer r.caps.release(addr)
 
 	t := &tab{r: r, conn: conn, seq: r.tabSeq.Add(1)}
 	now := r.opts.Clock.Now()
@@ -64,6 +70,17 @@ func (r *Registry) ServeWS(w http.ResponseWriter, req *http.Request) {
 		t.hub.leave(t)
 	}
 	t.closeNow()
+}
+
+// refuseTab closes a new connection over a cap with 1013, saying which.
+func (r *Registry) refuseTab(conn *websocket.Conn, capped string) {
+	r.metrics.capped.WithLabelValues(capped).Inc()
+	r.metrics.errors.WithLabelValues(protocol.CodeTooManyTabs).Inc()
+	ctx, cancel := context.WithTimeout(r.ctx, r.opts.WriteTimeout)
+	defer cancel()
+	msg := (&protocol.Error{Code: protocol.CodeTooManyTabs, Message: "this presence node holds as many tabs as it may (" + capped + "); reconnect later"}).AppendJSON(nil)
+	conn.Write(ctx, websocket.MessageText, msg)
+	conn.Close(status(protocol.CloseTryAgainLater), "too many tabs")
 }
 
 // read handles the tab's frames until the connection fails. After a fatal
@@ -171,18 +188,25 @@ func (t *tab) handle(f protocol.ClientFrame, cookieToken string) bool {
 // bad token or 4410 for a session that has ended.
 func (t *tab) hello(f protocol.ClientFrame, cookieToken string) bool {
 	token, _ := session.HelloToken(f.Token, cookieToken)
-	claims, err := t.r.opts.Verifier.Verify(token)
-	if err != nil {
+	ctx, cancel := context.WithTimeout(t.r.ctx, storeTimeout)
+	defer cancel()
+	claims, err := t.r.VerifyToken(ctx, token)
+	switch {
+	case err != nil && t.r.ctx.Err() != nil:
+		return false // the registry is closing this tab
+	case err != nil && !isTokenError(err):
+		t.sendError(protocol.CodeStoreUnavailable, "presence cannot reach its store; reconnect later")
+		t.closeAfter(protocol.CloseInternalError, "store unavailable")
+		return false
+	case err != nil:
 		t.r.log.Debug("token refused", zap.Error(err))
 		t.r.CountRefusal(RefusedToken)
 		t.sendError(TokenErrorCode(err), err.Error())
 		t.closeAfter(protocol.CloseTokenRefused, "token refused")
 		return false
 	}
-	t.sid, t.lim, t.logoutURL = claims.SID, claims.Limits(), claims.LogoutURL
+	t.sid, t.lim, t.logoutURL, t.claims = claims.SID, claims.Limits(), claims.LogoutURL, claims
 
-	ctx, cancel := context.WithTimeout(t.r.ctx, storeTimeout)
-	defer cancel()
 	passive := f.Passive || t.r.passive(f.Path)
 	snap, err := t.r.join(ctx, t.sid, session.IdleMillis(f.IdleMS), session.Terms{Limits: t.lim, UID: claims.UID}, passive)
 	if err != nil && t.r.ctx.Err() != nil {
@@ -201,14 +225,18 @@ func (t *tab) hello(f protocol.ClientFrame, cookieToken string) bool {
 	}
 	// From here on the keepalive pings; it must be armed before admit
 	// sends the state, after which the client may go quiet.
-	t.helloed.Store(true)
-	now := t.r.opts.Clock.Now()
-	t.keepalive.reset(t.nextKeepalive(now, now))
+	t.startKeepalive(t.r.opts.Clock.Now())
 	for {
 		h := t.r.hubFor(t.sid, t.lim, claims.UID)
-		ok, lifted := h.admit(t, snap, t.lim, claims.UID)
+		ok, full, lifted := h.admit(t, snap, t.lim, claims.UID)
 		if !ok {
 			continue
+		}
+		if full {
+			t.r.metrics.capped.WithLabelValues(capSession).Inc()
+			t.sendError(protocol.CodeTooManyTabs, "this session has as many tabs on this presence node as it may; reconnect later")
+			t.closeAfter(protocol.CloseTryAgainLater, "too many tabs")
+			return false
 		}
 		t.hub = h
 		if lifted {
@@ -256,6 +284,12 @@ func (t *tab) logout() {
 		return
 	}
 	t.hub.take(snap, nil)
+}
+
+// isTokenError reports whether err is a refusal of the token itself,
+// rather than the store's failure to answer.
+func isTokenError(err error) bool {
+	return errors.Is(err, session.ErrTokenMissing) || errors.Is(err, session.ErrTokenInvalid) || errors.Is(err, session.ErrTokenTooOld)
 }
 
 // TokenErrorCode returns the protocol code that names a token refusal by

@@ -79,14 +79,19 @@ func (h *hub) take(snap session.Snapshot, skip *tab) {
 
 // admit adds t to the hub and sends it the session's state, given the
 // snapshot its hello produced. ok is false if the hub has left the
-// registry; the caller then asks the registry for a new one. lifted
-// reports, as apply does, that the hello's activity may lift a warning
-// other nodes show; the caller must then call Registry.nudge.
-func (h *hub) admit(t *tab, snap session.Snapshot, lim session.Limits, uid string) (ok, lifted bool) {
+// registry; the caller then asks the registry for a new one. full is
+// true, and t not added, when the session holds MaxTabsPerSession tabs
+// here already. lifted reports, as apply does, that the hello's activity
+// may lift a warning other nodes show; the caller must then call
+// Registry.nudge.
+func (h *hub) admit(t *tab, snap session.Snapshot, lim session.Limits, uid string) (ok, full, lifted bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.gone {
-		return false, false
+		return false, false, false
+	}
+	if len(h.tabs) >= h.r.opts.MaxTabsPerSession {
+		return true, true, false
 	}
 	h.tabs[t] = struct{}{}
 	h.lim = lim
@@ -95,14 +100,14 @@ func (h *hub) admit(t *tab, snap session.Snapshot, lim session.Limits, uid strin
 	}
 	if h.ended {
 		t.expire(h.endReason)
-		return true, false
+		return true, false, false
 	}
 	now := h.r.opts.Clock.Now()
 	lifted = h.applyLocked(now, snap, t)
 	if !h.ended {
 		t.send(h.stateLocked(now), protocol.TypeState)
 	}
-	return true, lifted
+	return true, false, lifted
 }
 
 // nearWarnLocked reports whether, as far as this node knows, the session

@@ -24,6 +24,7 @@ type metrics struct {
 	nudgesOut prometheus.Counter
 	nudgesIn  prometheus.Counter
 	refused   *prometheus.CounterVec
+	capped    *prometheus.CounterVec
 
 	// out holds framesOut's counters by type, resolved once: a broadcast
 	// counts a frame per tab.
@@ -79,21 +80,28 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "presence_refused_total",
-			Help: "Pages refused by presence, by reason: origin (not in -allowed-origins), token (missing, invalid or too old).",
+			Help: "Pages refused by presence, by reason: origin (not in -allowed-origins), token (missing, invalid or too old), cross_site (a cookie ping from another site).",
 		}, []string{"reason"}),
 	}
-	for _, reason := range []string{RefusedOrigin, RefusedToken} {
+	m.capped = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "presence_tabs_refused_total",
+		Help: "Tabs closed with 1013 for a cap: node (-max-tabs), session (-max-tabs-per-session), address (-max-tabs-per-address).",
+	}, []string{"cap"})
+	for _, c := range []string{capNode, capSession, capAddress} {
+		m.capped.WithLabelValues(c)
+	}
+	for _, reason := range []string{RefusedOrigin, RefusedToken, RefusedCrossSite} {
 		m.refused.WithLabelValues(reason) // present from the start, at 0
 	}
 	m.out = make(map[protocol.Type]prometheus.Counter)
 	for _, t := range []protocol.Type{protocol.TypeState, protocol.TypeWarn,
-		protocol.TypeExpire, protocol.TypePing, protocol.TypeError} {
+		protocol.TypeExpire, protocol.TypePing, protocol.TypeError, protocol.TypeToken} {
 		m.out[t] = m.framesOut.WithLabelValues(string(t))
 	}
 	if reg != nil {
 		for _, c := range []prometheus.Collector{m.tabs, m.sessions, m.warnings,
 			m.expiries, m.framesIn, m.framesOut, m.errors, m.dropped,
-			m.lateness, m.nudgesOut, m.nudgesIn, m.refused} {
+			m.lateness, m.nudgesOut, m.nudgesIn, m.refused, m.capped} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("hub: register metrics: %w", err)
 			}

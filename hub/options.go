@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -71,6 +72,19 @@ type Options struct {
 	// Workers is how many goroutines re-read the store when deadlines
 	// fire. Zero means 8.
 	Workers int
+	// MaxTabs caps the tabs the node holds in all, so that it stays within
+	// its open files. Zero means no cap.
+	MaxTabs int
+	// MaxTabsPerSession caps the tabs of one session on the node. Zero
+	// means 100.
+	MaxTabsPerSession int
+	// MaxTabsPerAddress caps the tabs of one client address on the node.
+	// Zero means no cap: intranets put many people behind one address.
+	MaxTabsPerAddress int
+	// ClientAddress names the client of a request, for MaxTabsPerAddress.
+	// Nil means the connection's peer.
+	ClientAddress func(*http.Request) string
+
 	// RecoveryGrace is how long the node ends no session for idleness
 	// after it starts and after its store answers again, so that the tabs
 	// and applications that could not reach presence meanwhile can report
@@ -124,6 +138,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Workers <= 0 {
 		o.Workers = 8
+	}
+	if o.MaxTabsPerSession <= 0 {
+		o.MaxTabsPerSession = 100
+	}
+	if o.ClientAddress == nil {
+		o.ClientAddress = remoteAddress
 	}
 	switch {
 	case o.RecoveryGrace == 0:

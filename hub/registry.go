@@ -26,6 +26,7 @@ type Registry struct {
 	wheel   *wheel
 	due     *dueQueue
 
+	caps   caps
 	seed   maphash.Seed
 	shards [shardCount]shard
 	tabSeq atomic.Uint64
@@ -72,6 +73,7 @@ func New(opts Options) (*Registry, error) {
 		metrics: m,
 		seed:    maphash.MakeSeed(),
 	}
+	r.caps.maxTabs, r.caps.maxPerAddress = opts.MaxTabs, opts.MaxTabsPerAddress
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.store = newWatchedStore(opts.Store, opts.Clock, opts.RecoveryGrace)
 	for i := range r.shards {

@@ -115,6 +115,8 @@ const (
 	RefusedOrigin = "origin"
 	// RefusedToken: the page's token is missing, invalid or too old.
 	RefusedToken = "token"
+	// RefusedCrossSite: a cookie-authenticated ping from another site.
+	RefusedCrossSite = "cross_site"
 )
 
 // CountRefusal counts, in presence_refused_total, a page refused for

@@ -27,16 +27,20 @@ type tab struct {
 	conn *websocket.Conn
 	seq  uint64
 
-	// Set by the reading goroutine before the tab joins a hub and only
-	// read afterwards, under the hub's lock.
+	// Set by the reading goroutine at hello, before the tab joins a hub
+	// and before helloed; read afterwards, under the hub's lock. Only the
+	// wheel's goroutine changes claims.IssuedAt after hello, when it hands
+	// the tab a fresh token.
 	sid       string
 	lim       session.Limits
 	logoutURL string
+	claims    session.Claims
 	hub       *hub // read and written by the reading goroutine only
 
 	helloed   atomic.Bool
 	lastHeard atomic.Int64 // unix nanoseconds on the node's clock
 	keepalive *wheelTimer
+	pingAt    time.Time // the next ping; the wheel's goroutine's after hello
 
 	mu          sync.Mutex
 	queue       [][]byte
@@ -154,8 +158,9 @@ func (t *tab) closeGracefully(code protocol.CloseCode, reason string) {
 }
 
 // onKeepalive runs on the wheel's goroutine and must not block. Before
-// hello it enforces the hello timeout; after, it pings the tab and closes
-// it once it has been silent too long.
+// hello it enforces the hello timeout; after, it pings the tab when its
+// ping is due, hands it a fresh token when its own is due, and closes it
+// once it has been silent too long.
 func (t *tab) onKeepalive() {
 	o := &t.r.opts
 	now := o.Clock.Now()
@@ -170,18 +175,39 @@ func (t *tab) onKeepalive() {
 		t.closeAfter(protocol.ClosePolicyViolation, "no frame for "+o.SilenceTimeout.String())
 		return
 	}
-	t.send(pingFrame, protocol.TypePing)
-	t.keepalive.reset(t.nextKeepalive(now, heard))
+	if !now.Before(t.pingAt) {
+		t.send(pingFrame, protocol.TypePing)
+		t.pingAt = t.nextPing(now)
+	}
+	t.refreshToken(now)
+	t.keepalive.reset(t.nextKeepalive(heard))
 }
 
-// nextKeepalive is the next ping, jittered so that tabs that connected
-// together do not ping together, or the silence deadline if sooner.
-func (t *tab) nextKeepalive(now, heard time.Time) time.Time {
+// startKeepalive arms the keepalive once hello is accepted. It runs on the
+// reading goroutine, before helloed is set.
+func (t *tab) startKeepalive(now time.Time) {
+	t.pingAt = t.nextPing(now)
+	t.helloed.Store(true)
+	t.keepalive.reset(t.nextKeepalive(now))
+}
+
+// nextPing is the tab's next ping, jittered so that tabs that connected
+// together do not ping together.
+func (t *tab) nextPing(now time.Time) time.Time {
 	every := t.r.opts.PingEvery
 	jitter := time.Duration(rand.Int64N(int64(every)*2/5+1)) - every/5
-	next := now.Add(every + jitter)
+	return now.Add(every + jitter)
+}
+
+// nextKeepalive is the sooner of the tab's next ping, its silence
+// deadline and its token's refresh.
+func (t *tab) nextKeepalive(heard time.Time) time.Time {
+	next := t.pingAt
 	if silence := heard.Add(t.r.opts.SilenceTimeout); silence.Before(next) {
-		return silence
+		next = silence
+	}
+	if refresh := t.r.refreshAt(t.claims.IssuedAt); refresh.Before(next) {
+		next = refresh
 	}
 	return next
 }

@@ -37,6 +37,10 @@ const (
 	CodeHelloTimeout = "hello_timeout"
 	// CodeDuplicateHello means a second hello on one connection.
 	CodeDuplicateHello = "duplicate_hello"
+	// CodeTooManyTabs means the node holds as many tabs as it may, in all,
+	// for the session or for the client's address: the tab is closed with
+	// 1013 and should reconnect later.
+	CodeTooManyTabs = "too_many_tabs"
 	// CodeSilent names a tab closed for sending nothing for too long. No
 	// frame carries it (the tab is not listening); metrics count it.
 	CodeSilent = "silent"
@@ -61,6 +65,10 @@ const (
 	// CodeOriginRefused means a browser request came from an origin
 	// missing from -allowed-origins.
 	CodeOriginRefused = "origin_refused"
+	// CodeCrossSite means a ping authenticated by the presence cookie came
+	// from another site (Sec-Fetch-Site: cross-site): any page the person
+	// visits could otherwise keep their session alive.
+	CodeCrossSite = "cross_site"
 	// CodeUnauthorized means a server API request without the right
 	// Bearer API key.
 	CodeUnauthorized = "unauthorized"
@@ -106,6 +114,9 @@ const (
 	// CloseServiceRestart: the server is restarting; reconnect with
 	// backoff.
 	CloseServiceRestart CloseCode = 1012
+	// CloseTryAgainLater: the node holds as many tabs as it may; reconnect
+	// with backoff.
+	CloseTryAgainLater CloseCode = 1013
 	// CloseTokenRefused: the token is missing, invalid or too old.
 	CloseTokenRefused CloseCode = 4401
 	// CloseSessionEnded: the session is over.

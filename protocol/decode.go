@@ -192,6 +192,8 @@ func typeOf(m *member) Type {
 		return TypeWarn
 	case TypeExpire:
 		return TypeExpire
+	case TypeToken:
+		return TypeToken
 	case TypePing:
 		return TypePing
 	case TypeError:

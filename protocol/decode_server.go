@@ -34,6 +34,7 @@ const (
 	sfRedirectURL
 	sfCode
 	sfMessage
+	sfToken
 	numServerFields
 )
 
@@ -48,6 +49,7 @@ var serverNames = [numServerFields]string{
 	sfRedirectURL:   "redirect_url",
 	sfCode:          "code",
 	sfMessage:       "message",
+	sfToken:         "token",
 }
 
 // serverFieldsOf returns the bits of the members besides "type" that
@@ -62,6 +64,8 @@ func serverFieldsOf(t Type) uint16 {
 		return 1<<sfReason | 1<<sfRedirectURL
 	case TypeError:
 		return 1<<sfCode | 1<<sfMessage
+	case TypeToken:
+		return 1 << sfToken
 	}
 	return 0
 }
@@ -151,6 +155,8 @@ func decodeServer(data []byte) (ServerFrame, *Error) {
 				f.Code = v
 			case sfMessage:
 				f.Message = v
+			case sfToken:
+				f.Token = v
 			}
 		}
 	}

@@ -50,6 +50,13 @@ func (Ping) AppendJSON(b []byte) []byte {
 	return append(b, `{"type":"ping"}`...)
 }
 
+// AppendJSON appends the token frame: {"type":"token","token":"..."}.
+func (f Token) AppendJSON(b []byte) []byte {
+	b = append(b, `{"type":"token","token":`...)
+	b = appendString(b, f.Token)
+	return append(b, '}')
+}
+
 // AppendJSON appends the error frame:
 // {"type":"error","code":"bad_json","message":"..."}.
 func (e *Error) AppendJSON(b []byte) []byte {

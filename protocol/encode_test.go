@@ -139,6 +139,8 @@ func TestServerFrameRoundTrip(t *testing.T) {
 		{"ping", Ping{}.AppendJSON(nil), ServerFrame{Type: TypePing}},
 		{"error", (&Error{"bad_token", "token \"expired\"\n"}).AppendJSON(nil),
 			ServerFrame{Type: TypeError, Code: "bad_token", Message: "token \"expired\"\n"}},
+		{"token", Token{Token: "MTc2NDQ2fGV5SnphV1FpT2lKek1TSjl8w6k="}.AppendJSON(nil),
+			ServerFrame{Type: TypeToken, Token: "MTc2NDQ2fGV5SnphV1FpT2lKek1TSjl8w6k="}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,6 +167,7 @@ func TestServerFrameRoundTrip(t *testing.T) {
 				RedirectURL   string `json:"redirect_url"`
 				Code          string `json:"code"`
 				Message       string `json:"message"`
+				Token         string `json:"token"`
 			}
 			if err := json.Unmarshal(tt.data, &std); err != nil {
 				t.Fatal(err)

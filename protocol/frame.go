@@ -34,6 +34,9 @@ const (
 	TypePing Type = "ping"
 	// TypeError says what was wrong with the last frame; see Error.
 	TypeError Type = "error"
+	// TypeToken hands the tab a fresh token for its session, for its
+	// reconnects and pings; see Token.
+	TypeToken Type = "token"
 )
 
 // MaxIdleMS is the largest idle_ms accepted: JavaScript's largest safe
@@ -108,6 +111,13 @@ type Expire struct {
 // Ping is the ping frame. A client answers it with a pong frame.
 type Ping struct{}
 
+// Token is the token frame: a fresh token for the tab's session, sent
+// before the tab's own is half the server's token max age old, so that a
+// page open all day never presents a token too old to be accepted.
+type Token struct {
+	Token string
+}
+
 // ServerFrame is one decoded server-to-client frame, for Go clients and
 // tests. Only the fields of its Type are set.
 type ServerFrame struct {
@@ -127,6 +137,9 @@ type ServerFrame struct {
 	// error
 	Code    string
 	Message string
+
+	// token
+	Token string
 }
 
 // isClientType reports whether t is a client-to-server frame type.
@@ -141,7 +154,7 @@ func isClientType(t Type) bool {
 // isServerType reports whether t is a server-to-client frame type.
 func isServerType(t Type) bool {
 	switch t {
-	case TypeState, TypeWarn, TypeExpire, TypePing, TypeError:
+	case TypeState, TypeWarn, TypeExpire, TypePing, TypeError, TypeToken:
 		return true
 	}
 	return false

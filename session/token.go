@@ -61,6 +61,7 @@ type VerifierOptions struct {
 
 // Verifier checks tokens. All methods may be called concurrently.
 type Verifier struct {
+	secret   []byte                       // the current secret, for Mint
 	codecs   []*securecookie.SecureCookie // current secret first
 	maxAge   time.Duration
 	defaults Limits
@@ -100,7 +101,7 @@ func NewVerifier(opts VerifierOptions) (*Verifier, error) {
 	if opts.Clock == nil {
 		opts.Clock = clock.System()
 	}
-	v := &Verifier{maxAge: opts.MaxAge, defaults: opts.Defaults, clock: opts.Clock}
+	v := &Verifier{secret: bytes.Clone(opts.Secret), maxAge: opts.MaxAge, defaults: opts.Defaults, clock: opts.Clock}
 	for _, s := range append([][]byte{opts.Secret}, opts.OldSecrets...) {
 		v.codecs = append(v.codecs, newCodec(s))
 	}
@@ -111,7 +112,7 @@ func NewVerifier(opts VerifierOptions) (*Verifier, error) {
 // MaxAge check is off: Verify checks the timestamp against its Clock.
 func newCodec(secret []byte) *securecookie.SecureCookie {
 	return securecookie.New(bytes.Clone(secret), nil).
-		SetSerializer(securecookie.JSONEncoder{}).
+		SetSerializer(claimsJSON{}).
 		MaxAge(0).
 		MaxLength(maxTokenLen)
 }
@@ -131,10 +132,28 @@ func (v *Verifier) CheckClaims(c Claims) (Claims, error) {
 	return c.filled(v.defaults)
 }
 
+// TooOldError is Verify's error for a validly signed token older than
+// the max age. When its claims are valid it carries them, since the max
+// age guards the sessions presence does not know: a caller that holds the
+// token's session as live serves it anyway. errors.Is(err,
+// ErrTokenTooOld) is true for it.
+type TooOldError struct {
+	Claims Claims // filled in as Verify fills them; zero when they are not valid
+	MaxAge time.Duration
+}
+
+func (e *TooOldError) Error() string {
+	return fmt.Sprintf("%v: it was minted more than %v ago (the token max age); mint a fresh token with each page", ErrTokenTooOld, e.MaxAge)
+}
+
+// Is makes errors.Is(err, ErrTokenTooOld) true for a *TooOldError.
+func (e *TooOldError) Is(target error) bool { return target == ErrTokenTooOld }
+
 // Verify decodes and validates a token. The returned claims have
 // WarnAfter and ExpireAfter filled in from the defaults, and IssuedAt set.
 // The error wraps ErrTokenMissing, ErrTokenInvalid or ErrTokenTooOld and
-// never contains the token.
+// never contains the token; for a token whose only fault is its age it is
+// a *TooOldError, with the claims.
 func (v *Verifier) Verify(token string) (Claims, error) {
 	switch {
 	case token == "":
@@ -158,16 +177,28 @@ func (v *Verifier) Verify(token string) (Claims, error) {
 	if !ok {
 		return Claims{}, invalid("its timestamp is not an integer")
 	}
-	if err := v.checkAge(ts); err != nil {
-		return Claims{}, err
+	ageErr := v.checkAge(ts)
+	if ageErr != nil && !errors.Is(ageErr, errTooOld) {
+		return Claims{}, ageErr
 	}
 	c, err = c.filled(v.defaults)
-	if err != nil {
+	switch {
+	case err != nil && ageErr != nil:
+		// Its age is the first thing wrong with it.
+		return Claims{}, &TooOldError{MaxAge: v.maxAge}
+	case err != nil:
 		return Claims{}, err
 	}
 	c.IssuedAt = time.Unix(ts, 0).UTC()
+	if ageErr != nil {
+		return Claims{}, &TooOldError{Claims: c, MaxAge: v.maxAge}
+	}
 	return c, nil
 }
+
+// errTooOld marks checkAge's error for a token older than the max age, as
+// opposed to one stamped in the future.
+var errTooOld = errors.New("older than the max age")
 
 // checkAge refuses a token stamped ts (unix seconds) more than MaxAge ago
 // or more than MaxClockSkew ahead of the verifier's clock.
@@ -184,7 +215,7 @@ func (v *Verifier) checkAge(ts int64) error {
 	}
 	switch {
 	case tooOld:
-		return fmt.Errorf("%w: it was minted more than %v ago (the token max age); mint a fresh token with each page", ErrTokenTooOld, v.maxAge)
+		return errTooOld
 	case tooNew:
 		return fmt.Errorf("%w: it is stamped more than %v in the future; check the clock of the server that minted it", ErrTokenTooOld, MaxClockSkew)
 	}
@@ -206,6 +237,8 @@ func decodeError(err error) error {
 	}
 	for cause := causeOf(err); cause != nil; cause = causeOf(cause) {
 		switch cause := cause.(type) {
+		case *ClaimsError:
+			return cause
 		case base64.CorruptInputError:
 			return errNotBase64
 		case *json.UnmarshalTypeError:

@@ -417,3 +417,92 @@ func FuzzVerifySigned(f *testing.F) {
 		}
 	})
 }
+
+// A token older than the max age, but otherwise good, fails with a
+// *TooOldError that carries its claims; one stamped in the future fails
+// without them.
+func TestVerifyTooOldCarriesClaims(t *testing.T) {
+	clk := clock.NewManual(time.Now())
+	v, err := NewVerifier(VerifierOptions{Secret: testSecret, MaxAge: time.Hour, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := v.Mint(Claims{SID: "s1", UID: "u1", WarnAfter: 60, ExpireAfter: 120})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(2 * time.Hour)
+	_, err = v.Verify(tok)
+	var old *TooOldError
+	if !errors.As(err, &old) || !errors.Is(err, ErrTokenTooOld) {
+		t.Fatalf("Verify of a 2 h old token = %v, want a *TooOldError", err)
+	}
+	if old.Claims.SID != "s1" || old.Claims.UID != "u1" || old.Claims.ExpireAfter != 120 || old.Claims.WarnAfter != 60 {
+		t.Errorf("claims = %+v", old.Claims)
+	}
+	early, err := NewVerifier(VerifierOptions{Secret: testSecret, MaxAge: time.Hour, Clock: clock.NewManual(clk.Now().Add(-4 * time.Hour))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// To this verifier, the token is stamped 2 h in the future.
+	if _, err := early.Verify(tok); !errors.Is(err, ErrTokenTooOld) || errors.As(err, &old) {
+		t.Errorf("a token from the future: %v, want ErrTokenTooOld without claims", err)
+	}
+}
+
+// Verifier.Mint stamps the token with the verifier's clock and signs it
+// with the current secret, as securecookie would: Verify and the other
+// languages' recipe read it back.
+func TestVerifierMint(t *testing.T) {
+	start := time.Unix(1_800_000_000, 0)
+	clk := clock.NewManual(start)
+	v, err := NewVerifier(VerifierOptions{Secret: testSecret, OldSecrets: [][]byte{otherSecret}, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Claims{SID: "s1", UID: "u1", WarnAfter: 60, ExpireAfter: 120, LogoutURL: "/bye"}
+	tok, err := v.Mint(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := v.Verify(tok)
+	want.IssuedAt = start.UTC()
+	if err != nil || got != want {
+		t.Fatalf("Verify(Mint) = %+v, %v; want %+v", got, err, want)
+	}
+	// securecookie, as any application's verifier, reads it the same.
+	var decoded Claims
+	if err := newCodec(testSecret).Decode(cookieName, tok, &decoded); err != nil || decoded.SID != "s1" || decoded.LogoutURL != "/bye" {
+		t.Errorf("securecookie.Decode = %+v, %v", decoded, err)
+	}
+	if _, err := v.Mint(Claims{SID: "bad sid"}); err == nil {
+		t.Error("Mint took a bad sid")
+	}
+}
+
+// A payload is read as strictly as a frame: a claim in another case, or
+// given twice, is refused, naming it; other members are ignored.
+func TestVerifyStrictClaimNames(t *testing.T) {
+	v, err := NewVerifier(VerifierOptions{Secret: testSecret, Clock: clock.NewManual(t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := strconv.FormatInt(t0.Unix(), 10)
+	for payload, field := range map[string]string{
+		`{"sid":"a","SID":"b"}`:                          "SID",
+		`{"Sid":"a"}`:                                    "Sid",
+		`{"sid":"a","sid":"b"}`:                          "sid",
+		`{"sid":"a","uid":"u","uid":"v"}`:                "uid",
+		`{"sid":"a","Warn_After":5}`:                     "Warn_After",
+		`{"sid":"a","expire_after":9,"EXPIRE_AFTER":99}`: "EXPIRE_AFTER",
+	} {
+		_, err := v.Verify(handToken(testSecret, cookieName, ts, payload))
+		var ce *ClaimsError
+		if !errors.As(err, &ce) || ce.Field != field || !errors.Is(err, ErrTokenInvalid) {
+			t.Errorf("%s: %v, want a ClaimsError for %q", payload, err, field)
+		}
+	}
+	if c, err := v.Verify(handToken(testSecret, cookieName, ts, `{"sid":"a","end_of_days":1,"x":{"sid":"b"}}`)); err != nil || c.SID != "a" {
+		t.Errorf("members that are no claim: %+v, %v; want them ignored", c, err)
+	}
+}

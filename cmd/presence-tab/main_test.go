@@ -27,7 +27,8 @@ func TestWatchesASessionEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, err := hub.New(hub.Options{Store: store, Verifier: verifier, Tick: 10 * time.Millisecond})
+	// No recovery grace: the session ends 2 s after the node starts.
+	reg, err := hub.New(hub.Options{Store: store, Verifier: verifier, Tick: 10 * time.Millisecond, RecoveryGrace: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/presence-dev/presence/httpapi"
 	"github.com/presence-dev/presence/session"
 )
 
@@ -33,6 +34,16 @@ type Config struct {
 	APIKey         string
 	WebhookURL     string
 	PassivePaths   []string
+	// CookieDomain and CookieSecure are the attributes of the fresh
+	// presence cookies /ping hands out.
+	CookieDomain string
+	CookieSecure httpapi.CookieSecure
+	// MaxTabs, MaxTabsPerSession and MaxTabsPerAddress cap the tabs of a
+	// node; zero means no cap, and MaxTabs defaults to the open-file limit.
+	MaxTabs, MaxTabsPerSession, MaxTabsPerAddress int
+	// TrustedProxies name the reverse proxies whose X-Forwarded-For names
+	// the client, for the limits kept per client address.
+	TrustedProxies httpapi.Proxies
 	// RecoveryGrace is how long idle ends wait after presence starts and
 	// after its store answers again; zero means none.
 	RecoveryGrace time.Duration
@@ -41,10 +52,12 @@ type Config struct {
 	Demo bool
 }
 
-// The demo's timings, short enough to watch a session end in a minute.
+// The demo's timings, short enough to watch a session end in a minute,
+// and its address, this machine's only unless told otherwise.
 const (
 	demoWarnAfter   = 20 * time.Second
 	demoExpireAfter = 30 * time.Second
+	demoAddr        = "127.0.0.1:8765"
 )
 
 // minSecretLen is the shortest secret accepted: HMAC-SHA256 wants a key
@@ -149,6 +162,47 @@ var settings = []setting{
 		}
 		return nil
 	}},
+	{"cookie-domain", "PRESENCE_COOKIE_DOMAIN", "", "Domain of the fresh presence cookies /ping hands out, as the application sets its own (example.com); empty for none", func(c *Config, v string) error {
+		if strings.ContainsAny(v, " ;,/=") {
+			return fmt.Errorf("want a domain such as example.com, got %q", v)
+		}
+		c.CookieDomain = v
+		return nil
+	}},
+	{"cookie-secure", "PRESENCE_COOKIE_SECURE", "auto", "whether those cookies are Secure: auto (when the ping came over HTTPS), true or false", func(c *Config, v string) error {
+		switch v {
+		case "auto":
+			c.CookieSecure = httpapi.CookieSecureAuto
+		case "true":
+			c.CookieSecure = httpapi.CookieSecureAlways
+		case "false":
+			c.CookieSecure = httpapi.CookieSecureNever
+		default:
+			return fmt.Errorf("want auto, true or false, got %q", v)
+		}
+		return nil
+	}},
+	{"max-tabs", "PRESENCE_MAX_TABS", "auto", "most tabs this node holds; more are closed with 1013 and reconnect later (auto: the open-file limit less 256)", func(c *Config, v string) error {
+		if v == "auto" {
+			c.MaxTabs = defaultMaxTabs()
+			return nil
+		}
+		return parseCount(v, &c.MaxTabs)
+	}},
+	{"max-tabs-per-session", "PRESENCE_MAX_TABS_PER_SESSION", "100", "most tabs of one session on this node", func(c *Config, v string) error {
+		return parseCount(v, &c.MaxTabsPerSession)
+	}},
+	{"max-tabs-per-address", "PRESENCE_MAX_TABS_PER_ADDRESS", "0", "most tabs of one client address on this node; 0 for no cap (intranets put many people behind one address)", func(c *Config, v string) error {
+		if v == "0" {
+			c.MaxTabsPerAddress = 0
+			return nil
+		}
+		return parseCount(v, &c.MaxTabsPerAddress)
+	}},
+	{"trusted-proxies", "PRESENCE_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of the reverse proxies whose X-Forwarded-For names the client (10.0.0.0/8,127.0.0.1), for the limits kept per client address; none by default", func(c *Config, v string) (err error) {
+		c.TrustedProxies, err = httpapi.ParseProxies(v)
+		return err
+	}},
 	{"recovery-grace", "PRESENCE_RECOVERY_GRACE", "8s", "after presence starts or its store answers again, how long no session ends for idleness, so that tabs and applications can first report what presence missed (a Go duration; 0 for none)", func(c *Config, v string) error {
 		d, err := time.ParseDuration(v)
 		if v == "0" {
@@ -194,7 +248,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	}
 	values := make(map[string]string)
 	var demo bool
-	fs.BoolVar(&demo, "demo", false, "serve a demo application at /demo/, with a generated secret and warn/expire after 20s/30s unless set")
+	fs.BoolVar(&demo, "demo", false, "serve a demo application at /demo/ on 127.0.0.1:8765 (unless -addr says otherwise), with a secret of its own and warn/expire after 20s/30s unless set")
 	for _, s := range settings {
 		usage := s.usage + " [" + s.env + "]"
 		fs.Func(s.flag, usage, func(v string) error {
@@ -220,6 +274,8 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 		v, source := s.def, ""
 		if demo {
 			switch s.flag {
+			case "addr":
+				v = demoAddr // a demo is for this machine's browser only
 			case "warn-after":
 				v = demoWarnAfter.String()
 			case "expire-after":
@@ -274,6 +330,16 @@ func parseSeconds(v string) (time.Duration, error) {
 		return 0, fmt.Errorf("want a positive Go duration such as 540s or 9m, or whole seconds, got %q", v)
 	}
 	return d, nil
+}
+
+// parseCount reads a positive whole number into n.
+func parseCount(v string, n *int) error {
+	i, err := strconv.Atoi(v)
+	if err != nil || i <= 0 || i > 1<<30 {
+		return fmt.Errorf("want a positive whole number, got %q", v)
+	}
+	*n = i
+	return nil
 }
 
 // originPattern checks one allowed origin and returns it as

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -78,9 +80,18 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 	}
 	defer store.Close()
 
+	// The demo signs with a secret of its own, never the application's:
+	// anyone who can reach the demo can log in to it.
+	var demoSecret []byte
+	oldSecrets := cfg.OldSecrets
+	if cfg.Demo {
+		demoSecret = make([]byte, 32)
+		rand.Read(demoSecret)
+		oldSecrets = append(slices.Clip(oldSecrets), demoSecret)
+	}
 	verifier, err := session.NewVerifier(session.VerifierOptions{
 		Secret:     cfg.Secret,
-		OldSecrets: cfg.OldSecrets,
+		OldSecrets: oldSecrets,
 		MaxAge:     cfg.TokenMaxAge,
 		Defaults:   session.Limits{WarnAfter: cfg.WarnAfter, ExpireAfter: cfg.ExpireAfter},
 		Clock:      d.clock,
@@ -114,16 +125,20 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 		}
 	}
 	reg, err := hub.New(hub.Options{
-		Store:          store,
-		Verifier:       verifier,
-		Clock:          d.clock,
-		Logger:         d.log,
-		Registerer:     metrics,
-		OriginPatterns: cfg.AllowedOrigins,
-		PassivePaths:   cfg.PassivePaths,
-		OnEnd:          onEnd,
-		RecoveryGrace:  recoveryGrace(cfg.RecoveryGrace),
-		Broker:         broker,
+		Store:             store,
+		Verifier:          verifier,
+		Clock:             d.clock,
+		Logger:            d.log,
+		Registerer:        metrics,
+		OriginPatterns:    cfg.AllowedOrigins,
+		PassivePaths:      cfg.PassivePaths,
+		OnEnd:             onEnd,
+		RecoveryGrace:     recoveryGrace(cfg.RecoveryGrace),
+		MaxTabs:           cfg.MaxTabs,
+		MaxTabsPerSession: cfg.MaxTabsPerSession,
+		MaxTabsPerAddress: cfg.MaxTabsPerAddress,
+		ClientAddress:     cfg.TrustedProxies.ClientAddress,
+		Broker:            broker,
 	})
 	if err != nil {
 		return err
@@ -135,12 +150,15 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 		Store:          store,
 		APIKey:         cfg.APIKey,
 		OriginPatterns: cfg.AllowedOrigins,
+		CookieDomain:   cfg.CookieDomain,
+		CookieSecure:   cfg.CookieSecure,
+		Proxies:        cfg.TrustedProxies,
 		Registerer:     metrics,
 		Gatherer:       metrics,
 		Logger:         d.log,
 	}
 	if cfg.Demo {
-		httpOpts.Demo = demo.Handler(demo.Options{Secret: cfg.Secret, WarnAfter: cfg.WarnAfter, ExpireAfter: cfg.ExpireAfter})
+		httpOpts.Demo = demo.Handler(demo.Options{Secret: demoSecret, WarnAfter: cfg.WarnAfter, ExpireAfter: cfg.ExpireAfter})
 	}
 	handler, err := httpapi.New(httpOpts)
 	if err != nil {

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -80,6 +83,16 @@ func get(t *testing.T, url string) (int, string) {
 
 func dialTab(t *testing.T, base string) *websocket.Conn {
 	t.Helper()
+	tok, err := session.Mint([]byte(goodSecret), session.Claims{SID: "s1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dialTabWith(t, base, tok)
+}
+
+// dialTabWith connects a tab with tok and reads its state.
+func dialTabWith(t *testing.T, base, tok string) *websocket.Conn {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/ws", &websocket.DialOptions{Subprotocols: []string{protocol.Subprotocol}})
@@ -87,10 +100,6 @@ func dialTab(t *testing.T, base string) *websocket.Conn {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.CloseNow() })
-	tok, err := session.Mint([]byte(goodSecret), session.Claims{SID: "s1"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := conn.Write(ctx, websocket.MessageText, protocol.ClientFrame{Type: protocol.TypeHello, Token: tok}.AppendJSON(nil)); err != nil {
 		t.Fatal(err)
 	}
@@ -307,4 +316,40 @@ func TestReadyzWithoutRedis(t *testing.T) {
 	if code, _ := get(t, base+"/healthz"); code != http.StatusOK {
 		t.Errorf("/healthz = %d, want 200", code)
 	}
+}
+
+// With a secret configured, -demo still signs with a secret of its own:
+// its tokens open presence's tabs, and the application's secret signs
+// none of them. It listens on this machine only unless told otherwise.
+func TestDemoNeverUsesTheApplicationsSecret(t *testing.T) {
+	cfg, err := parseConfig([]string{"-demo"}, envOf(map[string]string{"PRESENCE_SECRET": goodSecret}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "127.0.0.1:8765" {
+		t.Errorf("-demo listens on %s, want 127.0.0.1:8765", cfg.Addr)
+	}
+	if cfg, _ := parseConfig([]string{"-demo", "-addr", ":9999"}, envOf(map[string]string{"PRESENCE_SECRET": goodSecret}), io.Discard); cfg.Addr != ":9999" {
+		t.Errorf("-demo -addr :9999 listens on %s", cfg.Addr)
+	}
+
+	base, _ := startServeWith(t, []string{"-demo"}, nil, io.Discard)
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar}
+	resp, err := browser.PostForm(base+"/demo/login", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`data-token="([^"]+)"`).FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("no token on the demo's page:\n%s", body)
+	}
+	app, _ := session.NewVerifier(session.VerifierOptions{Secret: []byte(goodSecret)})
+	if _, err := app.Verify(string(m[1])); !errors.Is(err, session.ErrTokenInvalid) {
+		t.Errorf("the demo's token verifies with the application's secret (%v)", err)
+	}
+	conn := dialTabWith(t, base, string(m[1]))
+	conn.CloseNow()
 }

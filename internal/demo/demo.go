@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/presence-dev/presence/session"
@@ -24,7 +25,9 @@ const loginCookie = "demo_login"
 
 // Options configures the demo.
 type Options struct {
-	// Secret signs the tokens; presence must verify with the same one.
+	// Secret signs the tokens; presence must accept it. It must be the
+	// demo's own, never the application's: anyone who reaches the demo
+	// can log in to it.
 	Secret []byte
 	// WarnAfter and ExpireAfter are shown on the pages; the tokens leave
 	// them to presence's defaults.
@@ -33,7 +36,7 @@ type Options struct {
 
 // Handler serves the demo's pages under /demo/.
 func Handler(opts Options) http.Handler {
-	d := &app{opts: opts}
+	d := &app{opts: opts, logins: make(map[string]time.Time)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /demo/{$}", d.home)
 	mux.HandleFunc("POST /demo/login", d.login)
@@ -47,7 +50,19 @@ func Handler(opts Options) http.Handler {
 	return mux
 }
 
-type app struct{ opts Options }
+type app struct {
+	opts Options
+
+	mu     sync.Mutex
+	logins map[string]time.Time // the login cookies the demo issued, and when
+}
+
+// Logins the demo remembers: a day's, and at most maxLogins, the oldest
+// forgotten first, so that a flood of logins costs bounded memory.
+const (
+	loginLife = 24 * time.Hour
+	maxLogins = 10000
+)
 
 // page is what every template gets.
 type page struct {
@@ -88,11 +103,37 @@ func (d *app) renderApp(w http.ResponseWriter, r *http.Request, name, sid string
 func (d *app) login(w http.ResponseWriter, r *http.Request) {
 	var key [16]byte
 	rand.Read(key[:])
+	value := hex.EncodeToString(key[:])
+	d.remember(value, time.Now())
 	http.SetCookie(w, &http.Cookie{
-		Name: loginCookie, Value: hex.EncodeToString(key[:]), Path: "/demo/",
+		Name: loginCookie, Value: value, Path: "/demo/",
 		HttpOnly: true, SameSite: http.SameSiteLaxMode,
 	})
 	http.Redirect(w, r, "/demo/", http.StatusSeeOther)
+}
+
+// remember records a login cookie the demo issued.
+func (d *app) remember(value string, now time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.logins) >= maxLogins {
+		oldest, at := "", now
+		for v, t := range d.logins {
+			if t.Before(at) {
+				oldest, at = v, t
+			}
+		}
+		delete(d.logins, oldest)
+	}
+	d.logins[value] = now
+}
+
+// issued reports whether the demo issued value, less than a day ago.
+func (d *app) issued(value string, now time.Time) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	at, ok := d.logins[value]
+	return ok && now.Sub(at) < loginLife
 }
 
 // loggedOut ends the login session: presence sent the tab here.
@@ -106,7 +147,7 @@ func (d *app) loggedOut(w http.ResponseWriter, r *http.Request) {
 // page scripts can read the token.
 func (d *app) loggedIn(r *http.Request) (string, bool) {
 	c, err := r.Cookie(loginCookie)
-	if err != nil || len(c.Value) != 32 {
+	if err != nil || !d.issued(c.Value, time.Now()) {
 		return "", false
 	}
 	mac := hmac.New(sha256.New, d.opts.Secret)
@@ -114,14 +155,18 @@ func (d *app) loggedIn(r *http.Request) (string, bool) {
 	return "demo-" + hex.EncodeToString(mac.Sum(nil)[:12]), true
 }
 
-// render writes a page under a strict Content-Security-Policy: presence
-// needs no inline script or style.
+// csp is the demo's Content-Security-Policy: presence needs no inline
+// script or style, and 'self' covers its WebSocket too. It is a constant:
+// nothing of the request goes into it.
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self';" +
+	" form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+// render writes a page under the demo's strict policy.
 func (d *app) render(w http.ResponseWriter, r *http.Request, name string, p page) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self';"+
-		" connect-src 'self' ws://"+r.Host+" wss://"+r.Host+"; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", csp)
 	h.Set("Referrer-Policy", "same-origin")
 	if err := pages.ExecuteTemplate(w, name, p); err != nil {
 		http.Error(w, "demo page: "+err.Error(), http.StatusInternalServerError)

@@ -116,3 +116,33 @@ func TestPassivePageNeedsLogin(t *testing.T) {
 		t.Errorf("demo.js = %d", resp.StatusCode)
 	}
 }
+
+// Only the login cookies the demo issued are logins: a made-up one, of
+// the right shape, gets the login page and no token. The policy takes
+// nothing from the request.
+func TestDemoTrustsOnlyItsOwnLogins(t *testing.T) {
+	srv, _ := newDemo(t)
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/demo/", nil)
+	req.AddCookie(&http.Cookie{Name: loginCookie, Value: strings.Repeat("ab", 16)})
+	req.Host = "evil.example'; script-src *"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if tokenAttr.Match(body) || !strings.Contains(string(body), `action="/demo/login"`) {
+		t.Errorf("a made-up login cookie got a page with a token:\n%s", body)
+	}
+	if csp := resp.Header.Get("Content-Security-Policy"); strings.Contains(csp, "evil") || strings.Contains(csp, "*") {
+		t.Errorf("CSP = %q, want nothing of the request in it", csp)
+	}
+	var d app
+	d.logins = map[string]time.Time{}
+	now := time.Now()
+	d.remember("old", now.Add(-25*time.Hour))
+	d.remember("new", now)
+	if d.issued("old", now) || !d.issued("new", now) || d.issued("never", now) {
+		t.Error("issued: want only logins of the last day")
+	}
+}

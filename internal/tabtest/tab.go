@@ -127,3 +127,21 @@ func (tt *Tab) Sync() {
 		tt.t.Fatalf("sync: got error %q, want %q", f.Code, protocol.CodeUnknownType)
 	}
 }
+
+// Collect returns, once the server has handled every frame sent before
+// it (as Sync), the frames other than ping that came meanwhile.
+func (tt *Tab) Collect() []protocol.ServerFrame {
+	tt.t.Helper()
+	tt.Send(`{"type":"sync"}`)
+	var got []protocol.ServerFrame
+	for {
+		f, ok := tt.Next()
+		if !ok {
+			tt.t.Fatalf("connection closed (status %d) during Collect", tt.status)
+		}
+		if f.Type == protocol.TypeError && f.Code == protocol.CodeUnknownType {
+			return got
+		}
+		got = append(got, f)
+	}
+}
