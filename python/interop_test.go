@@ -1,7 +1,8 @@
-// Package python holds presence's Python integration, presence.py, and
-// this test of it against presence's Go code: tokens minted in Python are
-// accepted by a real presence node, and webhooks signed by presence's Go
-// sender verify in Python. The folder holds no Go code besides its tests.
+// Package python holds presence's Python integration, the presence
+// package, and these tests of it against presence's Go code: tokens
+// minted in Python are accepted by a real presence node, and webhooks
+// signed by presence's Go sender verify in Python. The folder holds no Go
+// code besides its tests.
 package python
 
 import (
@@ -30,7 +31,13 @@ import (
 	"github.com/presence-dev/presence/webhook"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(int) {
+		if buildDir != "" {
+			os.RemoveAll(buildDir)
+		}
+	}))
+}
 
 var (
 	secret = []byte("0123456789abcdef0123456789abcdef")
@@ -72,17 +79,21 @@ func runPython(t *testing.T, script string, stdin []byte) []byte {
 	return out
 }
 
-// TestPythonUnitTests runs test_presence.py.
+// unitTests are the Python tests that need nothing but the standard
+// library.
+var unitTests = []string{"test_tokens", "test_webhook", "test_enforce", "test_api", "test_sender"}
+
+// TestPythonUnitTests runs the package's standard-library tests.
 func TestPythonUnitTests(t *testing.T) {
 	t.Parallel()
 	py := python3(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, py, "-m", "unittest", "test_presence")
+	cmd := exec.CommandContext(ctx, py, append([]string{"-m", "unittest"}, unitTests...)...)
 	cmd.Env = pythonEnv
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("python3 -m unittest test_presence: %v\n%s", err, out)
+		t.Fatalf("python3 -m unittest %s: %v\n%s", strings.Join(unitTests, " "), err, out)
 	}
 }
 
@@ -130,7 +141,7 @@ func mintInPython(t *testing.T, calls []mintCall) []mintResult {
 	return got
 }
 
-// TestPythonTokenAcceptedByPresence mints tokens with presence.py and
+// TestPythonTokenAcceptedByPresence mints tokens with the presence package and
 // presents them to a real presence node's /ping and to session.Verifier.
 func TestPythonTokenAcceptedByPresence(t *testing.T) {
 	t.Parallel()
@@ -141,7 +152,7 @@ func TestPythonTokenAcceptedByPresence(t *testing.T) {
 	})
 	for _, r := range got {
 		if r.Token == "" {
-			t.Fatalf("presence.py refused a valid call: %+v", got)
+			t.Fatalf("the presence package refused a valid call: %+v", got)
 		}
 	}
 
@@ -210,7 +221,7 @@ func TestPythonTokenAcceptedByPresence(t *testing.T) {
 	}
 }
 
-// TestPythonRefusesWhatPresenceRefuses compares presence.py's validation
+// TestPythonRefusesWhatPresenceRefuses compares the presence package's validation
 // with session.Mint's on claims where both give the same answer (both
 // limits, or neither: a lone one is checked against defaults only
 // presence knows).
@@ -249,7 +260,7 @@ func TestPythonRefusesWhatPresenceRefuses(t *testing.T) {
 	for i, c := range cases {
 		_, goErr := session.Mint(secret, c)
 		if (goErr == nil) != (got[i].Token != "") {
-			t.Errorf("claims %+v: session.Mint error %v; presence.py %+v", c, goErr, got[i])
+			t.Errorf("claims %+v: session.Mint error %v; Python %+v", c, goErr, got[i])
 		}
 	}
 }

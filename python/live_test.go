@@ -1,0 +1,172 @@
+package python
+
+import (
+	"net/http"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/presence-dev/presence/internal/tabtest"
+	"github.com/presence-dev/presence/protocol"
+)
+
+// The live tests run the Django site of testdata/djangosite.py, set up as
+// docs/django.md says, against a real presence process built from this
+// module, and check what issue 10 asks of the server side: a login with
+// no tab is timed out, requests to pages without presence.js count as
+// activity, and an outage of presence slows no request and logs nobody
+// out.
+
+// TestLiveLoginWithoutTabTimesOut: a login with no tab and no JavaScript
+// registers the session; it expires with no request, the webhook ends
+// it, and the old session cookie is refused.
+func TestLiveLoginWithoutTabTimesOut(t *testing.T) {
+	t.Parallel()
+	p, site := liveSetup(t, nil, "-warn-after", "2s", "-expire-after", "4s", "-recovery-grace", "1s")
+	loggedIn := time.Now() // the session's last activity is a little later: the times below are upper bounds
+	b, sid := site.login("alice")
+	registered := p.waitStatus(sid, "active", 3*time.Second)
+	t.Logf("registered %s after the login", registered.Sub(loggedIn).Round(time.Millisecond))
+
+	expired := p.waitStatus(sid, "expired", 8*time.Second)
+	if d := expired.Sub(loggedIn); d < 3500*time.Millisecond || d > 6*time.Second {
+		t.Errorf("expired %s after the login, want about 4 s", d)
+	}
+	delivered := site.waitWebhooks(1, 5*time.Second)
+	status, body := b.get("/plain/")
+	refused := time.Now()
+	if status != http.StatusFound {
+		t.Fatalf("the ended session's cookie still works: %d %s", status, body)
+	}
+	deadline := loggedIn.Add(4 * time.Second)
+	t.Logf("expiry to webhook answered: %s; to the request refused: %s",
+		delivered.Sub(deadline).Round(time.Millisecond), refused.Sub(deadline).Round(time.Millisecond))
+}
+
+// TestLiveRequestsKeepSessionAlive: requests to pages without presence.js
+// keep a session alive past expire_after, and a connected tab sees its
+// warning dismissed by them.
+func TestLiveRequestsKeepSessionAlive(t *testing.T) {
+	t.Parallel()
+	p, site := liveSetup(t, nil, "-warn-after", "2s", "-expire-after", "4s", "-recovery-grace", "1s")
+	b, sid := site.login("alice")
+	start := time.Now()
+	_, page := b.get("/app/")
+	m := regexp.MustCompile(`data-token="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no token on /app/: %s", page)
+	}
+	tab := tabtest.Dial(t, p.url(), nil)
+	tab.Hello(m[1], 0)
+	tab.ExpectWithin(protocol.TypeWarn, 4*time.Second)
+
+	b.get("/plain/") // the person works on a page without the script
+	if f, _ := tab.ExpectWithin(protocol.TypeState, 2500*time.Millisecond); f.Status != "active" {
+		t.Fatalf("after the request the tab got %+v, want the warning dismissed", f)
+	}
+
+	for time.Since(start) < 6*time.Second {
+		time.Sleep(700 * time.Millisecond)
+		if status, body := b.get("/plain/"); status != http.StatusOK {
+			t.Fatalf("GET /plain/ %s after the login: %d %s", time.Since(start).Round(time.Millisecond), status, body)
+		}
+	}
+	if got := p.session(sid); got != "active" && got != "warning" {
+		t.Fatalf("after %s of requests the session is %s", time.Since(start).Round(time.Millisecond), got)
+	}
+	for _, f := range tab.Received() {
+		if f.Type == protocol.TypeExpire {
+			t.Fatal("the tab was told expire while the person worked on other pages")
+		}
+	}
+}
+
+// TestLiveOutage: while presence hangs, requests answer as fast as ever
+// and nobody is logged out; once it is back (Redis store), the activity
+// that waited in Django arrives at once, so a session used during the
+// outage goes on, though the outage outlasted its expire_after, while one
+// idle for longer than expire_after ends as soon as presence's recovery
+// grace is over. The limits come from Django's settings, in every entry,
+// not from presence's defaults.
+func TestLiveOutage(t *testing.T) {
+	t.Parallel()
+	store := liveRedis(t)
+	const grace = 3 * time.Second
+	// A short token max age: what a run leaves in Redis is gone soon.
+	p, site := liveSetup(t, []string{"SITE_WARN_AFTER=2", "SITE_EXPIRE_AFTER=4"},
+		"-store", store, "-token-max-age", "1m", "-recovery-grace", grace.String())
+	idle, idleSID := site.login("alice")
+	busy, busySID := site.login("bob")
+	p.waitStatus(idleSID, "active", 3*time.Second)
+	p.waitStatus(busySID, "active", 3*time.Second)
+
+	p.kill()
+	stop := blackhole(t, p.addr)
+	// bob works on while presence hangs, longer than expire_after.
+	slowest, worked := workDuring(t, busy, 5*time.Second)
+	if slowest > time.Second { // the sender waits 2 s on a presence that hangs
+		t.Errorf("a request took %s while presence hung: it waited on presence", slowest)
+	}
+	t.Logf("slowest request while presence hung: %s", slowest.Round(time.Microsecond))
+
+	stop()
+	p.start()
+	back := time.Now()
+	// The activity that waited arrives within a try or two, and must
+	// before the grace ends.
+	deadline := back.Add(grace - 500*time.Millisecond)
+	for {
+		status, idleS, expireIn := p.sessionIdle(busySID)
+		if status == "expired" {
+			t.Fatal("bob's session, used during the outage, was ended")
+		}
+		if sinceWork := int64(time.Since(worked) / time.Second); idleS <= sinceWork+1 {
+			if expireIn > 4 {
+				t.Errorf("bob's session expires in %d s: Django's limits (4 s) were not kept", expireIn)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bob's session is idle %d s %s after presence came back: his work during the outage was not heard",
+				idleS, time.Since(back).Round(time.Millisecond))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("bob's activity during the outage reached presence %s after it came back", time.Since(back).Round(time.Millisecond))
+
+	ended := p.waitStatus(idleSID, "expired", grace+3*time.Second)
+	t.Logf("alice's idle session ended %s after presence came back (recovery grace %s)",
+		ended.Sub(back).Round(time.Millisecond), grace)
+	if got := p.session(busySID); got == "expired" {
+		t.Fatal("bob's session was ended when the grace ended")
+	}
+	if status, _ := busy.get("/plain/"); status != http.StatusOK {
+		t.Fatalf("bob was refused after the outage: %d", status)
+	}
+	tabtest.Eventually(t, "alice's ended session refused", func() bool {
+		status, _ := idle.get("/plain/")
+		return status == http.StatusFound
+	})
+}
+
+// TestLiveMemoryRestart: a presence with the memory store that restarts
+// forgets its sessions; the activity that waited in Django during the
+// outage registers the working session again, with Django's limits and
+// its user, and nobody is logged out.
+func TestLiveMemoryRestart(t *testing.T) {
+	t.Parallel()
+	p, site := liveSetup(t, []string{"SITE_WARN_AFTER=3", "SITE_EXPIRE_AFTER=6"},
+		"-warn-after", "540s", "-expire-after", "600s", "-recovery-grace", "1s")
+	b, sid := site.login("alice")
+	p.waitStatus(sid, "active", 3*time.Second)
+	p.kill()
+	workDuring(t, b, 2*time.Second)
+	p.start()
+	p.waitStatus(sid, "active", 2*time.Second)
+	if _, _, expireIn := p.sessionIdle(sid); expireIn > 6 {
+		t.Errorf("the session expires in %d s: Django's limits (6 s) were not sent again", expireIn)
+	}
+	if status, _ := b.get("/plain/"); status != http.StatusOK {
+		t.Fatalf("alice was refused after the restart: %d", status)
+	}
+}

@@ -1,0 +1,123 @@
+"""A small Django site set up as docs/django.md says, for interop_test's
+live tests: SQLite, the database cache, presence.django's app, middleware,
+context processor and webhook view, a login page, a page that loads
+presence.js and pages that do not (as /admin/ does not).
+
+It migrates, creates the users alice and bob, then serves with the
+threaded WSGI server of runserver on 127.0.0.1 at a free port, printed as
+"listening <port>" on stdout. Configured from the environment:
+SITE_DIR (where the database goes), PRESENCE_SECRET, PRESENCE_URL,
+PRESENCE_API_URL, PRESENCE_API_KEY, and optionally SITE_WARN_AFTER and
+SITE_EXPIRE_AFTER (Django's PRESENCE_WARN_AFTER and PRESENCE_EXPIRE_AFTER).
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import django  # noqa: E402
+from django.conf import settings  # noqa: E402
+
+env = os.environ
+settings.configure(
+    DEBUG=False,
+    SECRET_KEY="django-insecure-site-key-for-presence-tests-0123456789",
+    ALLOWED_HOSTS=["127.0.0.1", "localhost"],
+    INSTALLED_APPS=[
+        "django.contrib.auth",
+        "django.contrib.contenttypes",
+        "django.contrib.sessions",
+        "presence.django",
+    ],
+    MIDDLEWARE=[
+        "django.middleware.security.SecurityMiddleware",
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.common.CommonMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "presence.django.PresenceMiddleware",
+    ],
+    ROOT_URLCONF=__name__,
+    TEMPLATES=[{
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "presence.django.presence_context",
+            ],
+            "loaders": [("django.template.loaders.locmem.Loader", {
+                "registration/login.html": (
+                    '<form method="post">{% csrf_token %}{{ form.as_p }}<button>Log in</button></form>'),
+                "app.html": (
+                    "<h1>Hello {{ user.username }}</h1>"
+                    '{% if presence_token %}<script src="{{ presence_url }}/presence.js" defer '
+                    'data-url="{{ presence_url }}" data-token="{{ presence_token }}" '
+                    'data-logout-url="{% url \'logout\' %}"></script>{% endif %}'),
+            })],
+        },
+    }],
+    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3",
+                           "NAME": os.path.join(env["SITE_DIR"], "db.sqlite3")}},
+    CACHES={"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                        "LOCATION": "presence_cache"}},
+    LOGIN_URL="/accounts/login/",
+    LOGIN_REDIRECT_URL="/app/",
+    USE_TZ=True,
+    PRESENCE_SECRET=env["PRESENCE_SECRET"],
+    PRESENCE_URL=env["PRESENCE_URL"],
+    PRESENCE_API_URL=env["PRESENCE_API_URL"],
+    PRESENCE_API_KEY=env["PRESENCE_API_KEY"],
+    PRESENCE_WARN_AFTER=int(env["SITE_WARN_AFTER"]) if env.get("SITE_WARN_AFTER") else None,
+    PRESENCE_EXPIRE_AFTER=int(env["SITE_EXPIRE_AFTER"]) if env.get("SITE_EXPIRE_AFTER") else None,
+)
+django.setup()
+
+from django.contrib.auth import views as auth_views  # noqa: E402
+from django.contrib.auth.decorators import login_required  # noqa: E402
+from django.http import HttpResponse  # noqa: E402
+from django.shortcuts import render  # noqa: E402
+from django.urls import path  # noqa: E402
+
+from presence.django import webhook_view  # noqa: E402
+
+
+@login_required
+def app(request):
+    return render(request, "app.html")
+
+
+@login_required
+def plain(request):
+    """A page without presence.js, as Django's admin."""
+    return HttpResponse("plain page of %s" % request.user.username)
+
+
+urlpatterns = [
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(next_page="/accounts/login/"), name="logout"),
+    path("app/", app),
+    path("plain/", plain),
+    path("hooks/presence/", webhook_view),
+]
+
+
+def main():
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+    from django.core.wsgi import get_wsgi_application
+
+    call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
+    for name in ("alice", "bob"):
+        get_user_model().objects.create_user(name, password="pw-%s-123" % name)
+    httpd = ThreadedWSGIServer(("127.0.0.1", 0), WSGIRequestHandler)
+    httpd.set_app(get_wsgi_application())
+    print("listening %d" % httpd.server_address[1], flush=True)
+    httpd.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
