@@ -1,7 +1,7 @@
 # presence: make targets for people and CI.
 GO       ?= go
 PKGS     ?= ./...
-FUZZTIME ?= 30s
+FUZZTIME ?= 60s
 
 .PHONY: build run test test-client generate bench fuzz lint
 
@@ -29,9 +29,15 @@ generate:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1s ./protocol/ ./session/ ./hub/ ./backend/
 
+# Every fuzz target of the module, each for FUZZTIME: a duration (60s),
+# or a number of executions (10000000x) for a full campaign.
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeClient$$' -fuzztime $(FUZZTIME) ./protocol/
-	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./session/
+	@for pkg in $$($(GO) list ./...); do \
+	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz: $$pkg $$target for $(FUZZTIME)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
 
 lint:
 	$(GO) vet $(PKGS)

@@ -96,36 +96,10 @@ func (s *Server) apiBatch(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var req struct {
-		Sessions []json.RawMessage `json:"sessions"`
-	}
-	if !decodeStrict(w, body, &req) {
+	reps, problem := s.parseBatch(body)
+	if problem != nil {
+		problem.write(w)
 		return
-	}
-	if req.Sessions == nil {
-		writeAPIError(w, http.StatusBadRequest, protocol.CodeBadRequest, `the body must be {"sessions": [...]}`)
-		return
-	}
-	if len(req.Sessions) > maxBatch {
-		writeAPIError(w, http.StatusRequestEntityTooLarge, protocol.CodeTooLarge,
-			fmt.Sprintf("%d sessions in one batch; send at most %d, and the rest in another", len(req.Sessions), maxBatch))
-		return
-	}
-	reps := make([]hub.Report, len(req.Sessions))
-	for i, raw := range req.Sessions {
-		var a apiActivity
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&a); err != nil {
-			writeBatchError(w, i, "must be an object of sid, idle_s, uid, warn_after and expire_after: "+err.Error())
-			return
-		}
-		rep, err := s.report(a)
-		if err != nil {
-			writeBatchError(w, i, claimProblem(err))
-			return
-		}
-		reps[i] = rep
 	}
 	out := make([]batchSession, len(reps))
 	for i, rep := range reps {
@@ -141,6 +115,61 @@ func (s *Server) apiBatch(w http.ResponseWriter, r *http.Request) {
 	}{out})
 }
 
+// batchProblem is what is wrong with a batch: its status, code and
+// message, and the index of the entry at fault, or -1.
+type batchProblem struct {
+	status  int
+	code    string
+	message string
+	index   int
+}
+
+func (p *batchProblem) write(w http.ResponseWriter) {
+	e := apiError{Code: p.code, Message: p.message}
+	if p.index >= 0 {
+		e.Index = &p.index
+	}
+	writeJSON(w, p.status, struct {
+		Error apiError `json:"error"`
+	}{e})
+}
+
+// parseBatch reads a batch's body, {"sessions": [...]}, into reports, or
+// says what is wrong with it: the whole of it, or the first bad entry.
+func (s *Server) parseBatch(body []byte) ([]hub.Report, *batchProblem) {
+	var req struct {
+		Sessions []json.RawMessage `json:"sessions"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil || dec.More() {
+		return nil, &batchProblem{http.StatusBadRequest, protocol.CodeBadRequest, `the body must be one JSON object, {"sessions": [...]}`, -1}
+	}
+	if req.Sessions == nil {
+		return nil, &batchProblem{http.StatusBadRequest, protocol.CodeBadRequest, `the body must be {"sessions": [...]}`, -1}
+	}
+	if len(req.Sessions) > maxBatch {
+		return nil, &batchProblem{http.StatusRequestEntityTooLarge, protocol.CodeTooLarge,
+			fmt.Sprintf("%d sessions in one batch; send at most %d, and the rest in another", len(req.Sessions), maxBatch), -1}
+	}
+	reps := make([]hub.Report, len(req.Sessions))
+	for i, raw := range req.Sessions {
+		var a apiActivity
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&a); err != nil {
+			return nil, &batchProblem{http.StatusBadRequest, protocol.CodeBadRequest,
+				fmt.Sprintf("sessions[%d]: must be an object of sid, idle_s, uid, warn_after and expire_after: %v", i, err), i}
+		}
+		rep, err := s.report(a)
+		if err != nil {
+			return nil, &batchProblem{http.StatusBadRequest, protocol.CodeBadRequest, fmt.Sprintf("sessions[%d]: %s", i, claimProblem(err)), i}
+		}
+		reps[i] = rep
+	}
+	return reps, nil
+}
+
 // claimProblem says which member is wrong and how, from a check of the
 // session package.
 func claimProblem(err error) string {
@@ -149,11 +178,4 @@ func claimProblem(err error) string {
 		return ce.Field + " " + ce.Problem
 	}
 	return err.Error()
-}
-
-// writeBatchError answers 400 for the batch's entry i.
-func writeBatchError(w http.ResponseWriter, i int, problem string) {
-	writeJSON(w, http.StatusBadRequest, struct {
-		Error apiError `json:"error"`
-	}{apiError{Code: protocol.CodeBadRequest, Message: fmt.Sprintf("sessions[%d]: %s", i, problem), Index: &i}})
 }

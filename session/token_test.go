@@ -1,9 +1,11 @@
 package session
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -505,4 +507,51 @@ func TestVerifyStrictClaimNames(t *testing.T) {
 	if c, err := v.Verify(handToken(testSecret, cookieName, ts, `{"sid":"a","end_of_days":1,"x":{"sid":"b"}}`)); err != nil || c.SID != "a" {
 		t.Errorf("members that are no claim: %+v, %v; want them ignored", c, err)
 	}
+}
+
+// FuzzClaimsJSON feeds the payload decoder any bytes: it never panics, and
+// what it takes has no claim in another case and none twice.
+func FuzzClaimsJSON(f *testing.F) {
+	for _, seed := range []string{
+		`{"sid":"a"}`, `{"sid":"a","SID":"b"}`, `{"sid":"a","sid":"b"}`, `{"sid":"a","x":{"sid":1}}`,
+		`{"uid":"\u0053ID"}`, `{"\u0073id":"a","sid":"b"}`, `[]`, `{`, `{"sid":"a"}{}`, `null`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var c Claims
+		err := claimsJSON{}.Deserialize(data, &c)
+		if err != nil {
+			return
+		}
+		// Taken: every top-level name is exactly a claim's, or no claim's
+		// in any case, and none comes twice.
+		var members map[string]json.RawMessage
+		if json.Unmarshal(data, &members) != nil {
+			return
+		}
+		dec := json.NewDecoder(bytes.NewReader(data))
+		if tok, _ := dec.Token(); tok != json.Delim('{') {
+			return
+		}
+		seen := map[string]bool{}
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return
+			}
+			name := tok.(string)
+			if !claimNames[name] && foldsToClaim(name) {
+				t.Fatalf("took %q, a claim in another case: %s", name, data)
+			}
+			if claimNames[name] && seen[name] {
+				t.Fatalf("took %q twice: %s", name, data)
+			}
+			seen[name] = true
+			var skip json.RawMessage
+			if dec.Decode(&skip) != nil {
+				return
+			}
+		}
+	})
 }
