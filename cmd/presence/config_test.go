@@ -191,3 +191,15 @@ func TestConfigRedisStore(t *testing.T) {
 		t.Errorf("storeLabel(memory) = %q", got)
 	}
 }
+
+// A configuration error names what to fix without echoing the secrets a
+// URL may hold: only its scheme and host.
+func TestConfigErrorsHideURLSecrets(t *testing.T) {
+	_, err := parseConfig(nil, envOf(map[string]string{
+		"PRESENCE_SECRET":      goodSecret,
+		"PRESENCE_WEBHOOK_URL": "ftp://user:hunter2@hooks.example.com/x?token=s3cr3t",
+	}), io.Discard)
+	if err == nil || strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "s3cr3t") || !strings.Contains(err.Error(), "ftp://hooks.example.com") {
+		t.Errorf("error = %v, want it to name ftp://hooks.example.com and nothing more", err)
+	}
+}

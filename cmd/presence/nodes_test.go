@@ -13,7 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/presence-dev/presence/internal/clock"
 	"github.com/presence-dev/presence/webhook"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 // testAPIKey is the server API key of the nodes the tests run.
@@ -151,4 +154,29 @@ func apiCall(t *testing.T, base, method, path, body string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// presence warns at start when its Redis keeps nothing on disk: a
+// restart would forget the ended sessions no node remembers.
+func TestWarnsOfRedisWithoutPersistence(t *testing.T) {
+	redisAddr := startRedis(t) // --save "" --appendonly no
+	core, logs := observer.New(zap.WarnLevel)
+	cfg, err := parseConfig([]string{"-store", "redis://" + redisAddr + "/0"}, envOf(map[string]string{"PRESENCE_SECRET": goodSecret}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, _, client, err := openStore(cfg, deps{log: zap.New(core), clock: clock.System()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if n := logs.FilterMessageSnippet("keeps nothing on disk").Len(); n != 1 {
+		t.Fatalf("%d warnings of a Redis without persistence, want 1: %v", n, logs.All())
+	}
+	if err := client.ConfigSet(t.Context(), "appendonly", "yes").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if !persistent(t.Context(), client) {
+		t.Error("a Redis with AOF on is not taken as persistent")
+	}
 }
