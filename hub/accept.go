@@ -104,7 +104,13 @@ func (t *tab) read(cookieToken string) {
 		// tabs with a handshake. Close drops every connection itself.
 		typ, data, err := t.conn.Read(context.Background())
 		if err != nil {
-			t.r.log.Debug("tab closed", zap.String("sid", t.sid), zap.Error(err))
+			if code := websocket.CloseStatus(err); code != -1 {
+				// A close frame, the tab's or ours echoed: the end of a
+				// connection, not an error.
+				t.r.log.Debug("tab closed", zap.String("sid", t.sid), zap.Int("code", int(code)))
+			} else {
+				t.r.log.Debug("tab dropped", zap.String("sid", t.sid), zap.Error(err))
+			}
 			return
 		}
 		now := t.r.opts.Clock.Now()

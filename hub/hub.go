@@ -341,7 +341,7 @@ func (h *hub) check() {
 		if h.r.ctx.Err() != nil {
 			return // the registry is closing
 		}
-		h.r.log.Warn("store unavailable; deadline postponed", zap.Error(err), zap.Duration("retry_in", storeRetry))
+		h.r.log.Debug("store unavailable; deadline postponed", zap.Error(err), zap.Duration("retry_in", storeRetry))
 		h.mu.Lock()
 		if !h.ended && !h.gone {
 			h.scheduleLocked(h.r.opts.Clock.Now().Add(storeRetry))

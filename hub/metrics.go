@@ -93,6 +93,18 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	for _, reason := range []string{RefusedOrigin, RefusedToken, RefusedCrossSite} {
 		m.refused.WithLabelValues(reason) // present from the start, at 0
 	}
+	// Every series of a closed set is shown from the start, at zero, so
+	// that alerts on a series that is absent do not misfire.
+	for _, code := range protocol.Codes {
+		m.errors.WithLabelValues(code)
+	}
+	for _, reason := range []string{"idle", "logout", "revoked"} {
+		m.expiries.WithLabelValues(reason)
+	}
+	for _, t := range []protocol.Type{protocol.TypeHello, protocol.TypeActivity, protocol.TypeExtend, protocol.TypeLogout, protocol.TypePong} {
+		m.framesIn.WithLabelValues(string(t))
+	}
+	m.framesIn.WithLabelValues("other")
 	m.out = make(map[protocol.Type]prometheus.Counter)
 	for _, t := range []protocol.Type{protocol.TypeState, protocol.TypeWarn,
 		protocol.TypeExpire, protocol.TypePing, protocol.TypeError, protocol.TypeToken} {

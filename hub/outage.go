@@ -3,8 +3,11 @@ package hub
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"time"
+
+	"go.uber.org/zap"
 
 	"github.com/presence-dev/presence/internal/clock"
 	"github.com/presence-dev/presence/session"
@@ -25,16 +28,25 @@ const forever = 100 * 365 * 24 * time.Hour
 // watchedStore is the node's store, watched for outages: while its calls
 // fail it holds idle ends, and once one succeeds again it holds them for
 // the grace more. Every store call of the hub goes through it.
+//
+// It logs an outage once when it starts and once when it ends, with the
+// calls that failed meanwhile, rather than a line per call: a readiness
+// probe of a node whose Redis is down must not flood the log.
 type watchedStore struct {
 	session.Store
 	clock     clock.Clock
 	grace     time.Duration
+	log       *zap.Logger
 	down      atomic.Bool
 	heldUntil atomic.Int64 // unix nanoseconds on clock; what the store was told
+
+	mu        sync.Mutex
+	downSince time.Time
+	failed    int // calls that failed in this outage
 }
 
-func newWatchedStore(s session.Store, clk clock.Clock, grace time.Duration) *watchedStore {
-	w := &watchedStore{Store: s, clock: clk, grace: grace}
+func newWatchedStore(s session.Store, clk clock.Clock, grace time.Duration, log *zap.Logger) *watchedStore {
+	w := &watchedStore{Store: s, clock: clk, grace: grace, log: log}
 	w.hold(clk.Now().Add(grace)) // the node starts: reports may be on their way
 	return w
 }
@@ -59,16 +71,32 @@ func (w *watchedStore) held() time.Time {
 func (w *watchedStore) note(err error) {
 	switch {
 	case err == nil:
-		if w.down.Swap(false) {
-			w.hold(w.clock.Now().Add(w.grace))
+		if !w.down.Load() {
+			return
 		}
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if !w.down.Swap(false) {
+			return
+		}
+		now := w.clock.Now()
+		w.hold(now.Add(w.grace))
+		w.log.Warn("the store answers again; no session ends for idleness during the recovery grace",
+			zap.Duration("outage", now.Sub(w.downSince)), zap.Int("failed_calls", w.failed), zap.Duration("grace", w.grace))
 	case errors.Is(err, context.Canceled):
-	case w.grace == 0:
-		w.down.Store(true) // no grace: nothing to hold
 	default:
-		if !w.down.Swap(true) {
-			w.hold(w.clock.Now().Add(forever))
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.failed++
+		if w.down.Swap(true) {
+			return
 		}
+		now := w.clock.Now()
+		w.downSince, w.failed = now, 1
+		if w.grace > 0 {
+			w.hold(now.Add(forever))
+		}
+		w.log.Warn("presence cannot reach its store; deadlines wait for it and activity is kept meanwhile", zap.Error(err))
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 
 	"github.com/presence-dev/presence/internal/clock"
 	"github.com/presence-dev/presence/session"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 // holdRecorder is a store that fails while down and records every hold
@@ -33,7 +35,8 @@ func (s *holdRecorder) HoldIdleEnds(until time.Time) { s.holds = append(s.holds,
 func TestWatchedStoreHoldsThroughOutages(t *testing.T) {
 	clk := clock.NewManual(time.Unix(1000, 0))
 	rec := &holdRecorder{}
-	w := newWatchedStore(rec, clk, 8*time.Second)
+	core, logs := observer.New(zap.WarnLevel)
+	w := newWatchedStore(rec, clk, 8*time.Second, zap.New(core))
 	ctx := context.Background()
 	if len(rec.holds) != 1 || !rec.holds[0].Equal(clk.Now().Add(8*time.Second)) {
 		t.Fatalf("holds at start = %v, want now + 8 s", rec.holds)
@@ -50,8 +53,9 @@ func TestWatchedStoreHoldsThroughOutages(t *testing.T) {
 		t.Fatalf("a success with the store up held again: %v", rec.holds)
 	}
 	rec.down = true
-	w.Check(ctx, "s", session.Limits{})
-	w.Check(ctx, "s", session.Limits{})
+	for range 5 {
+		w.Check(ctx, "s", session.Limits{})
+	}
 	if len(rec.holds) != 2 || rec.holds[1].Sub(clk.Now()) < 50*365*24*time.Hour {
 		t.Fatalf("holds after failures = %v, want one, until the store answers", rec.holds)
 	}
@@ -61,11 +65,16 @@ func TestWatchedStoreHoldsThroughOutages(t *testing.T) {
 	if len(rec.holds) != 3 || !rec.holds[2].Equal(clk.Now().Add(8*time.Second)) {
 		t.Fatalf("holds once the store answers = %v, want now + 8 s", rec.holds)
 	}
+	// The outage is logged twice, when it starts and when it ends, not
+	// once per failed call.
+	if entries := logs.All(); len(entries) != 2 || entries[1].ContextMap()["failed_calls"] != int64(5) {
+		t.Errorf("logs = %v, want the outage's start and its end with 5 failed calls", entries)
+	}
 	w.note(context.Canceled)
 	if len(rec.holds) != 3 || w.down.Load() {
 		t.Errorf("a cancelled call counted as an outage")
 	}
-	none := newWatchedStore(&holdRecorder{}, clk, 0)
+	none := newWatchedStore(&holdRecorder{}, clk, 0, zap.NewNop())
 	if held := none.held(); !held.IsZero() {
 		t.Errorf("no grace: held() = %v", held)
 	}

@@ -76,7 +76,7 @@ func New(opts Options) (*Registry, error) {
 	}
 	r.caps.maxTabs, r.caps.maxPerAddress = opts.MaxTabs, opts.MaxTabsPerAddress
 	r.ctx, r.cancel = context.WithCancel(context.Background())
-	r.store = newWatchedStore(opts.Store, opts.Clock, opts.RecoveryGrace)
+	r.store = newWatchedStore(opts.Store, opts.Clock, opts.RecoveryGrace, opts.Logger)
 	r.ends = newRememberedEnds(opts.Verifier.MaxAge() + session.MaxClockSkew)
 	for i := range r.shards {
 		r.shards[i].hubs = make(map[string]*hub)
@@ -210,7 +210,7 @@ func (r *Registry) publish(sid string) {
 	defer cancel()
 	if err := r.opts.Broker.Publish(ctx, sid); err != nil {
 		if r.ctx.Err() == nil {
-			r.log.Warn("nudge not published", zap.Error(err))
+			r.log.Debug("nudge not published", zap.Error(err))
 		}
 		return
 	}

@@ -173,11 +173,12 @@ func (r *Registry) callFailed(err error) error {
 	return err
 }
 
-// storeFailed logs a store call that failed, unless the registry is
-// closing and cancelled it.
+// storeFailed logs a store call that failed, at debug: the outage itself
+// is logged at warn, once when it starts and once when it ends (see
+// watchedStore).
 func (r *Registry) storeFailed(what string, err error) {
 	if r.ctx.Err() != nil {
 		return
 	}
-	r.log.Warn("store unavailable; "+what, zap.Error(err))
+	r.log.Debug("store unavailable; "+what, zap.Error(err))
 }

@@ -84,6 +84,17 @@ const (
 	CodeTooLarge = "too_large"
 )
 
+// Codes lists every code above, so that metrics can show each from the
+// start, at zero. A test keeps it in step with the constants.
+var Codes = []string{
+	CodeBadJSON, CodeMissingType, CodeUnknownType, CodeBadField, CodeUnknownField, CodeDuplicateField,
+	CodeBinaryFrame, CodeInvalidUTF8, CodeRateLimited, CodeHelloRequired, CodeHelloTimeout, CodeDuplicateHello,
+	CodeTooManyTabs, CodeSilent,
+	CodeTokenMissing, CodeTokenInvalid, CodeTokenTooOld, CodeClaimsInvalid,
+	CodeStoreUnavailable,
+	CodeOriginRefused, CodeCrossSite, CodeUnauthorized, CodeNotFound, CodeMethodNotAllowed, CodeBadRequest, CodeTooLarge,
+}
+
 // The rate limit of a tab's frames: a burst of FrameBurst frames, then
 // FrameRate a second. The client sends a few frames a minute; more is a
 // broken or hostile client.

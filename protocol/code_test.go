@@ -77,4 +77,16 @@ func TestCodesAreDocumentedOnce(t *testing.T) {
 			t.Errorf("the README lists code %q, which protocol does not define", v)
 		}
 	}
+	inCodes := map[string]bool{}
+	for _, c := range Codes {
+		inCodes[c] = true
+	}
+	for name, v := range codes {
+		if !inCodes[v] {
+			t.Errorf("Codes lacks %s (%q)", name, v)
+		}
+	}
+	if len(Codes) != len(codes) {
+		t.Errorf("Codes has %d entries, code.go defines %d", len(Codes), len(codes))
+	}
 }

@@ -18,6 +18,9 @@ func newLogger(cfg Config) (*zap.Logger, error) {
 		zc = zap.NewDevelopmentConfig()
 	}
 	zc.Level = zap.NewAtomicLevelAt(level)
+	zc.EncoderConfig.TimeKey = "time"
+	zc.EncoderConfig.EncodeTime = zapcore.ISO8601TimeEncoder
+	zc.EncoderConfig.EncodeDuration = zapcore.StringDurationEncoder
 	zc.OutputPaths = []string{"stderr"}
 	zc.ErrorOutputPaths = []string{"stderr"}
 	return zc.Build()

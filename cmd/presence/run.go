@@ -57,11 +57,12 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 }
 
 // redisLogger sends go-redis's own messages (failed dials while Redis is
-// away) to the JSON log instead of bare lines on stderr.
+// away, several per call) to the JSON log at debug: the outage is logged
+// at warn once when it starts and once when it ends.
 type redisLogger struct{ log *zap.Logger }
 
 func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
-	l.log.Warn(fmt.Sprintf(format, v...))
+	l.log.Debug(fmt.Sprintf(format, v...))
 }
 
 // deps are what tests replace: the logger, the clock and where the demo's
@@ -188,8 +189,12 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 		zap.Duration("warn_after", cfg.WarnAfter),
 		zap.Duration("expire_after", cfg.ExpireAfter),
 		zap.String("store", storeLabel(cfg.Store)),
+		zap.Strings("allowed_origins", append([]string{"its own host"}, cfg.AllowedOrigins...)),
 		zap.Bool("api", cfg.APIKey != ""),
-		zap.Bool("webhook", cfg.WebhookURL != ""))
+		zap.String("webhook", webhookLabel(cfg.WebhookURL)))
+	summaryCtx, stopSummary := context.WithCancel(context.Background())
+	defer stopSummary()
+	go summarize(summaryCtx, metrics, d.clock, d.log)
 	if cfg.Demo {
 		fmt.Fprintf(d.out, "presence demo: open %s/demo/ in a browser (warn after %s, expire after %s)\n",
 			browserURL(ln.Addr()), cfg.WarnAfter, cfg.ExpireAfter)
@@ -282,6 +287,14 @@ func storeLabel(store string) string {
 		return store
 	}
 	return u.Scheme + "://" + u.Host
+}
+
+// webhookLabel names the webhook's receiver for logs: its scheme and host.
+func webhookLabel(u string) string {
+	if u == "" {
+		return "none"
+	}
+	return webhook.Redact(u)
 }
 
 // browserURL is the address a person on this machine opens to reach ln.

@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/presence-dev/presence/internal/clock"
 	"github.com/presence-dev/presence/protocol"
@@ -352,4 +354,62 @@ func TestDemoNeverUsesTheApplicationsSecret(t *testing.T) {
 	}
 	conn := dialTabWith(t, base, string(m[1]))
 	conn.CloseNow()
+}
+
+// A summary line at info once a minute while anything happens; none when
+// nothing does.
+func TestSummaryEveryMinute(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	tabs := prometheus.NewGauge(prometheus.GaugeOpts{Name: "presence_tabs_connected"})
+	warns := prometheus.NewCounter(prometheus.CounterOpts{Name: "presence_warnings_total"})
+	reg.MustRegister(tabs, warns)
+	core, logs := observer.New(zap.InfoLevel)
+	clk := clock.NewManual(time.Now())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { summarize(ctx, reg, clk, zap.New(core)); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	tick := func() {
+		clk.Advance(summaryEvery)
+		time.Sleep(100 * time.Millisecond) // the summary reads and logs
+	}
+	tick()
+	if n := logs.Len(); n != 0 {
+		t.Fatalf("%d lines while nothing happened", n)
+	}
+	tabs.Set(3)
+	warns.Add(2)
+	tick()
+	tabs.Set(0)
+	tick() // no tab left, nothing new: quiet again
+	entries := logs.All()
+	if len(entries) != 1 {
+		t.Fatalf("%d lines, want 1: %v", len(entries), entries)
+	}
+	if f := entries[0].ContextMap(); f["tabs"] != int64(3) || f["warnings"] != int64(2) {
+		t.Errorf("summary = %v, want 3 tabs and 2 warnings", f)
+	}
+}
+
+// Every metric family is on /metrics from the start, at zero, so that an
+// alert on an absent series does not misfire.
+func TestMetricsPresentFromTheStart(t *testing.T) {
+	receiver := httptest.NewServer(http.NotFoundHandler())
+	defer receiver.Close()
+	base, _ := startServeWith(t, []string{"-api-key", "0123456789abcdef", "-webhook-url", receiver.URL}, nil, io.Discard)
+	_, body := get(t, base+"/metrics")
+	for _, series := range []string{
+		"presence_tabs_connected 0", "presence_sessions_live 0", "presence_warnings_total 0",
+		`presence_expiries_total{reason="idle"} 0`, `presence_errors_total{code="token_too_old"} 0`,
+		`presence_errors_total{code="store_unavailable"} 0`, `presence_frames_in_total{type="activity"} 0`,
+		`presence_frames_out_total{type="warn"} 0`, `presence_classic_pings_total{answer="logout"} 0`,
+		`presence_refused_total{reason="origin"} 0`, `presence_tabs_refused_total{cap="node"} 0`,
+		`presence_webhook_deliveries_total{result="failed"} 0`, "presence_webhook_retries_total 0",
+		"presence_nudges_published_total 0", "presence_wheel_lateness_seconds_count 0",
+	} {
+		if !strings.Contains(body, series+"\n") {
+			t.Errorf("/metrics lacks %s", series)
+		}
+	}
 }
