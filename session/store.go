@@ -48,13 +48,14 @@ type Store interface {
 	// HoldIdleEnds makes the calls through this Store value, until until
 	// on the caller's clock, end no session for idleness, though it be
 	// past its deadline: such a session answers active, its Last as old as
-	// it is. Explicit ends, ends already recorded, and a Touch that
-	// creates a session already idle for ExpireAfter stand. A node holds
+	// it is. Explicit ends and ends already recorded stand. A node holds
 	// idle ends for a while after it starts and after its store answers
 	// again, since the activity that could not reach presence meanwhile
 	// (tabs reconnecting, applications' queues) may still come and move
 	// the last activity: a deadline that passed while nobody could report
-	// is not a verdict. A zero until holds nothing.
+	// is not a verdict. A Touch that creates a session already idle for
+	// ExpireAfter creates it active too, its Last as reported. A zero
+	// until holds nothing.
 	HoldIdleEnds(until time.Time)
 
 	// Ping reports whether the store is reachable.

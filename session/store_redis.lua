@@ -126,7 +126,7 @@ if rule == 'touch' then
     e.last = last
     e.flags = HAS_LAST
     local d = add(last, expireAfter)
-    if d <= now then
+    if d <= now and not hold then
       mark(e, d, IDLE)
       endedNow = true
     else

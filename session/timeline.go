@@ -184,7 +184,10 @@ func (m moment) touch(e entry, known bool, idle time.Duration, terms Terms) (nex
 	if !known {
 		e, lim = m.limits(entry{last: last, flags: hasLast, uid: terms.UID}, lim)
 		d := add(last, int64(lim.ExpireAfter))
-		if d <= m.now {
+		// Created idle past its deadline, it ends then, unless idle ends
+		// are held: another tab or browser of the session, fresher, may
+		// still report (a store that forgot the session, after a restart).
+		if d <= m.now && !m.hold {
 			return m.mark(e, d, endedIdle), true, true
 		}
 		e.until = d

@@ -87,6 +87,9 @@ var settings = []setting{
 		if len(v) < minSecretLen {
 			return fmt.Errorf("must be at least %d bytes, got %d; generate one with: head -c 32 /dev/urandom | base64", minSecretLen, len(v))
 		}
+		if placeholder(v) {
+			return errors.New("looks like a placeholder from an example, which anyone can read; generate one with: head -c 32 /dev/urandom | base64")
+		}
 		c.Secret = []byte(v)
 		return nil
 	}},
@@ -247,11 +250,10 @@ func (e *configError) Error() string { return e.msg }
 // winning, then checks the whole. Usage goes to out on -h.
 func parseConfig(args []string, getenv func(string) string, out io.Writer) (Config, error) {
 	fs := flag.NewFlagSet("presence", flag.ContinueOnError)
-	fs.SetOutput(out)
-	fs.Usage = func() {
-		fmt.Fprintln(out, "Usage: presence [flags]\n\nEach flag may also be set by its PRESENCE_* variable; flags win.")
-		fs.PrintDefaults()
-	}
+	// A mistake gets one line (the error main prints), not the whole
+	// usage; -help gets the usage.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	values := make(map[string]string)
 	var demo bool
 	fs.BoolVar(&demo, "demo", false, "serve a demo application at /demo/ on 127.0.0.1:8765 (unless -addr says otherwise), with a secret of its own and warn/expire after 20s/30s unless set")
@@ -267,9 +269,12 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(out)
+			fmt.Fprintln(out, "Usage: presence [flags]\n\nEach flag may also be set by its PRESENCE_* variable; flags win.")
+			fs.PrintDefaults()
 			return Config{}, err
 		}
-		return Config{}, &configError{err.Error()}
+		return Config{}, &configError{err.Error() + "; presence -help lists every setting"}
 	}
 	if fs.NArg() > 0 {
 		return Config{}, &configError{fmt.Sprintf("unexpected argument %q; every setting is a flag such as -addr :8765", fs.Arg(0))}
@@ -336,6 +341,18 @@ func parseSeconds(v string) (time.Duration, error) {
 		return 0, fmt.Errorf("want a positive Go duration such as 540s or 9m, or whole seconds, got %q", v)
 	}
 	return d, nil
+}
+
+// placeholder reports whether a secret looks copied from an example: the
+// README's own uses "change-me".
+func placeholder(secret string) bool {
+	s := strings.ToLower(secret)
+	for _, p := range []string{"change-me", "changeme", "change_me", "placeholder", "your-secret", "yoursecret"} {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // parseCount reads a positive whole number into n.

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -201,5 +203,29 @@ func TestConfigErrorsHideURLSecrets(t *testing.T) {
 	}), io.Discard)
 	if err == nil || strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "s3cr3t") || !strings.Contains(err.Error(), "ftp://hooks.example.com") {
 		t.Errorf("error = %v, want it to name ftp://hooks.example.com and nothing more", err)
+	}
+}
+
+// A mistake is one line, with a pointer to -help; a placeholder secret is
+// refused; a port in use names the setting that changes it.
+func TestConfigMistakesAreOneLine(t *testing.T) {
+	var out strings.Builder
+	_, err := parseConfig([]string{"-port", "80"}, envOf(map[string]string{"PRESENCE_SECRET": goodSecret}), &out)
+	if err == nil || out.Len() != 0 || strings.Count(err.Error(), "\n") != 0 || !strings.Contains(err.Error(), "-port") || !strings.Contains(err.Error(), "presence -help") {
+		t.Errorf("unknown flag: error %q, printed %q; want one line naming -port and -help, nothing printed", err, out.String())
+	}
+	_, err = parseConfig(nil, envOf(map[string]string{"PRESENCE_SECRET": "change-me-to-at-least-32-random-bytes"}), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "placeholder") {
+		t.Errorf("the README's old placeholder secret: %v, want it refused", err)
+	}
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	err = run(context.Background(), []string{"-addr", busy.Addr().String()}, envOf(map[string]string{"PRESENCE_SECRET": goodSecret}))
+	var ce *configError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "-addr") || !strings.Contains(err.Error(), "PRESENCE_ADDR") {
+		t.Errorf("address in use: %v, want a configuration error naming -addr and PRESENCE_ADDR", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,6 +51,9 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	redis.SetLogger(redisLogger{log.Named("redis")})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return &configError{fmt.Sprintf("listen on %s: another program listens there already; choose another address with -addr or PRESENCE_ADDR, such as -addr 127.0.0.1:8766", cfg.Addr)}
+	}
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
