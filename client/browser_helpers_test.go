@@ -34,8 +34,10 @@ import (
 // a logout URL, with the real clock.
 
 // pageCSP is the policy of every test page: scripts and styles from the
-// page's origin only, no inline code, and Trusted Types enforced.
-const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; " +
+// page's origin and presence's (127.0.0.1 on any port) only, no inline
+// code, and Trusted Types enforced.
+const pageCSP = "default-src 'none'; script-src 'self' http://127.0.0.1:*; style-src 'self' http://127.0.0.1:*; " +
+	"connect-src 'self' http://127.0.0.1:* ws://127.0.0.1:*; " +
 	"form-action 'self'; base-uri 'none'; frame-ancestors 'none'; require-trusted-types-for 'script'"
 
 // step bounds one browser action; only a failing test waits that long.
@@ -128,6 +130,7 @@ type tab struct {
 
 	mu       sync.Mutex
 	problems []string
+	console  []chromedp.ConsoleMessage
 }
 
 // openTab opens a tab in a browser context of its own, or in the one of
@@ -148,6 +151,9 @@ func openTab(t *testing.T, with *tab) *tab {
 			if err != nil {
 				return
 			}
+			tb.mu.Lock()
+			tb.console = append(tb.console, m)
+			tb.mu.Unlock()
 			if m.IsException() || strings.Contains(m.Text, "Content Security Policy") || strings.Contains(m.Text, "Trusted Type") {
 				tb.mu.Lock()
 				tb.problems = append(tb.problems, m.String())
@@ -168,6 +174,21 @@ func openTab(t *testing.T, with *tab) *tab {
 		}
 	})
 	return tb
+}
+
+// consoleErrors returns what the page's scripts wrote with console.error,
+// on any page the tab showed; the browser's own log (a failed request, a
+// CORS refusal) is not among them.
+func (tb *tab) consoleErrors() []string {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	var out []string
+	for _, m := range tb.console {
+		if m.Type == chromedp.ConsoleError && m.Source == "" {
+			out = append(out, m.Text)
+		}
+	}
+	return out
 }
 
 // checkPage reports the errors and violations the page's t.js recorded.
@@ -362,16 +383,31 @@ type node struct {
 	reg   *hub.Registry
 	api   *httpapi.Server
 	srv   *httptest.Server
+	ln    *connListener
 	ws    atomic.Int32
 	pings atomic.Int32
 }
 
+// serverOptions configure the nodes of a test site.
+type serverOptions struct {
+	// grace is each node's recovery grace after it starts. Zero means
+	// none, so that tests of expiry need not wait for it.
+	grace time.Duration
+	// maxAge is the token max age. Zero means an hour.
+	maxAge time.Duration
+	// origins are the allowed origins besides presence's own host. Nil
+	// means 127.0.0.1 on any port.
+	origins []string
+}
+
 // server is a test site on 127.0.0.1: presence (one node at a time, which
 // a test may restart on the same address), the client's files from
-// Handler, test pages under /p/, the page scripts t.js, spa.js and esm.js,
+// Handler, test pages under /p/, the page scripts t.js, spa.js, esm.js and
+// classic.js,
 // the logout URL /logged-out and fresh tokens under /token/.
 type server struct {
 	t       *testing.T
+	opts    serverOptions
 	blockWS atomic.Bool // /ws answers 403, as a proxy that blocks WebSockets
 
 	mu      sync.Mutex
@@ -384,7 +420,21 @@ type server struct {
 
 func newServer(t *testing.T) *server {
 	t.Helper()
-	s := &server{t: t, pages: map[string]string{}, tokens: map[string]string{}}
+	return newServerWith(t, serverOptions{})
+}
+
+func newServerWith(t *testing.T, opts serverOptions) *server {
+	t.Helper()
+	if opts.maxAge == 0 {
+		opts.maxAge = time.Hour
+	}
+	if opts.origins == nil {
+		opts.origins = []string{"127.0.0.1:*"}
+	}
+	if opts.grace == 0 {
+		opts.grace = -1 // none, for hub.Options
+	}
+	s := &server{t: t, opts: opts, pages: map[string]string{}, tokens: map[string]string{}}
 	s.start("127.0.0.1:0")
 	t.Cleanup(func() {
 		n := s.node()
@@ -409,17 +459,18 @@ func (s *server) start(addr string) {
 	if err != nil {
 		s.t.Fatalf("listen on %s: %v", addr, err)
 	}
-	verifier, err := session.NewVerifier(session.VerifierOptions{Secret: testSecret, MaxAge: time.Hour})
+	verifier, err := session.NewVerifier(session.VerifierOptions{Secret: testSecret, MaxAge: s.opts.maxAge})
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	n := &node{store: &recStore{Store: session.NewMemoryStore(session.MemoryOptions{})}}
-	origins := []string{"127.0.0.1:*"}
+	n := &node{store: &recStore{Store: session.NewMemoryStore(session.MemoryOptions{})}, ln: &connListener{Listener: ln}}
+	origins := s.opts.origins
 	n.reg, err = hub.New(hub.Options{
 		Store:          n.store,
 		Verifier:       verifier,
 		Tick:           20 * time.Millisecond,
 		OriginPatterns: origins,
+		RecoveryGrace:  s.opts.grace,
 	})
 	if err != nil {
 		s.t.Fatal(err)
@@ -430,7 +481,7 @@ func (s *server) start(addr string) {
 	}
 	n.srv = httptest.NewUnstartedServer(s.handler(n))
 	n.srv.Listener.Close()
-	n.srv.Listener = ln
+	n.srv.Listener = n.ln
 	n.srv.Start()
 	s.mu.Lock()
 	s.cur, s.addr = n, ln.Addr().String()
@@ -480,6 +531,7 @@ func (s *server) handler(n *node) http.Handler {
 	mux.HandleFunc("/t.js", serveScript("testdata/t.js"))
 	mux.HandleFunc("/spa.js", serveScript("testdata/spa.js"))
 	mux.HandleFunc("/esm.js", serveScript("testdata/esm.js"))
+	mux.HandleFunc("/classic.js", serveScript("testdata/classic.js"))
 	mux.HandleFunc("/p/", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		page, ok := s.pages[r.URL.Path]
