@@ -83,8 +83,8 @@ func TestPresenceKilled(t *testing.T) {
 	t.Parallel()
 	s := newServerWith(t, serverOptions{grace: 2 * time.Second})
 	// The pages come from the application, which stays up.
-	s.pageFor("away", spaTags(map[string]any{"token": mint(t, testSecret, sidFor(t), 2, 4)}, nil))
-	s.pageFor("back", spaTags(map[string]any{"token": mint(t, testSecret, sidFor(t), 2, 4)}, nil))
+	s.pageFor("away", spaTags(map[string]any{"token": mint(t, testSecret, sidFor(t), 3, 6)}, nil))
+	s.pageFor("back", spaTags(map[string]any{"token": mint(t, testSecret, sidFor(t), 3, 6)}, nil))
 	awayURL, backURL := s.foreignURL("/p/away"), s.foreignURL("/p/back")
 	away, returning := openTab(t, nil), openTab(t, nil)
 	away.open(awayURL)
@@ -138,7 +138,7 @@ func TestOutageKeyPresses(t *testing.T) {
 	t.Parallel()
 	s := newServer(t)
 	sid := sidFor(t)
-	u := s.page("keys", spaTags(map[string]any{"token": mint(t, testSecret, sid, 2, 4)}, nil))
+	u := s.page("keys", spaTags(map[string]any{"token": mint(t, testSecret, sid, 3, 6)}, nil))
 	a := openTab(t, nil)
 	b := openTab(t, a)
 	a.open(u)
@@ -153,7 +153,7 @@ func TestOutageKeyPresses(t *testing.T) {
 		defer close(done)
 		keepActive(t, stop, a)
 	}()
-	time.Sleep(6 * time.Second) // past expire_after (4 s) since the last word of presence
+	time.Sleep(8 * time.Second) // past expire_after (6 s) since the last word of presence
 	for _, tb := range []*tab{a, b} {
 		if got := eval[string](tb, `T.classes.map(c => c[1]).filter(Boolean).join(" ")`); got != "" {
 			t.Errorf("classes on <html> during the outage %q, want none: the key presses are activity", got)
@@ -167,7 +167,7 @@ func TestOutageKeyPresses(t *testing.T) {
 	close(stop)
 	<-done
 	for _, tc := range n.store.touchesOf(sid, restarted)[:2] {
-		if tc.idle > 2*time.Second {
+		if tc.idle > 3*time.Second {
 			t.Errorf("a hello reported %v idle, want the time since the last key press", tc.idle)
 		}
 	}

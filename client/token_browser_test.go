@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/presence-dev/presence/session"
 )
 
 // TestRefusedToken: presence refuses the token (a close 4401, a /ping's
@@ -73,6 +75,13 @@ func TestTokensOutliveMaxAge(t *testing.T) {
 	a := s.proxiedApp()
 	sid := sidFor(t)
 	tok := mint(t, testSecret, sid, 3, 30)
+	minted := time.Now()
+	// The application registers the session at login, as its Reporter
+	// does: presence holds it from then on, however slowly the pages load.
+	lim := session.Limits{WarnAfter: 3 * time.Second, ExpireAfter: 30 * time.Second}
+	if _, err := s.node().store.Touch(t.Context(), sid, 0, session.Terms{Limits: lim}); err != nil {
+		t.Fatal(err)
+	}
 	s.page("modern", spaTags(map[string]any{"token": tok, "url": a.url + "/presence"}, nil))
 	s.page("classic", scriptTag("/classic.js", map[string]string{
 		"data-ping-url": "/presence/ping", "data-logout-url": "/logged-out", "data-warn-after": "2", "data-expire-after": "30",
@@ -80,10 +89,9 @@ func TestTokensOutliveMaxAge(t *testing.T) {
 	modern := openTab(t, nil)
 	classic := openTab(t, modern)
 	classic.setCookie(a.url, "presence", tok)
-	minted := time.Now()
 	modern.open(a.url + "/p/modern")
 	classic.open(a.url + "/p/classic")
-	modern.waitJS("the modern page joins", `T.events.some(e => e.type == "state")`, 5*time.Second)
+	modern.waitJS("the modern page joins", `T.events.some(e => e.type == "state")`, 10*time.Second)
 
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {

@@ -16,7 +16,7 @@ function initial({ options, stored: storedActivity, at }) {
   const state = {
     options,
     status: "connecting",
-    view: "page", // what the person sees: page, dialog, hidden, ended or gone
+    view: "page", // what the person sees: page, dialog, covered, ended or gone
     link: "connecting", // connecting, live, alone, fallback or refused, under any warning or cover
     socket: "none", // the WebSocket: none, opening or open
     lastActivity: options.passive && storedActivity ? storedActivity : at,
@@ -30,6 +30,7 @@ function initial({ options, stored: storedActivity, at }) {
     heard: false, // presence answered this page once
     contact: false, // the WebSocket is live, or the last /ping answered
     refusal: "", // the code of the refusal last reported, until presence answers
+    unlimited: false, // the console was told that no limits are known
     warning: false, // the page was told of a warning not withdrawn since
     greeted: false, // a hello went out
     refreshed: false, // refreshToken was called since presence last answered
@@ -77,7 +78,7 @@ function flush(t) {
 function byOwnClock(t) {
   const s = t.state;
   if (s.contact || s.status == "checking") return;
-  if (!s.limits && !s.unlimited) {
+  if (!s.limits && !s.unlimited && s.link != "connecting") {
     s.unlimited = true;
     log(t, "warn", "presence: no limits known (from presence, the token, or data-warn-after and data-expire-after): without presence this page sets no deadline of its own");
   }

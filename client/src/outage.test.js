@@ -148,12 +148,14 @@ test("a page that never reached presence goes by the token's limits, else data-w
 
 test("without limits from anywhere, one console line says so and no deadline is set", () => {
   const tab = new Tab({ token: tokenWith({ sid: "s3" }) });
-  tab.ticks(1e3);
+  tab.ticks(3e3);
+  assert.deepEqual(tab.logged(), [], "not while the first WebSocket may still bring presence's limits");
+  tab.send(closed(1006)).ticks(1e3);
   assert.equal(tab.logged().length, 1);
   assert.match(tab.logged()[0], /^warn: presence: no limits known .*data-warn-after and data-expire-after/);
   tab.ticks(24 * 3600e3);
   assert.deepEqual(tab.logged(), [], "said once");
-  assert.equal(tab.state.status, "connecting");
+  assert.equal(tab.state.status, "alone", "neither warned nor covered");
 });
 
 test("while presence cannot be heard, tries come at most 5 s apart, on the WebSocket and on /ping", () => {
