@@ -4,10 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"html"
-	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -174,21 +171,6 @@ func openTab(t *testing.T, with *tab) *tab {
 		}
 	})
 	return tb
-}
-
-// consoleErrors returns what the page's scripts wrote with console.error,
-// on any page the tab showed; the browser's own log (a failed request, a
-// CORS refusal) is not among them.
-func (tb *tab) consoleErrors() []string {
-	tb.mu.Lock()
-	defer tb.mu.Unlock()
-	var out []string
-	for _, m := range tb.console {
-		if m.Type == chromedp.ConsoleError && m.Source == "" {
-			out = append(out, m.Text)
-		}
-	}
-	return out
 }
 
 // checkPage reports the errors and violations the page's t.js recorded.
@@ -386,18 +368,6 @@ type node struct {
 	ln    *connListener
 	ws    atomic.Int32
 	pings atomic.Int32
-}
-
-// serverOptions configure the nodes of a test site.
-type serverOptions struct {
-	// grace is each node's recovery grace after it starts. Zero means
-	// none, so that tests of expiry need not wait for it.
-	grace time.Duration
-	// maxAge is the token max age. Zero means an hour.
-	maxAge time.Duration
-	// origins are the allowed origins besides presence's own host. Nil
-	// means 127.0.0.1 on any port.
-	origins []string
 }
 
 // server is a test site on 127.0.0.1: presence (one node at a time, which
@@ -620,32 +590,4 @@ func (s *server) logoutRequests() []url.Values {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.logouts)
-}
-
-// presenceTag is a deferred script tag of presence.js with data attributes.
-func presenceTag(attrs map[string]string) string {
-	var b strings.Builder
-	b.WriteString(`<script src="/presence.js"`)
-	for _, k := range slices.Sorted(maps.Keys(attrs)) {
-		fmt.Fprintf(&b, ` %s="%s"`, k, html.EscapeString(attrs[k]))
-	}
-	b.WriteString(` defer></script>`)
-	return b.String()
-}
-
-// spaTags loads presence.js, then spa.js, which starts presence with
-// options and records the events; attrs are spa.js's data attributes.
-func spaTags(options map[string]any, attrs map[string]string) string {
-	b, _ := json.Marshal(options)
-	all := map[string]string{"data-options": string(b)}
-	for k, v := range attrs {
-		all[k] = v
-	}
-	var sb strings.Builder
-	sb.WriteString(`<script src="/presence.js" defer></script><script src="/spa.js"`)
-	for _, k := range slices.Sorted(maps.Keys(all)) {
-		fmt.Fprintf(&sb, ` %s="%s"`, k, html.EscapeString(all[k]))
-	}
-	sb.WriteString(` defer></script>`)
-	return sb.String()
 }

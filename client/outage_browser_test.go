@@ -22,12 +22,6 @@ const (
 	uncovered = `!document.documentElement.className && getComputedStyle(document.getElementById("content")).display != "none"`
 )
 
-// pageFor serves a page whose tags load presence.js by its full URL, for
-// a page served from another origin than presence's.
-func (s *server) pageFor(name, tags string) string {
-	return s.page(name, strings.Replace(tags, `src="/presence.js"`, `src="`+s.url("/presence.js")+`"`, 1))
-}
-
 // TestOriginRefused: presence refuses the page's origin (a 403 on the
 // upgrade, a CORS failure of /ping). The page says so once on the console,
 // with the PRESENCE_ALLOWED_ORIGINS value, and as an error event; it

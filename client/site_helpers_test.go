@@ -2,7 +2,9 @@ package client_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"html"
 	"maps"
 	"net"
 	"net/http"
@@ -67,6 +69,21 @@ func (s *server) kill() {
 	n.store.Close()
 }
 
+// consoleErrors returns what the page's scripts wrote with console.error,
+// on any page the tab showed; the browser's own log (a failed request, a
+// CORS refusal) is not among them.
+func (tb *tab) consoleErrors() []string {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	var out []string
+	for _, m := range tb.console {
+		if m.Type == chromedp.ConsoleError && m.Source == "" {
+			out = append(out, m.Text)
+		}
+	}
+	return out
+}
+
 // revive starts a new node, with an empty store, on the address of the
 // killed one, and returns it.
 func (s *server) revive() *node {
@@ -84,9 +101,10 @@ func (s *server) foreignURL(path string) string {
 	return srv.URL + path
 }
 
-// tagAt is presenceTag for presence.js loaded from base.
-func tagAt(base string, attrs map[string]string) string {
-	return strings.Replace(presenceTag(attrs), `src="/presence.js"`, `src="`+base+`/presence.js"`, 1)
+// pageFor serves a page whose tags load presence.js by its full URL, for
+// a page served from another origin than presence's.
+func (s *server) pageFor(name, tags string) string {
+	return s.page(name, strings.Replace(tags, `src="/presence.js"`, `src="`+s.url("/presence.js")+`"`, 1))
 }
 
 // app is an application that serves the test pages itself, and presence
@@ -154,17 +172,6 @@ func (tb *tab) setCookie(u, name, value string) {
 	}
 }
 
-// scriptTag is a deferred script tag of src with data attributes.
-func scriptTag(src string, attrs map[string]string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, `<script src="%s"`, src)
-	for _, k := range slices.Sorted(maps.Keys(attrs)) {
-		fmt.Fprintf(&b, ` %s="%s"`, k, attrs[k])
-	}
-	b.WriteString(` defer></script>`)
-	return b.String()
-}
-
 // keepActive presses a key in each tab about every second until stop is
 // closed, as a person reading and typing in both.
 func keepActive(t *testing.T, stop <-chan struct{}, tabs ...*tab) {
@@ -182,4 +189,47 @@ func keepActive(t *testing.T, stop <-chan struct{}, tabs ...*tab) {
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// serverOptions configure the nodes of a test site.
+type serverOptions struct {
+	// grace is each node's recovery grace after it starts. Zero means
+	// none, so that tests of expiry need not wait for it.
+	grace time.Duration
+	// maxAge is the token max age. Zero means an hour.
+	maxAge time.Duration
+	// origins are the allowed origins besides presence's own host. Nil
+	// means 127.0.0.1 on any port.
+	origins []string
+}
+
+// presenceTag is a deferred script tag of presence.js with data attributes.
+func presenceTag(attrs map[string]string) string { return scriptTag("/presence.js", attrs) }
+
+// scriptTag is a deferred script tag of src with data attributes.
+func scriptTag(src string, attrs map[string]string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `<script src="%s"`, src)
+	for _, k := range slices.Sorted(maps.Keys(attrs)) {
+		fmt.Fprintf(&b, ` %s="%s"`, k, html.EscapeString(attrs[k]))
+	}
+	b.WriteString(` defer></script>`)
+	return b.String()
+}
+
+// spaTags loads presence.js, then spa.js, which starts presence with
+// options and records the events; attrs are spa.js's data attributes.
+func spaTags(options map[string]any, attrs map[string]string) string {
+	b, _ := json.Marshal(options)
+	all := map[string]string{"data-options": string(b)}
+	for k, v := range attrs {
+		all[k] = v
+	}
+	var sb strings.Builder
+	sb.WriteString(`<script src="/presence.js" defer></script><script src="/spa.js"`)
+	for _, k := range slices.Sorted(maps.Keys(all)) {
+		fmt.Fprintf(&sb, ` %s="%s"`, k, html.EscapeString(all[k]))
+	}
+	sb.WriteString(` defer></script>`)
+	return sb.String()
 }
