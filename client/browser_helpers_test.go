@@ -4,10 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"html"
-	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -34,8 +31,10 @@ import (
 // a logout URL, with the real clock.
 
 // pageCSP is the policy of every test page: scripts and styles from the
-// page's origin only, no inline code, and Trusted Types enforced.
-const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; " +
+// page's origin and presence's (127.0.0.1 on any port) only, no inline
+// code, and Trusted Types enforced.
+const pageCSP = "default-src 'none'; script-src 'self' http://127.0.0.1:*; style-src 'self' http://127.0.0.1:*; " +
+	"connect-src 'self' http://127.0.0.1:* ws://127.0.0.1:*; " +
 	"form-action 'self'; base-uri 'none'; frame-ancestors 'none'; require-trusted-types-for 'script'"
 
 // step bounds one browser action; only a failing test waits that long.
@@ -128,6 +127,7 @@ type tab struct {
 
 	mu       sync.Mutex
 	problems []string
+	console  []chromedp.ConsoleMessage
 }
 
 // openTab opens a tab in a browser context of its own, or in the one of
@@ -148,6 +148,9 @@ func openTab(t *testing.T, with *tab) *tab {
 			if err != nil {
 				return
 			}
+			tb.mu.Lock()
+			tb.console = append(tb.console, m)
+			tb.mu.Unlock()
 			if m.IsException() || strings.Contains(m.Text, "Content Security Policy") || strings.Contains(m.Text, "Trusted Type") {
 				tb.mu.Lock()
 				tb.problems = append(tb.problems, m.String())
@@ -362,16 +365,19 @@ type node struct {
 	reg   *hub.Registry
 	api   *httpapi.Server
 	srv   *httptest.Server
+	ln    *connListener
 	ws    atomic.Int32
 	pings atomic.Int32
 }
 
 // server is a test site on 127.0.0.1: presence (one node at a time, which
 // a test may restart on the same address), the client's files from
-// Handler, test pages under /p/, the page scripts t.js, spa.js and esm.js,
+// Handler, test pages under /p/, the page scripts t.js, spa.js, esm.js and
+// classic.js,
 // the logout URL /logged-out and fresh tokens under /token/.
 type server struct {
 	t       *testing.T
+	opts    serverOptions
 	blockWS atomic.Bool // /ws answers 403, as a proxy that blocks WebSockets
 
 	mu      sync.Mutex
@@ -384,7 +390,21 @@ type server struct {
 
 func newServer(t *testing.T) *server {
 	t.Helper()
-	s := &server{t: t, pages: map[string]string{}, tokens: map[string]string{}}
+	return newServerWith(t, serverOptions{})
+}
+
+func newServerWith(t *testing.T, opts serverOptions) *server {
+	t.Helper()
+	if opts.maxAge == 0 {
+		opts.maxAge = time.Hour
+	}
+	if opts.origins == nil {
+		opts.origins = []string{"127.0.0.1:*"}
+	}
+	if opts.grace == 0 {
+		opts.grace = -1 // none, for hub.Options
+	}
+	s := &server{t: t, opts: opts, pages: map[string]string{}, tokens: map[string]string{}}
 	s.start("127.0.0.1:0")
 	t.Cleanup(func() {
 		n := s.node()
@@ -409,18 +429,18 @@ func (s *server) start(addr string) {
 	if err != nil {
 		s.t.Fatalf("listen on %s: %v", addr, err)
 	}
-	verifier, err := session.NewVerifier(session.VerifierOptions{Secret: testSecret, MaxAge: time.Hour})
+	verifier, err := session.NewVerifier(session.VerifierOptions{Secret: testSecret, MaxAge: s.opts.maxAge})
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	n := &node{store: &recStore{Store: session.NewMemoryStore(session.MemoryOptions{})}}
-	origins := []string{"127.0.0.1:*"}
+	n := &node{store: &recStore{Store: session.NewMemoryStore(session.MemoryOptions{})}, ln: &connListener{Listener: ln}}
+	origins := s.opts.origins
 	n.reg, err = hub.New(hub.Options{
 		Store:          n.store,
 		Verifier:       verifier,
 		Tick:           20 * time.Millisecond,
 		OriginPatterns: origins,
-		RecoveryGrace:  -1, // the tests end sessions seconds after a node starts
+		RecoveryGrace:  s.opts.grace,
 	})
 	if err != nil {
 		s.t.Fatal(err)
@@ -431,7 +451,7 @@ func (s *server) start(addr string) {
 	}
 	n.srv = httptest.NewUnstartedServer(s.handler(n))
 	n.srv.Listener.Close()
-	n.srv.Listener = ln
+	n.srv.Listener = n.ln
 	n.srv.Start()
 	s.mu.Lock()
 	s.cur, s.addr = n, ln.Addr().String()
@@ -481,6 +501,7 @@ func (s *server) handler(n *node) http.Handler {
 	mux.HandleFunc("/t.js", serveScript("testdata/t.js"))
 	mux.HandleFunc("/spa.js", serveScript("testdata/spa.js"))
 	mux.HandleFunc("/esm.js", serveScript("testdata/esm.js"))
+	mux.HandleFunc("/classic.js", serveScript("testdata/classic.js"))
 	mux.HandleFunc("/p/", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		page, ok := s.pages[r.URL.Path]
@@ -569,32 +590,4 @@ func (s *server) logoutRequests() []url.Values {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.logouts)
-}
-
-// presenceTag is a deferred script tag of presence.js with data attributes.
-func presenceTag(attrs map[string]string) string {
-	var b strings.Builder
-	b.WriteString(`<script src="/presence.js"`)
-	for _, k := range slices.Sorted(maps.Keys(attrs)) {
-		fmt.Fprintf(&b, ` %s="%s"`, k, html.EscapeString(attrs[k]))
-	}
-	b.WriteString(` defer></script>`)
-	return b.String()
-}
-
-// spaTags loads presence.js, then spa.js, which starts presence with
-// options and records the events; attrs are spa.js's data attributes.
-func spaTags(options map[string]any, attrs map[string]string) string {
-	b, _ := json.Marshal(options)
-	all := map[string]string{"data-options": string(b)}
-	for k, v := range attrs {
-		all[k] = v
-	}
-	var sb strings.Builder
-	sb.WriteString(`<script src="/presence.js" defer></script><script src="/spa.js"`)
-	for _, k := range slices.Sorted(maps.Keys(all)) {
-		fmt.Fprintf(&sb, ` %s="%s"`, k, html.EscapeString(all[k]))
-	}
-	sb.WriteString(` defer></script>`)
-	return sb.String()
 }

@@ -418,30 +418,6 @@ func TestExpirePreventDefault(t *testing.T) {
 	}
 }
 
-// TestRefusedToken: a refused token (close 4401) is terminal; refreshToken
-// gets a fresh one, and without it the handle reports "refused".
-func TestRefusedToken(t *testing.T) {
-	t.Parallel()
-	s := newServer(t)
-	otherSecret := []byte("not-the-secret-of-this-presence-server-0123")
-	sid := sidFor(t)
-	bad := mint(t, otherSecret, sid, 2, 30)
-
-	refreshed := openTab(t, nil)
-	refreshed.open(s.page("refresh", spaTags(map[string]any{"token": bad},
-		map[string]string{"data-refresh": s.refreshURL(mint(t, testSecret, sid, 2, 30))})))
-	refreshed.waitJS("the tab joins with the refreshed token", `T.events.some(e => e.type == "state")`, 5*time.Second)
-
-	refused := openTab(t, nil)
-	refused.open(s.page("refused", spaTags(map[string]any{"token": bad}, nil)))
-	refused.waitJS("the handle reports the refusal", `T.events.some(e => e.type == "connection" && e.detail.status == "refused")`, 5*time.Second)
-	before := s.node().ws.Load()
-	time.Sleep(1500 * time.Millisecond)
-	if after := s.node().ws.Load(); after != before {
-		t.Errorf("%d more WebSocket requests after a refused token, want none", after-before)
-	}
-}
-
 // TestConfirmUnload: with data-confirm-unload a form with unsaved changes
 // asks before the page unloads, but not when presence leaves on expiry.
 func TestConfirmUnload(t *testing.T) {

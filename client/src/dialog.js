@@ -1,5 +1,5 @@
 // The dialog: the one place that touches what the person sees. It renders
-// the view that the state machine decided (page, dialog, hidden, ended or
+// the view that the state machine decided (page, dialog, covered, ended or
 // gone) and the countdown; it decides nothing itself.
 //
 // Accessibility: a modal alertdialog named by its title and described by
@@ -19,9 +19,10 @@ export const TEXTS = {
   stay: "Stay signed in",
   logout: "Log out",
   ended: "Your session has ended.",
+  covered: "Your session may have ended. Reconnecting\u2026",
   titleCue: "\u26a0 ", // before the page title while the warning shows
 };
-const CLASSES = { dialog: "presence-warning", hidden: "presence-checking", ended: "presence-expired" };
+const CLASSES = { dialog: "presence-warning", covered: "presence-checking", ended: "presence-expired" };
 
 // element makes an element with the class presence-<name>, in parent.
 function element(tag, name, parent, text) {
@@ -67,10 +68,11 @@ export function createDialog(texts, id, listen, onStay, onLogout) {
   const leave = element("button", "logout", actions, texts.logout);
   const live = attributes(element("div", "live", dialog), { "aria-live": "assertive", "aria-atomic": "true" });
   const ended = attributes(element("p", "ended", root, texts.ended), { role: "status" });
+  const covered = attributes(element("p", "covered", root, texts.covered), { role: "status" });
   const cue = texts.titleCue;
   let shown = "page", focusBefore, lastSaid;
 
-  root.hidden = ended.hidden = true;
+  root.hidden = true;
   stay.type = leave.type = "button";
   stay.onclick = onStay;
   leave.onclick = onLogout;
@@ -98,29 +100,28 @@ export function createDialog(texts, id, listen, onStay, onLogout) {
 
   function show(view, msLeft) {
     const before = shown;
+    const focus = document.activeElement;
     shown = view;
-    // Where focus was on the page, to give it back when the dialog closes,
-    // even after a check hid everything in between.
-    if (before == "page") focusBefore = document.activeElement;
-    if (before == "dialog") {
-      const inside = dialog.contains(document.activeElement);
-      root.hidden = true;
-      untitle();
-      if (view == "page" && inside && focusBefore && focusBefore.focus) focusBefore.focus();
-    }
+    // Where focus was on the page, to give it back when the page shows
+    // again, even after a cover hid everything in between.
+    if (before == "page") focusBefore = focus;
+    if (before == "dialog") untitle();
     for (const name in CLASSES) html.classList.toggle(CLASSES[name], name == view);
     if (view == "gone") return root.remove();
+    root.hidden = view == "page";
+    dialog.hidden = view != "dialog";
+    ended.hidden = view != "ended";
+    covered.hidden = view != "covered";
+    if (view == "page") {
+      if ((dialog.contains(focus) || !focus || focus == document.body) && focusBefore && focusBefore.focus) focusBefore.focus();
+      return;
+    }
+    attach();
     if (view == "dialog") {
-      attach();
       lastSaid = Math.ceil(msLeft / 1e3);
       live.textContent = "";
-      root.hidden = dialog.hidden = false;
       if (!document.title.startsWith(cue)) document.title = cue + document.title;
       stay.focus();
-    } else if (view == "ended") {
-      attach();
-      dialog.hidden = true;
-      root.hidden = ended.hidden = false;
     }
   }
 

@@ -63,10 +63,20 @@ test("a /ping asked while one is out is asked again once the answer is in", () =
   assert.equal(tab.timer("ping"), 60e3);
 });
 
-test("a /ping with no usable answer is asked again in 5 to 10 s", () => {
-  const tab = new Tab({ transport: "ping" }).after(100, { type: "answered", value: undefined });
-  assert.equal(tab.timer("ping"), 7.5e3);
+test("a /ping with no usable answer is asked again with the backoff, never more than 5 s later", () => {
+  const tab = new Tab({ transport: "ping" });
+  tab.jitter = 1;
+  const waits = [];
+  for (let i = 0; i < 8; i++) {
+    tab.after(100, { type: "answered", value: undefined });
+    waits.push(tab.timer("ping"));
+    tab.after(waits[i], { type: "timer", name: "ping" });
+  }
+  assert.deepEqual(waits, [500, 1e3, 2e3, 4e3, 5e3, 5e3, 5e3, 5e3]);
   assert.equal(tab.state.status, "fallback");
+  // An answer resets the backoff.
+  tab.after(100, { type: "answered", value: 0 }).after(60e3, { type: "timer", name: "ping" }).after(100, { type: "answered" });
+  assert.equal(tab.timer("ping"), 500);
 });
 
 test("a WebSocket that opens on the fallback takes over", () => {
@@ -92,35 +102,55 @@ test("transport ping never opens a WebSocket, even when the browser comes online
   // On an automatic fallback, online tries the WebSocket too.
   const auto = new Tab();
   for (let i = 0; i < 3; i++) auto.after(100, closed(1006)).after(0, { type: "timer", name: "reconnect" });
-  auto.after(100, closed(1006)).after(100, { type: "answered", value: 0 }).after(100, { type: "wake", online: true });
+  auto.after(100, closed(1006)).after(100, { type: "answered", value: 0 });
+  assert.equal(auto.of("connect").length, 1, "the first answer after none tries the WebSocket at once");
+  auto.after(100, closed(1006)).after(100, { type: "wake", online: true });
   assert.deepEqual(auto.effects.map(e => e.type), ["timer", "ask", "timer", "connect"]);
 });
 
-test("a refused token (4401) is refreshed once, then the tab stops", () => {
-  const tab = new Tab({ refreshToken: true }).after(100, closed(4401));
+test("a refused token (4401) is refreshed once; then the refusal is said once and /ping asked with the backoff", () => {
+  const tab = new Tab({ refreshToken: true }).after(100, { type: "frame", frame: { type: "error", code: "token_too_old", message: "session: token too old" } });
+  tab.after(10, closed(4401, true));
   assert.deepEqual(tab.effects.map(e => e.type), ["refresh"]);
   assert.equal(tab.state.status, "alone");
   tab.after(100, { type: "token", token: "fresh" });
   assert.equal(tab.state.token, "fresh");
   assert.equal(tab.of("connect").length, 1);
-  tab.after(100, closed(4401));
+  tab.after(100, { type: "frame", frame: { type: "error", code: "token_invalid", message: "session: token invalid" } }).after(10, closed(4401, true));
   assert.equal(tab.state.status, "refused");
-  assert.deepEqual(tab.emitted(), ["connection:refused"]);
-  tab.after(100, { type: "wake" }).after(100, { type: "tick" });
-  assert.deepEqual(tab.effects, [], "nothing more");
+  assert.equal(tab.state.view, "page", "a refusal leaves the page as it is");
+  assert.deepEqual(tab.emitted(), ["error", "connection:refused"]);
+  assert.equal(tab.of("emit")[0].detail.code, "token_invalid");
+  assert.equal(tab.of("log").length, 1);
+  assert.equal(tab.timer("ping"), 250);
+  // No WebSocket with a refused token: /ping asks, and is refused again, silently.
+  tab.after(250, { type: "timer", name: "ping" });
+  assert.deepEqual(tab.effects.map(e => e.type), ["timer", "ask"]);
+  tab.after(10, { type: "answered", refused: { status: 401, code: "token_invalid" } });
+  assert.deepEqual(tab.emitted(), []);
+  assert.deepEqual(tab.of("connect"), []);
+  assert.equal(tab.timer("ping"), 500);
   // Without refreshToken, or when it fails, the refusal is at once.
   assert.equal(new Tab().after(100, closed(4401)).state.status, "refused");
   assert.equal(new Tab({ refreshToken: true }).after(100, closed(4401)).after(10, { type: "noToken" }).state.status, "refused");
 });
 
-test("a refusal keeps what showed; presence's answer allows one more refresh", () => {
-  const tab = new Tab({ refreshToken: true }).after(100, closed(4401)).after(100, { type: "token", token: "fresh" });
-  tab.open().after(60e3, { type: "frame", frame: { type: "warn", expire_in_ms: 60e3 } });
-  tab.after(1e3, closed(4401, true));
-  assert.deepEqual(tab.effects.map(e => e.type), ["refresh"], "a state frame came since the last refresh");
-  tab.after(100, { type: "noToken" });
-  assert.equal(tab.state.status, "refused");
-  assert.equal(tab.state.view, "dialog");
+test("a refused tab whose /ping answers again is in contact: the WebSocket opens with the token presence now takes", () => {
+  const tab = new Tab().after(100, closed(4401, true));
+  tab.after(250, { type: "timer", name: "ping" }).after(10, { type: "answered", value: 0 });
+  assert.equal(tab.state.status, "fallback");
+  assert.equal(tab.state.contact, true);
+  assert.equal(tab.of("connect").length, 1);
+  tab.open();
+  assert.equal(tab.state.status, "live");
+  // Presence's answer allows one more refresh, and another report.
+  const again = new Tab({ refreshToken: true }).after(100, closed(4401)).after(100, { type: "token", token: "fresh" });
+  again.open().after(60e3, { type: "frame", frame: { type: "warn", expire_in_ms: 60e3 } });
+  again.after(1e3, closed(4401, true));
+  assert.deepEqual(again.effects.map(e => e.type), ["refresh"], "a state frame came since the last refresh");
+  again.after(100, { type: "noToken" });
+  assert.equal(again.state.status, "warned", "a refusal keeps what shows");
+  assert.equal(again.state.link, "refused");
 });
 
 test("4410 ends the page; every frame of presence is acted on", () => {

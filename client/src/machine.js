@@ -5,26 +5,32 @@
 // path with plain objects. docs/client.md tables the statuses.
 
 import * as time from "./timeline.js";
-import { answered, ask, check, closed, connect, frame, opened, reconnect, token, useToken } from "./link.js";
-import { expire, localEnd, logout, refuse, send, share, stop, terminal, timer, unwarn, warn } from "./status.js";
+import { answered, ask, closed, connect, frame, opened, pinging, reconnect, refuse, token, useToken } from "./link.js";
+import { enter, expire, localEnd, log, logout, send, share, stop, terminal, timer, unwarn, warn } from "./status.js";
 
 // initial is the state of a tab that starts now (at). options are the
-// client's options; storedActivity is the last activity another tab of
-// this browser recorded, or 0.
+// client's options, with presence's URL (base) and the page's origin;
+// storedActivity is the last activity another tab of this browser
+// recorded, or 0.
 function initial({ options, stored: storedActivity, at }) {
   const state = {
     options,
     status: "connecting",
-    view: "page", // what the person sees: page, dialog, hidden, ended or gone
-    link: "connecting", // connecting, live, alone or fallback, under any warning or check
+    view: "page", // what the person sees: page, dialog, covered, ended or gone
+    link: "connecting", // connecting, live, alone, fallback or refused, under any warning or cover
     socket: "none", // the WebSocket: none, opening or open
     lastActivity: options.passive && storedActivity ? storedActivity : at,
     sentAt: 0, // when activity last went to presence
     heardAt: 0, // when presence last spoke on the socket
     expiresAt: 0, // presence's last word on the end, as an instant of this clock
-    attempt: 0, // WebSocket tries since one opened, for the backoff
+    endsAt: 0, // an absolute end presence announced, which activity cannot move
+    stated: null, // the limits of presence's last state frame
+    attempt: 0, // tries since presence last answered, for the backoff
     failures: 0, // WebSockets in a row that never opened
     heard: false, // presence answered this page once
+    contact: false, // the WebSocket is live, or the last /ping answered
+    refusal: "", // the code of the refusal last reported, until presence answers
+    unlimited: false, // the console was told that no limits are known
     warning: false, // the page was told of a warning not withdrawn since
     greeted: false, // a hello went out
     refreshed: false, // refreshToken was called since presence last answered
@@ -61,18 +67,46 @@ function flush(t) {
   s.flushing = false;
   s.sentAt = t.at;
   share(t);
-  if (s.link != "fallback") send(t, { type: "activity", idle_ms: time.idleMs(t.at, s.lastActivity) });
+  if (!pinging(s)) send(t, { type: "activity", idle_ms: time.idleMs(t.at, s.lastActivity) });
   else if (s.status == "warned") ask(t);
+}
+
+// byOwnClock applies the last limits the tab learned to the browser's own
+// idle time while presence cannot be heard: the warning, withdrawn when
+// activity here or in another tab puts the end off, then the cover at the
+// end. The tab never leaves on its own: presence's word decides.
+function byOwnClock(t) {
+  const s = t.state;
+  if (s.contact || s.status == "checking") return;
+  if (!s.limits && !s.unlimited && s.link != "connecting") {
+    s.unlimited = true;
+    log(t, "warn", "presence: no limits known (from presence, the token, or data-warn-after and data-expire-after): without presence this page sets no deadline of its own");
+  }
+  const end = deadlineOf(s), status = time.localStatus(t.at, end, s.limits);
+  if (status == "checking") check(t);
+  else if (status == "warned") warn(t, end - t.at, true);
+  else if (s.status == "warned") unwarn(t, true);
+}
+
+// check covers the page content until presence says whether the session
+// is still alive: the deadline passed (the laptop slept, the background
+// tab's timers were throttled, presence could not be reached).
+function check(t) {
+  enter(t, "checking");
+  reconnect(t);
 }
 
 const handlers = {
   // activity goes out at once after a quiet spell, then at most once a
   // throttle interval, so an active person is never warned.
+  // A covered page is not uncovered by activity, nor does it count: the
+  // session may have ended.
   activity(t) {
     const s = t.state;
-    if (s.status == "warned" && s.options.requireButton) return;
+    if (s.status == "checking" || (s.status == "warned" && s.options.requireButton)) return;
     s.lastActivity = t.at;
-    const wait = s.sentAt + time.throttleMs(s.limits) - t.at;
+    byOwnClock(t);
+    const wait = s.sentAt + time.throttleMs(s.limits || time.DEFAULTS) - t.at;
     if (wait <= 0) flush(t);
     else if (!s.flushing) {
       s.flushing = true;
@@ -86,7 +120,7 @@ const handlers = {
     s.lastActivity = s.sentAt = t.at;
     share(t);
     unwarn(t);
-    if (s.link == "fallback") ask(t);
+    if (pinging(s)) ask(t);
     else send(t, { type: "extend" });
   },
 
@@ -96,7 +130,7 @@ const handlers = {
   closed,
   answered,
   token,
-  noToken: refuse,
+  noToken: t => refuse(t, t.state.lastError),
 
   timer(t, { name }) {
     if (name == "flush") flush(t);
@@ -106,12 +140,14 @@ const handlers = {
   },
 
   // tick runs every second. Timers of a sleeping laptop or a background
-  // tab run late or not at all, so it goes by the clock: a deadline well
-  // past hides the page until presence answers; a silent socket is dead.
+  // tab run late or not at all, so it goes by the clock: without contact by
+  // the tab's own rules; with it, a deadline well past covers the page
+  // until presence answers. A silent socket is dead.
   tick(t) {
     const s = t.state;
-    if (s.status != "checking" && t.at > deadlineOf(s) + time.LATE_MS) check(t);
-    else if (s.socket == "open" && t.at - s.heardAt > time.DEAD_LINK_MS) reconnect(t);
+    if (!s.contact) byOwnClock(t);
+    else if (s.status != "checking" && t.at > deadlineOf(s) + time.LATE_MS) check(t);
+    if (s.socket == "open" && t.at - s.heardAt > time.DEAD_LINK_MS) reconnect(t);
   },
 
   // wake is the page coming back: visible again, focused, resumed, online,
@@ -120,7 +156,7 @@ const handlers = {
     const s = t.state;
     if (s.status != "checking" && t.at > deadlineOf(s)) check(t);
     else if (persisted) reconnect(t);
-    else if (s.link != "fallback") connect(t);
+    else if (!pinging(s)) connect(t);
     else if (online) {
       ask(t);
       if (s.options.transport != "ping") connect(t);
@@ -130,15 +166,17 @@ const handlers = {
   // tab is a message from another tab of this browser and session.
   tab(t, { message: m }) {
     const s = t.state;
-    if (m.k == "a") s.lastActivity = time.latestActivity(s.lastActivity, m.t);
-    else if (m.k == "w") {
+    if (m.k == "a") {
+      s.lastActivity = time.latestActivity(s.lastActivity, m.t);
+      byOwnClock(t);
+    } else if (m.k == "w") {
       // Not while checking: only presence may show the page again.
-      if (s.status != "checking" && !time.staleWarning(t.at, s.lastActivity, s.limits)) warn(t, m.e - t.at, true);
+      if (s.status != "checking" && !time.staleWarning(t.at, s.lastActivity, s.limits || time.DEFAULTS)) warn(t, m.e - t.at, true);
     } else if (m.k == "s") unwarn(t, true);
     else if (m.k == "x") expire(t, m.f, true);
   },
 };
 
 function deadlineOf(state) {
-  return time.deadline(state.expiresAt, state.lastActivity, state.limits);
+  return time.deadline(state.expiresAt, state.lastActivity, state.limits, state.endsAt);
 }

@@ -19,6 +19,8 @@ if (data && (data.token != null || data.start != null)) {
       token: data.token,
       url: data.url,
       logoutUrl: data.logoutUrl,
+      warnAfter: data.warnAfter,
+      expireAfter: data.expireAfter,
       passive: flag("passive"),
       requireButton: flag("requireButton"),
       transport: data.transport,

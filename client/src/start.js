@@ -82,6 +82,8 @@ export function start(options = {}, scriptUrl) {
         return Promise.resolve()
           .then(options.refreshToken)
           .then(token => dispatch({ type: "token", token }), () => dispatch({ type: "noToken" }));
+      case "log":
+        return console[effect.level](effect.text);
       case "halt":
         closeSocket();
         for (const name in timers) clearTimeout(timers[name]);
@@ -109,7 +111,7 @@ export function start(options = {}, scriptUrl) {
     link.href = base + "/presence.css";
   }
   const ticking = setInterval(() => dispatch({ type: "tick" }), 1e3);
-  dispatch({ type: "start", options: { ...options, refreshToken: !!options.refreshToken }, stored: channel.stored() });
+  dispatch({ type: "start", options: { ...options, refreshToken: !!options.refreshToken, base, origin: location.origin }, stored: channel.stored() });
 
   const handle = {
     activity: () => dispatch({ type: "activity" }),

@@ -10,20 +10,21 @@
 import { LOGOUT_WAIT_MS } from "./timeline.js";
 
 // VIEWS maps each status to what the person sees. The link statuses show
-// the page as it is; refused is missing: it keeps whatever showed.
+// the page as it is.
 const VIEWS = {
   connecting: "page", // a WebSocket is opening, or waits for presence's first word
   live: "page", // presence spoke on the open WebSocket
   alone: "page", // no link: a retry is scheduled, or a fresh token awaited
   fallback: "page", // on the classic /ping
+  refused: "page", // presence refused the page's origin or token: /ping is asked until it answers
   warned: "dialog", // the warning dialog over the page
-  checking: "hidden", // a deadline passed unseen: the content hides until presence answers
+  checking: "covered", // the deadline passed: the content is covered until presence answers
   ended: "ended", // the content hidden for good, the "ended" text shown
   stopped: "gone", // stop() handed the page back
 };
 
 // terminal reports whether nothing but stop() moves the tab any more.
-export const terminal = state => state.status == "ended" || state.status == "refused" || state.status == "stopped";
+export const terminal = state => state.status == "ended" || state.status == "stopped";
 
 // effect asks the page to do something once the transition is over.
 export function effect(t, type, fields) {
@@ -61,6 +62,9 @@ export function setLink(t, link) {
 export function uncover(t) {
   if (t.state.status == "checking") enter(t, t.state.link);
 }
+
+// log writes a line on the console.
+export const log = (t, level, text) => effect(t, "log", { level, text });
 
 // warn shows the warning, ending in ms. The page and the other tabs hear
 // of it once, however often presence repeats it.
@@ -107,13 +111,6 @@ export function expire(t, frame, mirrored) {
     redirectUrl: frame.redirect_url || s.options.logoutUrl || "",
     reload: s.heard,
   });
-}
-
-// refuse stops the tab for good: presence cannot watch this session.
-export function refuse(t) {
-  enter(t, "refused");
-  halt(t);
-  emit(t, "connection", { status: "refused", transport: "ws" });
 }
 
 // stop hands the page back to the application.

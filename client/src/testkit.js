@@ -18,6 +18,9 @@ export function tokenWith(claims) {
 // A session that warns after 60 s and ends after 120 s.
 export const TOKEN = tokenWith({ sid: "s1", warn_after: 60, expire_after: 120, logout_url: "/bye" });
 
+// Where presence and the page under test are.
+export const BASE = "https://presence.example", ORIGIN = "https://app.example";
+
 // Tab is a tab under test: events go through the machine at the instant
 // the test has moved its clock to, with a fixed jitter. stored is the last
 // activity other tabs left in localStorage; now is where the clock starts.
@@ -25,7 +28,7 @@ export class Tab {
   constructor(options = {}, stored = 0, now = T0) {
     this.now = now;
     this.jitter = 0.5;
-    this.send({ type: "start", options: { token: TOKEN, ...options }, stored });
+    this.send({ type: "start", options: { token: TOKEN, base: BASE, origin: ORIGIN, ...options }, stored });
   }
 
   // send applies event now and keeps the effects it asked for.
@@ -66,6 +69,20 @@ export class Tab {
   // emitted returns the names of the events the page's listeners got.
   emitted() {
     return this.of("emit").map(e => (e.name == "connection" ? "connection:" + e.detail.status : e.name));
+  }
+
+  // logged returns the console lines the last event wrote, as "level: text".
+  logged() {
+    return this.of("log").map(e => e.level + ": " + e.text);
+  }
+
+  // ticks moves the clock a second at a time for ms, with a tick each
+  // second, and returns the effects of them all.
+  ticks(ms) {
+    const all = [];
+    for (let left = ms; left > 0; left -= 1e3) all.push(...this.after(Math.min(1e3, left), { type: "tick" }).effects);
+    this.effects = all;
+    return this;
   }
 
   // timer returns the delay the last event set the named timer to, or

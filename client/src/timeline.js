@@ -14,10 +14,22 @@ export const FAILURES_BEFORE_FALLBACK = 3; // WebSockets that never opened, in a
 export const LOGOUT_WAIT_MS = 3e3; // for presence to answer a logout with expire
 export const ANNOUNCE_AT = [60, 30, 10]; // seconds left that screen readers hear
 
-// limitsOf returns the limits a token names, or presence's defaults
-// (540 s and 600 s) for those it does not.
-export function limitsOf(claims) {
-  return { warnMs: (claims.warn_after || 540) * 1e3, expireMs: (claims.expire_after || 600) * 1e3 };
+// DEFAULTS are presence's default limits. The classic /ping flow reads its
+// answers by them when nothing names the session's own; the tab never sets
+// a deadline of its own by them.
+export const DEFAULTS = { warnMs: 540e3, expireMs: 600e3 };
+
+// knownLimits returns the limits the tab goes by when presence cannot be
+// heard: the last state frame's (stated), else the token's claims, else
+// the page's own (options.warnAfter and expireAfter, in seconds), each
+// limit from the first that names it; or null when nothing names
+// expire_after. A warn_after named nowhere, or not below expire_after,
+// means no warning before the end.
+export function knownLimits(stated, claims, options) {
+  if (stated) return stated;
+  const expire = claims.expire_after || +options.expireAfter || 0;
+  const warn = claims.warn_after || +options.warnAfter || expire;
+  return expire > 0 ? { warnMs: Math.min(warn, expire) * 1e3, expireMs: expire * 1e3 } : null;
 }
 
 // throttleMs is how often at most activity goes out: often enough that an
@@ -38,10 +50,20 @@ export function idleSeconds(now, lastActivity) {
 }
 
 // deadline is when the session ends as far as this tab knows: the later of
-// the server's last word and the tab's own activity plus expire_after. Only
-// a deadline already past makes the tab hide the page and ask presence.
-export function deadline(serverExpiresAt, lastActivity, limits) {
-  return Math.max(serverExpiresAt, lastActivity + limits.expireMs);
+// the server's last word and the tab's own activity plus expire_after, but
+// never after a fixed end (an absolute lifetime, which activity cannot
+// move). Without limits, and before presence spoke (0), there is none.
+export function deadline(serverExpiresAt, lastActivity, limits, fixedEnd) {
+  const end = Math.max(serverExpiresAt, limits ? lastActivity + limits.expireMs : 0) || Infinity;
+  return fixedEnd ? Math.min(fixedEnd, end) : end;
+}
+
+// localStatus is what the tab shows by its own clock while presence cannot
+// be heard: the page covered ("checking") from the deadline end on, the
+// warning from expire_after - warn_after before it, else the page.
+export function localStatus(now, end, limits) {
+  if (now >= end) return "checking";
+  return limits && now >= end - limits.expireMs + limits.warnMs ? "warned" : "page";
 }
 
 // latestActivity merges another tab's last activity into this one's: the
@@ -56,15 +78,15 @@ export function staleWarning(now, lastActivity, limits) {
   return now - lastActivity < limits.warnMs - 250;
 }
 
-// reconnectMs is a full-jitter backoff: a random delay up to
-// min(20 s, 0.5 s × 2^attempt); jitter is a number in [0, 1).
-export function reconnectMs(attempt, jitter) {
-  return jitter * Math.min(20e3, 500 * 2 ** attempt);
-}
+// RETRY_CAP_MS caps the wait between tries while presence cannot be heard:
+// after presence starts it ends no session for idleness for a grace (8 s
+// by default), so that every tab reports its person's idle time first.
+export const RETRY_CAP_MS = 5e3;
 
-// pingRetryMs is the wait after a /ping that got no usable answer.
-export function pingRetryMs(jitter) {
-  return 5e3 + jitter * 5e3;
+// reconnectMs is a full-jitter backoff: a random delay up to
+// min(5 s, 0.5 s × 2^attempt); jitter is a number in [0, 1).
+export function reconnectMs(attempt, jitter) {
+  return jitter * Math.min(RETRY_CAP_MS, 500 * 2 ** attempt);
 }
 
 // readPing turns a /ping answer (seconds idle across the session's tabs)

@@ -4,10 +4,23 @@ import * as time from "./timeline.js";
 
 const limits = { warnMs: 540e3, expireMs: 600e3 };
 
-test("limits come from the token, else presence's defaults", () => {
-  assert.deepEqual(time.limitsOf({ warn_after: 60, expire_after: 90 }), { warnMs: 60e3, expireMs: 90e3 });
-  assert.deepEqual(time.limitsOf({}), limits);
-  assert.deepEqual(time.limitsOf({ expire_after: 1200 }), { warnMs: 540e3, expireMs: 1200e3 });
+test("local limits: presence's state frame, else the token, else the page's own, else none", () => {
+  const stated = { warnMs: 30e3, expireMs: 40e3 };
+  const claims = { warn_after: 60, expire_after: 90 };
+  const page = { warnAfter: "120", expireAfter: "180" }; // data-warn-after="120" data-expire-after="180"
+  assert.equal(time.knownLimits(stated, claims, page), stated);
+  assert.deepEqual(time.knownLimits(null, claims, page), { warnMs: 60e3, expireMs: 90e3 });
+  assert.deepEqual(time.knownLimits(null, {}, page), { warnMs: 120e3, expireMs: 180e3 });
+  assert.deepEqual(time.knownLimits(null, {}, { warnAfter: 5, expireAfter: 8 }), { warnMs: 5e3, expireMs: 8e3 });
+  // Each limit from the first source that names it.
+  assert.deepEqual(time.knownLimits(null, { expire_after: 1200 }, page), { warnMs: 120e3, expireMs: 1200e3 });
+  assert.deepEqual(time.knownLimits(null, { warn_after: 30 }, page), { warnMs: 30e3, expireMs: 180e3 });
+  // Nothing names expire_after: no limits, whatever names warn_after.
+  assert.equal(time.knownLimits(null, {}, {}), null);
+  assert.equal(time.knownLimits(null, { warn_after: 60 }, { warnAfter: "x" }), null);
+  // A warn_after named nowhere, or not below expire_after: no warning before the end.
+  assert.deepEqual(time.knownLimits(null, { expire_after: 90 }, {}), { warnMs: 90e3, expireMs: 90e3 });
+  assert.deepEqual(time.knownLimits(null, {}, { warnAfter: 200, expireAfter: 100 }), { warnMs: 100e3, expireMs: 100e3 });
 });
 
 test("activity goes out at most every warn_after / 8, within 1 s and 30 s", () => {
@@ -37,6 +50,25 @@ test("the deadline is the later of the server's word and the tab's own activity"
   assert.equal(time.deadline(2_000e3, 900e3, limits), 2_000e3);
   // Before presence spoke (0), the tab goes by its own activity.
   assert.equal(time.deadline(0, 900e3, limits), 1_500e3);
+  // Without limits, only presence's word; before it, no deadline at all.
+  assert.equal(time.deadline(1_200e3, 900e3, null), 1_200e3);
+  assert.equal(time.deadline(0, 900e3, null), Infinity);
+  // A fixed end (an absolute lifetime) is not moved by activity.
+  assert.equal(time.deadline(1_200e3, 900e3, limits, 1_300e3), 1_300e3);
+  assert.equal(time.deadline(1_200e3, 600e3, limits, 1_300e3), 1_200e3);
+});
+
+test("by its own clock a tab warns expire_after - warn_after before the end, and covers at the end", () => {
+  const end = 1_600e3; // 60 s between warning and end
+  assert.equal(time.localStatus(end - 60.001e3, end, limits), "page");
+  assert.equal(time.localStatus(end - 60e3, end, limits), "warned");
+  assert.equal(time.localStatus(end - 1, end, limits), "warned");
+  assert.equal(time.localStatus(end, end, limits), "checking");
+  assert.equal(time.localStatus(end + 3600e3, end, limits), "checking");
+  // No warning when warn_after is expire_after; no end without one.
+  assert.equal(time.localStatus(end - 1, end, { warnMs: 600e3, expireMs: 600e3 }), "page");
+  assert.equal(time.localStatus(end, end, { warnMs: 600e3, expireMs: 600e3 }), "checking");
+  assert.equal(time.localStatus(1e15, Infinity, null), "page");
 });
 
 test("a merged last activity takes the later and never moves backwards", () => {
@@ -54,13 +86,13 @@ test("another tab's warning is stale when this tab saw activity since", () => {
   assert.equal(time.staleWarning(now, now - 539.7e3, limits), true);
 });
 
-test("reconnects back off with full jitter up to 20 s", () => {
+test("tries back off with full jitter up to 5 s, within presence's 8 s grace after a restart", () => {
   assert.equal(time.reconnectMs(0, 0.999), 499.5);
-  assert.equal(time.reconnectMs(3, 0.5), 2000);
-  assert.equal(time.reconnectMs(10, 1), 20e3);
+  assert.equal(time.reconnectMs(2, 0.5), 1000);
+  assert.equal(time.reconnectMs(3, 0.999), 3996);
+  assert.equal(time.reconnectMs(4, 0.999), 4995);
+  for (const attempt of [4, 10, 50, 1e3]) assert.equal(time.reconnectMs(attempt, 1), 5e3, `attempt ${attempt}`);
   assert.equal(time.reconnectMs(50, 0), 0);
-  assert.equal(time.pingRetryMs(0), 5e3);
-  assert.equal(time.pingRetryMs(0.5), 7.5e3);
 });
 
 test("a /ping answer schedules as django-session-security does", () => {

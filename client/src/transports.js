@@ -29,16 +29,29 @@ export function openSocket(base, report) {
 
 // askPing asks the classic GET /ping how long the session has been idle,
 // and reports the answer: seconds idle, "logout", or undefined when there
-// was no usable answer. The cookie goes along; so does the token, if any.
+// was no usable answer; or what presence refused ({status, code,
+// message}). The cookie goes along, and so does the token, if any; the
+// header Presence-Client makes presence answer a refused token with 401,
+// not "logout".
 export async function askPing(base, { idleFor, token }, report) {
-  let value;
+  let value, refused;
   try {
-    const response = await fetch(base + "/ping?idleFor=" + idleFor, {
-      credentials: "include",
-      cache: "no-store",
-      headers: token ? { Authorization: "Bearer " + token } : {},
-    });
-    if (response.ok) value = await response.json();
-  } catch {}
-  report({ type: "answered", value });
+    const headers = { "Presence-Client": "1" };
+    if (token) headers.Authorization = "Bearer " + token;
+    const response = await fetch(base + "/ping?idleFor=" + idleFor, { credentials: "include", cache: "no-store", headers });
+    const body = await response.json().catch(() => null);
+    const { status } = response;
+    if (response.ok) value = body;
+    else if (status == 401 || status == 403) refused = { status, code: status == 401 ? "token_invalid" : "origin_refused", ...(body && body.error) };
+  } catch {
+    // A page whose origin presence refuses sees no answer at all, as if
+    // presence were down; but presence's own files load from anywhere.
+    if (new URL(base).origin != location.origin) {
+      refused = await fetch(base + "/presence.css", { method: "HEAD", cache: "no-store" }).then(
+        () => ({ status: 403, code: "origin_refused" }),
+        () => {},
+      );
+    }
+  }
+  report({ type: "answered", value, refused });
 }

@@ -24,7 +24,7 @@ test("a tick that comes well past the deadline hides the content and asks presen
   // The laptop slept through the warning and the end: one late tick.
   tab.after(121.5e3, { type: "tick" });
   assert.equal(tab.state.status, "checking");
-  assert.equal(tab.state.view, "hidden");
+  assert.equal(tab.state.view, "covered");
   assert.deepEqual(tab.effects.map(e => e.type), ["close", "timer", "connect"]);
   // presence says the session lives (activity in another browser): the page shows again.
   tab.after(80, { type: "opened", path: "/" }).after(40, state(90e3));
@@ -43,7 +43,7 @@ test("a tick within a second of the deadline waits for presence's expire", () =>
 test("a wake that finds the deadline past checks at once; the end comes with no warning", () => {
   const tab = new Tab().open(120e3);
   tab.after(120.1e3, { type: "wake" });
-  assert.equal(tab.state.view, "hidden");
+  assert.equal(tab.state.view, "covered");
   tab.after(50, { type: "opened", path: "/" }).after(30, { type: "frame", frame: { type: "expire", reason: "idle", redirect_url: "/bye" } });
   assert.equal(tab.state.status, "ended");
   assert.deepEqual(tab.emitted(), []);
@@ -53,9 +53,9 @@ test("a wake that finds the deadline past checks at once; the end comes with no 
 test("while checking, only presence shows the page again", () => {
   const tab = new Tab().open(120e3).after(200e3, { type: "wake" });
   tab.after(10, { type: "tab", message: { k: "w", e: tab.now + 30e3 } });
-  assert.equal(tab.state.view, "hidden", "another tab's warning does not uncover the page");
+  assert.equal(tab.state.view, "covered", "another tab's warning does not uncover the page");
   tab.after(10, { type: "tick" }).after(10, { type: "wake" });
-  assert.equal(tab.state.view, "hidden");
+  assert.equal(tab.state.view, "covered");
   assert.deepEqual(tab.of("connect"), [], "no second check while one is out");
 });
 
@@ -72,7 +72,7 @@ test("a warning the laptop slept through: the countdown comes from the clock", (
 test("sleep through a warning, presence still warning: the page is told once", () => {
   const tab = new Tab().open().after(60e3, { type: "frame", frame: { type: "warn", expire_in_ms: 60e3 } });
   tab.after(61.5e3, { type: "tick" });
-  assert.equal(tab.state.view, "hidden");
+  assert.equal(tab.state.view, "covered");
   // Another browser was active: presence warns anew, ending later.
   tab.after(50, { type: "opened", path: "/" }).after(30, { type: "frame", frame: { type: "state", status: "warning", warn_after_ms: 60e3, expire_after_ms: 120e3, expire_in_ms: 30e3 } });
   assert.equal(tab.state.view, "dialog");

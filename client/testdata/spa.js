@@ -6,7 +6,7 @@
   if (d.refresh) o.refreshToken = () => fetch(d.refresh).then(r => r.text());
   const go = () => {
     const h = (T.handle = Presence.start(o));
-    for (const type of ["warn", "active", "expire", "state", "connection"]) {
+    for (const type of ["warn", "active", "expire", "state", "connection", "error"]) {
       h.on(type, e => {
         T.events.push({ type, at: Date.now() - T.loaded, detail: JSON.parse(JSON.stringify(e)) });
         if (type == "expire" && d.prevent) e.preventDefault();

@@ -1,0 +1,22 @@
+// What presence refused, said for the developer who reads the console:
+// the cause and the fix. The codes are presence's own (the README's table
+// of error codes); the client adds none.
+
+const FIXES = {
+  origin_refused:
+    "presence at {base} refuses this page's origin, {origin}: add it to presence's allowed origins, PRESENCE_ALLOWED_ORIGINS={origin} (or -allowed-origins {origin}), after a comma beside any origin listed there; presence's log shows the whole value",
+  cross_site: "presence refuses a ping with its cookie from another site: give the client the token (data-token, or the token option)",
+  token_missing: "presence got no token: give the client one (data-token, or the token option), or set the presence cookie",
+  token_invalid: "presence refuses the token: it was not signed with PRESENCE_SECRET (while rotating, keep the former secret in PRESENCE_OLD_SECRETS)",
+  token_too_old:
+    "presence refuses the token: it is older than PRESENCE_TOKEN_MAX_AGE, for a session presence does not hold; mint one with each page, or give the client refreshToken",
+  claims_invalid: "presence refuses the token's claims: {message}",
+};
+
+// explain returns the console's text for a refusal with code: where holds
+// base (presence's URL) and origin (the page's), message is presence's own
+// word when it sent one.
+export function explain(code, where, message) {
+  const words = { ...where, message: message || code };
+  return (FIXES[code] || "presence refuses this page: {message}").replace(/{(\w+)}/g, (_, word) => words[word]);
+}
