@@ -169,3 +169,54 @@ func TestOutageKeyPresses(t *testing.T) {
 		tb.waitJS("presence warns once the key presses stop", dialogShown, 6*time.Second)
 	}
 }
+
+// TestRefusedByTheTokensLimits: a page on an origin presence does not
+// allow, with no limits but its token's claims, warns at the token's
+// warn_after and covers itself at its expire_after.
+func TestRefusedByTheTokensLimits(t *testing.T) {
+	t.Parallel()
+	s := newServerWith(t, serverOptions{origins: []string{"https://app.example.com"}})
+	s.pageFor("claims", spaTags(map[string]any{"token": mint(t, testSecret, sidFor(t), 2, 4)}, nil))
+	tb := openTab(t, nil)
+	tb.open(s.foreignURL("/p/claims"))
+	tb.waitJS("the warning shows", dialogShown, 8*time.Second)
+	tb.waitJS("the page is covered", covered, 8*time.Second)
+	tm := times(tb)
+	if d := tm.WarnedAt - tm.Loaded; d < 1900 {
+		t.Errorf("warned %.0f ms after the load, before the token's warn_after (2 s)", d)
+	}
+	if n := len(s.logoutRequests()); n != 0 {
+		t.Errorf("the page went to the logout URL %d times", n)
+	}
+}
+
+// TestNoLimitsNoDeadline: a page with no contact and no limits anywhere
+// (a token without them, no data attributes, no word from presence) sets
+// no deadline of its own, and says so once.
+func TestNoLimitsNoDeadline(t *testing.T) {
+	t.Parallel()
+	s := newServerWith(t, serverOptions{origins: []string{"https://app.example.com"}})
+	tok, err := session.Mint(testSecret, session.Claims{SID: sidFor(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.pageFor("bare", spaTags(map[string]any{"token": tok}, nil))
+	tb := openTab(t, nil)
+	tb.open(s.foreignURL("/p/bare"))
+	tb.waitJS("the refusal is an error event", `T.events.some(e => e.type == "error")`, 8*time.Second)
+	time.Sleep(3 * time.Second) // some tries of presence, with their backoff
+	if got := eval[string](tb, `document.documentElement.className`); got != "" {
+		t.Errorf("html class %q, want the page as it is: no deadline without limits", got)
+	}
+	tb.mu.Lock()
+	var said int
+	for _, m := range tb.console {
+		if strings.Contains(m.Text, "no limits known") {
+			said++
+		}
+	}
+	tb.mu.Unlock()
+	if said != 1 {
+		t.Errorf("the console said %d times that no limits are known, want once", said)
+	}
+}
