@@ -8,8 +8,10 @@ FUZZTIME ?= 60s
 build:
 	$(GO) build -o bin/presence ./cmd/presence
 
-# Runs the demo on :8765: presence with a demo application at /demo/.
+# Runs the demo: presence with a demo application at /demo/, on
+# 127.0.0.1:8765. ARGS passes flags: make run ARGS='-addr 127.0.0.1:8766'.
 run:
+	@echo "make run: building presence (the first run downloads modules and compiles for a minute or more), then serving its demo at http://127.0.0.1:8765/demo/ (flags: make run ARGS='-addr 127.0.0.1:8766')"
 	$(GO) run ./cmd/presence -demo $(ARGS)
 
 test: lint test-client

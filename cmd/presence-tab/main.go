@@ -6,7 +6,11 @@
 //	presence-tab -url ws://127.0.0.1:8765/ws -token "$TOKEN"
 //
 // With -activity it reports activity every so often, as a person at work
-// would. It exits when the server closes the connection.
+// would. It exits when the server closes the connection, with a status a
+// deployment check can test: 0 for a normal close or Ctrl-C, 3 when the
+// session ended (4410), 4 when the token was refused (4401), 5 for any
+// other close (presence restarting, its store unreachable, too many tabs)
+// and 1 when it could not connect; the last line names the close.
 package main
 
 import (
@@ -29,10 +33,58 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Getenv)
 	stop()
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
+	var closed *closedError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+	case errors.As(err, &closed):
+		os.Exit(closed.exitCode())
+	case errors.Is(err, errUsage):
 		fmt.Fprintln(os.Stderr, "presence-tab:", err)
 		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "presence-tab:", err)
+		os.Exit(1)
 	}
+}
+
+// errUsage marks a mistake in the command line.
+var errUsage = errors.New("usage")
+
+// closedError is a close by presence that a deployment check should see.
+type closedError struct{ code websocket.StatusCode }
+
+func (e *closedError) Error() string { return fmt.Sprintf("closed %d", e.code) }
+
+// exitCode is the process's status for the close.
+func (e *closedError) exitCode() int {
+	switch protocol.CloseCode(e.code) {
+	case protocol.CloseSessionEnded:
+		return 3
+	case protocol.CloseTokenRefused:
+		return 4
+	}
+	return 5
+}
+
+// closeMeaning says in words what a close code means to the person.
+func closeMeaning(code websocket.StatusCode) string {
+	switch protocol.CloseCode(code) {
+	case protocol.CloseSessionEnded:
+		return "the session ended"
+	case protocol.CloseTokenRefused:
+		return "the token was refused"
+	case protocol.CloseServiceRestart:
+		return "presence is restarting"
+	case protocol.CloseInternalError:
+		return "presence cannot reach its store"
+	case protocol.CloseTryAgainLater:
+		return "presence holds too many tabs"
+	case protocol.ClosePolicyViolation:
+		return "a frame broke the protocol"
+	case 1000:
+		return "a normal close"
+	}
+	return "see the README's close codes"
 }
 
 func run(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
@@ -42,10 +94,13 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 	idle := fs.Duration("idle", 0, "how long this tab has been idle when it says hello")
 	activity := fs.Duration("activity", 0, "report activity this often; zero means never")
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if *token == "" {
-		return errors.New("a token is required: -token or PRESENCE_TOKEN")
+		return fmt.Errorf("%w: a token is required: -token or PRESENCE_TOKEN", errUsage)
 	}
 
 	dialCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -99,8 +154,14 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 		_, data, err := conn.Read(ctx)
 		if err != nil {
 			if status := websocket.CloseStatus(err); status != -1 {
-				printf("closed %d", status)
-				return nil
+				printf("closed %d: %s", status, closeMeaning(status))
+				if status == websocket.StatusNormalClosure {
+					return nil
+				}
+				return &closedError{status}
+			}
+			if ctx.Err() != nil {
+				return nil // Ctrl-C
 			}
 			return err
 		}

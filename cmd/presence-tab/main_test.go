@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -44,11 +45,13 @@ func TestWatchesASessionEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	url := "ws" + strings.TrimPrefix(srv.URL, "http")
-	if err := run(ctx, []string{"-url", url, "-token", token}, &out, func(string) string { return "" }); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
+	err = run(ctx, []string{"-url", url, "-token", token}, &out, func(string) string { return "" })
+	var closed *closedError
+	if !errors.As(err, &closed) || closed.exitCode() != 3 {
+		t.Fatalf("run: %v, want the session's end, exit status 3\n%s", err, out.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	want := []string{`{"type":"state","status":"active"`, `{"type":"warn"`, `{"type":"expire","reason":"idle","redirect_url":"/bye"}`, "closed 4410"}
+	want := []string{`{"type":"state","status":"active"`, `{"type":"warn"`, `{"type":"expire","reason":"idle","redirect_url":"/bye"}`, "closed 4410: the session ended"}
 	if len(lines) != len(want) {
 		t.Fatalf("printed %d lines, want %d:\n%s", len(lines), len(want), out.String())
 	}
@@ -61,7 +64,35 @@ func TestWatchesASessionEnd(t *testing.T) {
 
 func TestRequiresAToken(t *testing.T) {
 	err := run(context.Background(), nil, &strings.Builder{}, func(string) string { return "" })
-	if err == nil || !strings.Contains(err.Error(), "a token is required") {
-		t.Fatalf("err = %v, want a token is required", err)
+	if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "a token is required") {
+		t.Fatalf("err = %v, want a usage error: a token is required", err)
+	}
+}
+
+// A refused token is a failure a deployment check sees: exit status 4,
+// and the close named in the last line.
+func TestRefusedTokenExitsNonZero(t *testing.T) {
+	store := session.NewMemoryStore(session.MemoryOptions{})
+	defer store.Close()
+	verifier, err := session.NewVerifier(session.VerifierOptions{Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := hub.New(hub.Options{Store: store, Verifier: verifier})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	srv := httptest.NewServer(http.HandlerFunc(reg.ServeWS))
+	defer srv.Close()
+	var out strings.Builder
+	err = run(context.Background(), []string{"-url", "ws" + strings.TrimPrefix(srv.URL, "http"), "-token", "forged"}, &out, func(string) string { return "" })
+	var closed *closedError
+	if !errors.As(err, &closed) || closed.exitCode() != 4 {
+		t.Fatalf("run: %v, want exit status 4\n%s", err, out.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if last := lines[len(lines)-1]; !strings.Contains(last, "closed 4401: the token was refused") {
+		t.Errorf("last line %q, want the close named", last)
 	}
 }
