@@ -46,6 +46,9 @@ type Config struct {
 	// TrustedProxies name the reverse proxies whose X-Forwarded-For names
 	// the client, for the limits kept per client address.
 	TrustedProxies httpapi.Proxies
+	// TLSCert and TLSKey, when set, make presence serve HTTPS itself, for
+	// deployments without a reverse proxy.
+	TLSCert, TLSKey string
 	// RecoveryGrace is how long idle ends wait after presence starts and
 	// after its store answers again; zero means none.
 	RecoveryGrace time.Duration
@@ -169,6 +172,14 @@ var settings = []setting{
 			}
 			c.PassivePaths = append(c.PassivePaths, p)
 		}
+		return nil
+	}},
+	{"tls-cert", "PRESENCE_TLS_CERT", "", "a PEM certificate (chain) file: presence serves HTTPS and WSS itself, and reloads it and -tls-key on SIGHUP without dropping tabs; leave it out behind a TLS proxy", func(c *Config, v string) error {
+		c.TLSCert = v
+		return nil
+	}},
+	{"tls-key", "PRESENCE_TLS_KEY", "", "the PEM private key file of -tls-cert", func(c *Config, v string) error {
+		c.TLSKey = v
 		return nil
 	}},
 	{"cookie-domain", "PRESENCE_COOKIE_DOMAIN", "", "Domain of the fresh presence cookies /ping hands out, as the application sets its own (example.com); empty for none", func(c *Config, v string) error {
@@ -324,6 +335,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	}
 	if c.TokenMaxAge <= 0 {
 		return Config{}, &configError{"token-max-age must be above zero"}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return Config{}, &configError{"-tls-cert and -tls-key go together: set both, or neither behind a TLS proxy"}
 	}
 	return c, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/signal"
 	"slices"
 	"strings"
 	"syscall"
@@ -57,7 +59,10 @@ func run(ctx context.Context, args []string, getenv func(string) string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	return serve(ctx, cfg, ln, deps{log: log, clock: clock.System(), out: os.Stdout})
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	return serve(ctx, cfg, ln, deps{log: log, clock: clock.System(), out: os.Stdout, hup: hup})
 }
 
 // redisLogger sends go-redis's own messages (failed dials while Redis is
@@ -76,6 +81,7 @@ type deps struct {
 	clock clock.Clock
 	out   io.Writer
 	ready func(addr string) // called once the server serves; may be nil
+	hup   <-chan os.Signal  // SIGHUP, which reloads the TLS certificate; may be nil
 }
 
 // serve runs presence on ln until ctx ends, then shuts down gracefully:
@@ -186,10 +192,25 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          zap.NewStdLog(d.log.Named("http")),
 	}
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		cert, err := loadCertificate(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			reg.Close()
+			return &configError{err.Error()}
+		}
+		srv.TLSConfig = cert.config()
+		ln = tls.NewListener(ln, srv.TLSConfig)
+		scheme = "https"
+		watchDone := make(chan struct{})
+		defer close(watchDone)
+		go cert.watch(d.hup, watchDone, d.log)
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	d.log.Info("presence serving",
 		zap.String("addr", ln.Addr().String()),
+		zap.String("scheme", scheme),
 		zap.Duration("warn_after", cfg.WarnAfter),
 		zap.Duration("expire_after", cfg.ExpireAfter),
 		zap.String("store", storeLabel(cfg.Store)),
@@ -201,7 +222,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 	go summarize(summaryCtx, metrics, d.clock, d.log)
 	if cfg.Demo {
 		fmt.Fprintf(d.out, "presence demo: open %s/demo/ in a browser (warn after %s, expire after %s)\n",
-			browserURL(ln.Addr()), cfg.WarnAfter, cfg.ExpireAfter)
+			browserURL(scheme, ln.Addr()), cfg.WarnAfter, cfg.ExpireAfter)
 	}
 	if d.ready != nil {
 		d.ready(ln.Addr().String())
@@ -302,13 +323,13 @@ func webhookLabel(u string) string {
 }
 
 // browserURL is the address a person on this machine opens to reach ln.
-func browserURL(addr net.Addr) string {
+func browserURL(scheme string, addr net.Addr) string {
 	host, port, err := net.SplitHostPort(addr.String())
 	if err != nil {
-		return "http://" + addr.String()
+		return scheme + "://" + addr.String()
 	}
 	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
 		host = "localhost"
 	}
-	return "http://" + net.JoinHostPort(host, port)
+	return scheme + "://" + net.JoinHostPort(host, port)
 }
