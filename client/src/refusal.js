@@ -1,6 +1,6 @@
 // What presence refused, said for the developer who reads the console:
-// the cause and the fix. The codes are presence's own (the README's table
-// of error codes); the client adds none.
+// the cause and the fix. The codes are presence's own (docs/protocol.md's
+// table of error codes); the client adds none.
 
 const FIXES = {
   origin_refused:

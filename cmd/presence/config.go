@@ -357,8 +357,8 @@ func parseSeconds(v string) (time.Duration, error) {
 	return d, nil
 }
 
-// placeholder reports whether a secret looks copied from an example: the
-// README's own uses "change-me".
+// placeholder reports whether a secret looks copied from an example, as
+// "change-me" or "your-secret" are, rather than generated.
 func placeholder(secret string) bool {
 	s := strings.ToLower(secret)
 	for _, p := range []string{"change-me", "changeme", "change_me", "placeholder", "your-secret", "yoursecret"} {
