@@ -24,7 +24,12 @@ var rateLimitMessage = "too many frames; send at most " + strconv.Itoa(protocol.
 	" a second after a burst of " + strconv.Itoa(protocol.FrameBurst)
 
 // ServeWS upgrades the request to a WebSocket speaking protocol v1 and
-// serves the tab until it closes. Mount it at /ws.
+// serves the tab on a goroutine of its own until it closes. Mount it at
+// /ws.
+//
+// The handler returns once the connection is upgraded, so that net/http
+// lets go of the request, its headers and its buffers, and of the
+// handler's goroutine: an idle tab keeps only what serving it needs.
 func (r *Registry) ServeWS(w http.ResponseWriter, req *http.Request) {
 	r.mu.Lock()
 	if r.closing.Load() {
@@ -35,19 +40,26 @@ func (r *Registry) ServeWS(w http.ResponseWriter, req *http.Request) {
 	}
 	r.handlers.Add(1)
 	r.mu.Unlock()
-	defer r.handlers.Done()
 
-	conn, err := websocket.Accept(w, req, &websocket.AcceptOptions{
+	conn, err := websocket.Accept(smallBuffers{w}, req, &websocket.AcceptOptions{
 		Subprotocols:   []string{protocol.Subprotocol},
 		OriginPatterns: r.opts.OriginPatterns,
 	})
 	if err != nil {
 		// Accept has answered the request with what was wrong.
 		r.log.Debug("websocket refused", zap.Error(err))
+		r.handlers.Done()
 		return
 	}
+	go r.serveTab(conn, r.opts.ClientAddress(req), session.CookieToken(req))
+}
+
+// serveTab serves one upgraded connection until it closes. addr is the
+// client's address, for the caps; cookieToken the token of the presence
+// cookie, if the request had one.
+func (r *Registry) serveTab(conn *websocket.Conn, addr, cookieToken string) {
+	defer r.handlers.Done()
 	conn.SetReadLimit(r.opts.ReadLimit)
-	addr := r.opts.ClientAddress(req)
 	if capped := r.caps.admit(addr); capped != "" {
 		r.refuseTab(conn, capped)
 		return
@@ -65,7 +77,7 @@ func (r *Registry) ServeWS(w http.ResponseWriter, req *http.Request) {
 	t.keepalive = r.wheel.at(now.Add(r.opts.HelloTimeout), t.onKeepalive)
 	defer t.keepalive.stop()
 
-	t.read(session.CookieToken(req))
+	t.read(cookieToken)
 	if t.hub != nil {
 		t.hub.leave(t)
 	}
@@ -156,7 +168,10 @@ func (t *tab) read(cookieToken string) {
 		}
 		badFrames = 0
 		t.r.metrics.frameIn(f.Type)
-		if !t.handle(f, cookieToken) {
+		if f.Type == protocol.TypePong && t.hub != nil {
+			continue // lastHeard is already up to date
+		}
+		if !onFreshStack(func() bool { return t.handle(f, cookieToken) }) {
 			failed = true
 		}
 	}
@@ -188,6 +203,19 @@ func (t *tab) handle(f protocol.ClientFrame, cookieToken string) bool {
 		// lastHeard is already up to date.
 	}
 	return true
+}
+
+// onFreshStack runs f on a goroutine of its own and waits for it. A
+// tab's reading goroutine parks in Read all day with the stack it grew
+// to, and the runtime shrinks a stack only while less than a quarter of
+// it is in use: verifying a token or calling the store from the reading
+// goroutine would double an idle tab's stack for the rest of its life
+// (BenchmarkTabStack). A frame that needs them costs a goroutine start
+// and two switches instead (BenchmarkOnFreshStack).
+func onFreshStack(f func() bool) bool {
+	result := make(chan bool, 1)
+	go func() { result <- f() }()
+	return <-result
 }
 
 // hello admits the tab to its session's hub, or closes it with 4401 for a

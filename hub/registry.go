@@ -40,7 +40,7 @@ type Registry struct {
 	cancel context.CancelFunc
 
 	mu        sync.Mutex     // orders handlers.Add before Shutdown's Wait
-	handlers  sync.WaitGroup // ServeWS calls in flight
+	handlers  sync.WaitGroup // tabs served, from their upgrade to their close
 	closing   atomic.Bool    // no new tabs once set
 	closeOnce sync.Once
 

@@ -19,7 +19,7 @@ func status(c protocol.CloseCode) websocket.StatusCode { return websocket.Status
 // pingFrame is the same for every tab, so it is encoded once.
 var pingFrame = protocol.Ping{}.AppendJSON(nil)
 
-// tab is one browser tab's WebSocket. The goroutine running ServeWS reads
+// tab is one browser tab's WebSocket. The goroutine running serveTab reads
 // it; frames to it wait in queue and are written by a goroutine that lives
 // only while the queue is not empty.
 type tab struct {
@@ -35,7 +35,7 @@ type tab struct {
 	lim       session.Limits
 	logoutURL string
 	claims    session.Claims
-	hub       *hub // read and written by the reading goroutine only
+	hub       *hub // read and written by the reading goroutine, or a frame's handler while it waits
 
 	helloed   atomic.Bool
 	lastHeard atomic.Int64 // unix nanoseconds on the node's clock
