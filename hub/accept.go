@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/coder/websocket"
 	"go.uber.org/zap"
@@ -93,88 +92,6 @@ func (r *Registry) refuseTab(conn *websocket.Conn, capped string) {
 	msg := (&protocol.Error{Code: protocol.CodeTooManyTabs, Message: "this presence node holds as many tabs as it may (" + capped + "); reconnect later"}).AppendJSON(nil)
 	conn.Write(ctx, websocket.MessageText, msg)
 	conn.Close(status(protocol.CloseTryAgainLater), "too many tabs")
-}
-
-// read handles the tab's frames until the connection fails. After a fatal
-// error it keeps reading, ignoring frames, so that the close handshake
-// completes.
-func (t *tab) read(cookieToken string) {
-	var (
-		allowance = float64(protocol.FrameBurst)
-		lastFrame = t.r.opts.Clock.Now()
-		badFrames = 0
-		failed    = false
-	)
-	fail := func(code, message string, close protocol.CloseCode, reason string) {
-		t.sendError(code, message)
-		t.closeAfter(close, reason)
-		failed = true
-	}
-	for {
-		// Not the registry's ctx: a Read whose ctx ends drops the
-		// connection, and Shutdown cancels that ctx before it closes the
-		// tabs with a handshake. Close drops every connection itself.
-		typ, data, err := t.conn.Read(context.Background())
-		if err != nil {
-			if code := websocket.CloseStatus(err); code != -1 {
-				// A close frame, the tab's or ours echoed: the end of a
-				// connection, not an error.
-				t.r.log.Debug("tab closed", zap.String("sid", t.sid), zap.Int("code", int(code)))
-			} else {
-				t.r.log.Debug("tab dropped", zap.String("sid", t.sid), zap.Error(err))
-			}
-			return
-		}
-		now := t.r.opts.Clock.Now()
-		t.lastHeard.Store(now.UnixNano())
-		if failed {
-			continue
-		}
-		allowance = min(allowance+now.Sub(lastFrame).Seconds()*protocol.FrameRate, protocol.FrameBurst)
-		lastFrame = now
-		if allowance < 1 {
-			fail(protocol.CodeRateLimited, rateLimitMessage, protocol.ClosePolicyViolation, "too many frames")
-			continue
-		}
-		allowance--
-
-		if typ != websocket.MessageText {
-			t.r.metrics.frameIn("")
-			fail(protocol.CodeBinaryFrame, "frames must be JSON text, not binary", protocol.CloseUnsupportedData, "binary frame")
-			continue
-		}
-		if !utf8.Valid(data) {
-			t.r.metrics.frameIn("")
-			fail(protocol.CodeInvalidUTF8, "frames must be valid UTF-8", protocol.CloseInvalidPayload, "invalid UTF-8")
-			continue
-		}
-		f, err := protocol.DecodeClient(data)
-		if err != nil {
-			t.r.metrics.frameIn("")
-			var pe *protocol.Error
-			if !errors.As(err, &pe) {
-				pe = &protocol.Error{Code: protocol.CodeBadJSON, Message: err.Error()}
-			}
-			badFrames++
-			switch {
-			case t.hub == nil:
-				fail(pe.Code, pe.Message, protocol.ClosePolicyViolation, "hello expected")
-			case badFrames >= maxBadFrames:
-				fail(pe.Code, pe.Message, protocol.ClosePolicyViolation, "too many bad frames")
-			default:
-				t.sendError(pe.Code, pe.Message)
-			}
-			continue
-		}
-		badFrames = 0
-		t.r.metrics.frameIn(f.Type)
-		if f.Type == protocol.TypePong && t.hub != nil {
-			continue // lastHeard is already up to date
-		}
-		if !onFreshStack(func() bool { return t.handle(f, cookieToken) }) {
-			failed = true
-		}
-	}
 }
 
 // handle acts on one decoded frame. It reports false when the tab is being

@@ -26,9 +26,11 @@ type metrics struct {
 	refused   *prometheus.CounterVec
 	capped    *prometheus.CounterVec
 
-	// out holds framesOut's counters by type, resolved once: a broadcast
-	// counts a frame per tab.
-	out map[protocol.Type]prometheus.Counter
+	// in and out hold framesIn's and framesOut's counters by type,
+	// resolved once: every frame counts, and a broadcast counts one per
+	// tab. inOther counts the frames of types outside the protocol.
+	in, out map[protocol.Type]prometheus.Counter
+	inOther prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -101,10 +103,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	for _, reason := range []string{"idle", "logout", "revoked"} {
 		m.expiries.WithLabelValues(reason)
 	}
+	m.in = make(map[protocol.Type]prometheus.Counter)
 	for _, t := range []protocol.Type{protocol.TypeHello, protocol.TypeActivity, protocol.TypeExtend, protocol.TypeLogout, protocol.TypePong} {
-		m.framesIn.WithLabelValues(string(t))
+		m.in[t] = m.framesIn.WithLabelValues(string(t))
 	}
-	m.framesIn.WithLabelValues("other")
+	m.inOther = m.framesIn.WithLabelValues("other")
 	m.out = make(map[protocol.Type]prometheus.Counter)
 	for _, t := range []protocol.Type{protocol.TypeState, protocol.TypeWarn,
 		protocol.TypeExpire, protocol.TypePing, protocol.TypeError, protocol.TypeToken} {
@@ -125,13 +128,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 // frameIn counts a received frame. Types outside the protocol count as
 // "other", so a client cannot create series.
 func (m *metrics) frameIn(t protocol.Type) {
-	switch t {
-	case protocol.TypeHello, protocol.TypeActivity, protocol.TypeExtend,
-		protocol.TypeLogout, protocol.TypePong:
-		m.framesIn.WithLabelValues(string(t)).Inc()
-	default:
-		m.framesIn.WithLabelValues("other").Inc()
+	if c, ok := m.in[t]; ok {
+		c.Inc()
+		return
 	}
+	m.inOther.Inc()
 }
 
 // frameOut counts a frame queued to a tab.
