@@ -327,7 +327,7 @@ func (h *hub) check() {
 		// until the other nodes, nudged, have given back theirs: this
 		// node's view may be older than theirs.
 		if _, err = h.r.store.Touch(ctx, h.sid, idle, session.Terms{Limits: lim, UID: uid}); err == nil {
-			h.r.log.Info("store had forgotten a session; restored it", zap.Duration("idle", idle))
+			h.r.log.Debug("store had forgotten a session; restored it", zap.String("sid", h.sid), zap.Duration("idle", idle))
 			h.r.publish(h.sid)
 			h.mu.Lock()
 			if !h.ended && !h.gone {

@@ -12,7 +12,7 @@ import (
 )
 
 const (
-	defaultWheelTick  = 100 * time.Millisecond
+	defaultWheelTick  = 10 * time.Millisecond
 	defaultWheelSlots = 4096
 	maxWheelSlots     = 1 << 20
 
@@ -29,13 +29,13 @@ const (
 // wheelOptions configures a wheel. Every field may be left zero.
 type wheelOptions struct {
 	// Tick is the wheel's resolution: a timer fires at most about one Tick
-	// after its deadline. Zero or negative means 100 ms.
+	// after its deadline. Zero or negative means 10 ms.
 	Tick time.Duration
 
 	// Slots is the number of slots per revolution, rounded up to a power
 	// of two and capped at 1<<20. Deadlines further away than one
 	// revolution are fine; they wait in their slot for their round. Zero
-	// or negative means 4096 (about 7 minutes at 100 ms).
+	// or negative means 4096 (about 41 seconds at 10 ms).
 	Slots int
 
 	// Clock drives the wheel. Nil means clock.System().

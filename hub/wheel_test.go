@@ -67,13 +67,13 @@ func TestWheelOptions(t *testing.T) {
 		tick  time.Duration
 		slots int
 	}{
-		{"zero", wheelOptions{}, 100 * time.Millisecond, 4096},
-		{"negative", wheelOptions{Tick: -time.Second, Slots: -3}, 100 * time.Millisecond, 4096},
+		{"zero", wheelOptions{}, 10 * time.Millisecond, 4096},
+		{"negative", wheelOptions{Tick: -time.Second, Slots: -3}, 10 * time.Millisecond, 4096},
 		{"one slot", wheelOptions{Tick: time.Second, Slots: 1}, time.Second, 1},
-		{"round up", wheelOptions{Slots: 3}, 100 * time.Millisecond, 4},
-		{"power of two", wheelOptions{Slots: 1024}, 100 * time.Millisecond, 1024},
-		{"round up large", wheelOptions{Slots: 5000}, 100 * time.Millisecond, 8192},
-		{"capped", wheelOptions{Slots: 1 << 40}, 100 * time.Millisecond, 1 << 20},
+		{"round up", wheelOptions{Slots: 3}, 10 * time.Millisecond, 4},
+		{"power of two", wheelOptions{Slots: 1024}, 10 * time.Millisecond, 1024},
+		{"round up large", wheelOptions{Slots: 5000}, 10 * time.Millisecond, 8192},
+		{"capped", wheelOptions{Slots: 1 << 40}, 10 * time.Millisecond, 1 << 20},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
