@@ -5,6 +5,7 @@
 // renders the view the machine decided, then carries out its effects.
 
 import { guardUnload, trackActivity } from "./activity.js";
+import { baseUrl } from "./address.js";
 import { openChannel } from "./channel.js";
 import { createDialog, TEXTS } from "./dialog.js";
 import { createEmitter } from "./events.js";
@@ -20,7 +21,8 @@ let started = 0; // numbers the clients of a page, for the dialog's ids
 export function start(options = {}, scriptUrl) {
   const texts = { ...TEXTS };
   for (const key in options.texts) if (options.texts[key] != null) texts[key] = options.texts[key];
-  const base = new URL(options.url || (scriptUrl ? new URL(scriptUrl).origin : location.origin), location.href).href.replace(/\/+$/, "");
+  const loadedFrom = scriptUrl ? new URL(scriptUrl).origin : location.origin;
+  const base = baseUrl(options.url || loadedFrom, location.href); // "" refuses the url option
   const events = createEmitter();
   const removers = [];
   const listen = (target, type, listener, opts) => {
@@ -108,7 +110,8 @@ export function start(options = {}, scriptUrl) {
     const link = (document.head || document.documentElement).appendChild(document.createElement("link"));
     link.className = "presence-css";
     link.rel = "stylesheet";
-    link.href = base + "/presence.css";
+    // Even beside a url it cannot use, the cover needs the stylesheet.
+    link.href = (base || loadedFrom) + "/presence.css";
   }
   const ticking = setInterval(() => dispatch({ type: "tick" }), 1e3);
   dispatch({ type: "start", options: { ...options, refreshToken: !!options.refreshToken, base, origin: location.origin }, stored: channel.stored() });
