@@ -7,10 +7,11 @@
 import { guardUnload, trackActivity } from "./activity.js";
 import { baseUrl } from "./address.js";
 import { openChannel } from "./channel.js";
-import { createDialog, TEXTS } from "./dialog.js";
+import { createDialog } from "./dialog.js";
 import { createEmitter } from "./events.js";
 import { leave } from "./leave.js";
 import { transition } from "./machine.js";
+import { TEXTS } from "./texts.js";
 import { readClaims } from "./token.js";
 import { askPing, openSocket } from "./transports.js";
 
