@@ -4,7 +4,8 @@
 
 // optionsOf returns the options that the data attributes (a dataset)
 // give. A boolean attribute is on when present, unless it says "false";
-// data-css="none" turns the client's stylesheet off.
+// data-css="none" and data-dialog="none" turn the client's stylesheet and
+// warning dialog off.
 export function optionsOf(data) {
   const flag = name => name in data && data[name] != "false";
   const texts = {}; // data-text-title-cue is texts.titleCue
@@ -23,6 +24,7 @@ export function optionsOf(data) {
     csrfField: data.csrfField,
     confirmUnload: flag("confirmUnload"),
     css: data.css != "none",
+    dialog: data.dialog != "none",
     texts,
   };
 }

@@ -32,11 +32,16 @@ test("a script tag's data attributes give the options of the JavaScript API", ()
     csrfField: "csrf",
     confirmUnload: false,
     css: true,
+    dialog: true,
     texts: { title: "Still there?", titleCue: "" },
   });
 });
 
-test('data-css="none" turns the stylesheet off', () => {
+test('data-css="none" and data-dialog="none" turn the stylesheet and the warning dialog off', () => {
   assert.equal(optionsOf({ css: "none" }).css, false);
-  for (const value of ["", "true", "false", "yes"]) assert.equal(optionsOf({ css: value }).css, true, value);
+  assert.equal(optionsOf({ dialog: "none" }).dialog, false);
+  for (const value of ["", "true", "false", "yes"]) {
+    assert.equal(optionsOf({ dialog: value }).dialog, true, value);
+    assert.equal(optionsOf({ css: value }).css, true, value);
+  }
 });

@@ -98,7 +98,7 @@ export function start(options = {}, scriptUrl) {
 
   const claims = readClaims(options.token);
   const channel = openChannel("presence:" + (claims.sid || base), message => dispatch({ type: "tab", message }));
-  const dialog = createDialog(texts, "presence-" + ++started, listen, () => dispatch({ type: "extend" }), () => dispatch({ type: "logout" }));
+  const dialog = createDialog(texts, "presence-" + ++started, listen, () => dispatch({ type: "extend" }), () => dispatch({ type: "logout" }), options.dialog !== false);
   trackActivity(listen, dialog.contains, () => dispatch({ type: "activity" }));
   // Back from sleep, the background or the back-forward cache: the clock
   // may have jumped past a deadline that no timer saw.
