@@ -1,9 +1,11 @@
 package client_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -15,6 +17,25 @@ func (tb *tab) viewport(width, height int64) {
 		tb.t.Fatalf("viewport %dx%d: %v", width, height, err)
 	}
 }
+
+// colourScheme makes the tab's pages see prefers-color-scheme as scheme,
+// light or dark.
+func (tb *tab) colourScheme(scheme string) {
+	tb.t.Helper()
+	set := chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+		})
+		return err
+	})
+	if _, err := run(tb, set); err != nil {
+		tb.t.Fatalf("prefers-color-scheme %s: %v", scheme, err)
+	}
+}
+
+// brightness is a JavaScript function of a CSS colour: the mean of its
+// red, green and blue, from 0 (black) to 255 (white).
+const brightness = `(c => { const [r, g, b] = c.match(/\d+(\.\d+)?/g).map(Number); return (r + g + b) / 3 })`
 
 // TestCountdownOneLine: the countdown ("8 seconds") never breaks across
 // lines, on a laptop's screen nor at any narrower width down to a phone's

@@ -146,3 +146,19 @@ func TestDemoTrustsOnlyItsOwnLogins(t *testing.T) {
 		t.Error("issued: want only logins of the last day")
 	}
 }
+
+// Every page follows the browser's colour scheme, as presence's dialog
+// does.
+func TestEveryPageFollowsTheColourScheme(t *testing.T) {
+	srv, c := newDemo(t)
+	pages := map[string]string{}
+	_, pages["login"] = fetch(t, c, http.MethodGet, srv.URL+"/demo/")
+	_, pages["app"] = fetch(t, c, http.MethodPost, srv.URL+"/demo/login")
+	_, pages["passive"] = fetch(t, c, http.MethodGet, srv.URL+"/demo/passive")
+	_, pages["logged-out"] = fetch(t, c, http.MethodGet, srv.URL+"/demo/logged-out")
+	for name, body := range pages {
+		if !strings.Contains(body, `<meta name="color-scheme" content="light dark">`) {
+			t.Errorf("the %s page does not follow the colour scheme", name)
+		}
+	}
+}
