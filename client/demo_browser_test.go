@@ -82,6 +82,11 @@ func TestDemo(t *testing.T) {
 	eval[bool](one, `document.querySelector("#logout").click(), true`)
 	for _, tb := range []*tab{one, two} {
 		tb.waitJS("logged out by the link", `location.pathname === "/demo/logged-out"`, 3*time.Second)
+		// No request failed on any page: not even /favicon.ico, which
+		// the pages declare an icon in place of.
+		if errs := tb.networkErrors(); len(errs) != 0 {
+			t.Errorf("failed requests: %q", errs)
+		}
 	}
 }
 
