@@ -44,7 +44,8 @@ function initial({ options, stored: storedActivity, at }) {
   if (!options.passive) share(t);
   if (!options.base) {
     // A url the client cannot use: refused, on its own clock from the
-    // start. Said once the page had the handle, to listen to it.
+    // start. The refusal is said at the first timer, once start() has
+    // returned the handle that the page listens to.
     state.status = state.link = "refused";
     timer(t, "ping", 0);
   } else if (options.transport == "ping") {
