@@ -6,7 +6,7 @@ FUZZTIME ?= 60s
 .PHONY: build run test test-client generate bench fuzz lint
 
 build:
-	$(GO) build -o bin/presence ./cmd/presence
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/presence ./cmd/presence
 
 # Runs the demo: presence with a demo application at /demo/, on
 # 127.0.0.1:8765. ARGS passes flags: make run ARGS='-addr 127.0.0.1:8766'.

@@ -22,6 +22,6 @@
 //
 // The client connects every tab of a page to presence's /ws, shows the
 // accessible warning dialog when the server pushes warn, and leaves the
-// page when it pushes expire; the README documents its data attributes,
+// page when it pushes expire; docs/client.md documents its data attributes,
 // options and events.
 package client

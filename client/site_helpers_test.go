@@ -24,7 +24,7 @@ import (
 // The helpers of the tests where presence fails a page: a node killed
 // without a word, a page on an origin presence does not allow, and an
 // application that serves presence under its own origin through a reverse
-// proxy, as the README's "Behind the application's reverse proxy" shows.
+// proxy, as docs/deploy.md's "Behind a reverse proxy" shows.
 
 // connListener remembers every connection it accepted, so that a node can
 // be cut off from its tabs at once, as a killed process is.
@@ -123,7 +123,7 @@ func (s *server) pageFor(name, tags string) string {
 
 // app is an application that serves the test pages itself, and presence
 // under /presence/ through a reverse proxy that keeps the Host header, as
-// the README's nginx example does.
+// docs/deploy.md's nginx example does.
 type app struct {
 	url string
 

@@ -66,7 +66,7 @@ func TestRefusedToken(t *testing.T) {
 // classic page of django-session-security's protocol (classic.js) with
 // the token in the presence cookie, which /ping refreshes with
 // Set-Cookie. Presence sits under the application's origin, behind its
-// reverse proxy, as the README describes. Neither page leaves, warns or
+// reverse proxy, as docs/deploy.md describes. Neither page leaves, warns or
 // reports a refusal.
 func TestTokensOutliveMaxAge(t *testing.T) {
 	t.Parallel()

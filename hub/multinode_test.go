@@ -362,10 +362,6 @@ func TestKilledNodeLosesNothing(t *testing.T) {
 	}
 }
 
-// A Redis restart mid-session (one that keeps nothing on disk) logs
-// nobody out: activity seen during the outage is kept by the node and
-// written again once Redis is back, and the nodes restore what Redis
-// forgot.
 // privateRedis runs a redis-server of the test's own, keeping nothing on
 // disk, and returns a client of it that gives up on it at once while it
 // is down, a stop that kills it, and a start that starts it again, empty.
@@ -384,10 +380,11 @@ func privateRedis(t *testing.T) (client *redis.Client, stop, start func()) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
+	dir := t.TempDir()
 	var proc *exec.Cmd
 	start = func() {
 		_, port, _ := net.SplitHostPort(addr)
-		proc = exec.Command(server, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+		proc = exec.Command(server, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir)
 		if err := proc.Start(); err != nil {
 			t.Fatal(err)
 		}

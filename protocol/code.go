@@ -1,7 +1,7 @@
 package protocol
 
 // Codes of error frames and of the HTTP surfaces' JSON errors. They are
-// stable: clients and tests match on them, and the README lists them. The
+// stable: clients and tests match on them, and docs/protocol.md lists them. The
 // first six are the codes DecodeClient returns; the others name problems
 // beyond a frame's syntax.
 const (

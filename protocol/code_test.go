@@ -42,20 +42,20 @@ func codeConstants(t *testing.T) map[string]string {
 	return codes
 }
 
-// Every code a client can see is listed once in the README's table, and
+// Every code a client can see is listed once in docs/protocol.md's table, and
 // the table lists nothing else; codes are distinct snake_case strings.
 func TestCodesAreDocumentedOnce(t *testing.T) {
 	codes := codeConstants(t)
 	if len(codes) < 20 {
 		t.Fatalf("found %d Code constants in code.go; the parse is wrong", len(codes))
 	}
-	readme, err := os.ReadFile("../README.md")
+	doc, err := os.ReadFile("../docs/protocol.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	row := regexp.MustCompile("(?m)^\\| `([a-z0-9_]+)` \\|")
 	listed := map[string]int{}
-	for _, m := range row.FindAllStringSubmatch(string(readme), -1) {
+	for _, m := range row.FindAllStringSubmatch(string(doc), -1) {
 		listed[m[1]]++
 	}
 	snake := regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
@@ -69,12 +69,12 @@ func TestCodesAreDocumentedOnce(t *testing.T) {
 		}
 		seen[v] = name
 		if n := listed[v]; n != 1 {
-			t.Errorf("%s (%q) is in the README's code table %d times, want once", name, v, n)
+			t.Errorf("%s (%q) is in docs/protocol.md's code table %d times, want once", name, v, n)
 		}
 	}
 	for v := range listed {
 		if _, ok := seen[v]; !ok && strings.Contains(v, "_") {
-			t.Errorf("the README lists code %q, which protocol does not define", v)
+			t.Errorf("docs/protocol.md lists code %q, which protocol does not define", v)
 		}
 	}
 	inCodes := map[string]bool{}

@@ -15,7 +15,7 @@
 //
 // Every code a client can see, in error frames and in the HTTP surfaces'
 // JSON errors, is a Code constant, and every close code a CloseCode; the
-// README lists them.
+// docs/protocol.md lists them.
 //
 // ClientFrame represents any frame a client sends; ServerFrame represents
 // any frame a server sends, as DecodeServer reads it for Go clients and

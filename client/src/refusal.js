@@ -1,7 +1,7 @@
 // What presence refused, said for the developer who reads the console:
-// the cause and the fix. The codes are presence's own (the README's table
-// of error codes), but url_invalid: the client's own refusal of a url
-// option it cannot use.
+// the cause and the fix. The codes are presence's own (docs/protocol.md's
+// table of error codes), but url_invalid: the client's own refusal of a
+// url option it cannot use.
 
 const FIXES = {
   origin_refused:

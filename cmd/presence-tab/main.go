@@ -84,7 +84,7 @@ func closeMeaning(code websocket.StatusCode) string {
 	case 1000:
 		return "a normal close"
 	}
-	return "see the README's close codes"
+	return "see the close codes in docs/protocol.md"
 }
 
 func run(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {

@@ -52,6 +52,9 @@ type Config struct {
 	// RecoveryGrace is how long idle ends wait after presence starts and
 	// after its store answers again; zero means none.
 	RecoveryGrace time.Duration
+	// DebugAddr, when set, is the loopback address of the profiling
+	// listener.
+	DebugAddr string
 	// Demo serves the demo application at /demo/, with a generated secret
 	// when none is set and short timings unless they are set.
 	Demo bool
@@ -234,6 +237,21 @@ var settings = []setting{
 		c.RecoveryGrace = d
 		return nil
 	}},
+	{"debug-addr", "PRESENCE_DEBUG_ADDR", "", "a loopback host:port (127.0.0.1:6060) where presence serves Go's profiles at /debug/pprof/, for finding where memory and CPU go; off by default, and never on a public address", func(c *Config, v string) error {
+		if v == "" {
+			c.DebugAddr = ""
+			return nil
+		}
+		host, _, err := net.SplitHostPort(v)
+		if err != nil {
+			return fmt.Errorf("want a loopback host:port such as 127.0.0.1:6060, got %q", v)
+		}
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return fmt.Errorf("profiles show the process's memory, tokens included: serve them on a loopback address such as 127.0.0.1:6060, not %q", v)
+		}
+		c.DebugAddr = v
+		return nil
+	}},
 	{"log-level", "PRESENCE_LOG_LEVEL", "info", "debug, info, warn or error", func(c *Config, v string) error {
 		switch v {
 		case "debug", "info", "warn", "error":
@@ -357,8 +375,8 @@ func parseSeconds(v string) (time.Duration, error) {
 	return d, nil
 }
 
-// placeholder reports whether a secret looks copied from an example: the
-// README's own uses "change-me".
+// placeholder reports whether a secret looks copied from an example, as
+// "change-me" or "your-secret" are, rather than generated.
 func placeholder(secret string) bool {
 	s := strings.ToLower(secret)
 	for _, p := range []string{"change-me", "changeme", "change_me", "placeholder", "your-secret", "yoursecret"} {

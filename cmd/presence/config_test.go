@@ -104,6 +104,8 @@ func TestConfigErrorsSayWhatToFix(t *testing.T) {
 		{"relative webhook", nil, map[string]string{"PRESENCE_SECRET": goodSecret, "PRESENCE_WEBHOOK_URL": "/hook"}, `PRESENCE_WEBHOOK_URL: want an absolute http or https URL`},
 		{"passive path without slash", []string{"-passive-paths", "poll"}, map[string]string{"PRESENCE_SECRET": goodSecret}, `path "poll" must start with / and may only end with *`},
 		{"passive path with inner star", []string{"-passive-paths", "/a/*/b"}, map[string]string{"PRESENCE_SECRET": goodSecret}, `path "/a/*/b" must start with /`},
+		{"public debug addr", []string{"-debug-addr", ":6060"}, map[string]string{"PRESENCE_SECRET": goodSecret}, `-debug-addr: profiles show the process's memory, tokens included: serve them on a loopback address such as 127.0.0.1:6060, not ":6060"`},
+		{"debug addr on a network", []string{"-debug-addr", "10.0.0.5:6060"}, map[string]string{"PRESENCE_SECRET": goodSecret}, `serve them on a loopback address`},
 		{"unknown flag", []string{"-port", "1"}, map[string]string{"PRESENCE_SECRET": goodSecret}, "flag provided but not defined: -port"},
 		{"stray argument", []string{"serve"}, map[string]string{"PRESENCE_SECRET": goodSecret}, `unexpected argument "serve"`},
 	}

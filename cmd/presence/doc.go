@@ -14,6 +14,6 @@
 // Every flag has a PRESENCE_* variable; flags win. An invalid
 // configuration exits with status 2 and one line that says what to fix.
 // SIGINT and SIGTERM stop it gracefully: every tab is closed with 1012
-// and reconnects, and the process exits within 10 s. The README has the
-// whole configuration table.
+// and reconnects, and the process exits within 10 s. docs/configuration.md
+// has the whole configuration table.
 package main

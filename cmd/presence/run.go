@@ -206,6 +206,14 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 		defer close(watchDone)
 		go cert.watch(d.hup, watchDone, d.log)
 	}
+	if cfg.DebugAddr != "" {
+		debugCtx, stopDebug := context.WithCancel(context.Background())
+		defer stopDebug()
+		if err := serveDebug(debugCtx, cfg.DebugAddr, d.log); err != nil {
+			reg.Close()
+			return err
+		}
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	d.log.Info("presence serving",

@@ -413,3 +413,34 @@ func TestMetricsPresentFromTheStart(t *testing.T) {
 		}
 	}
 }
+
+// -debug-addr serves the profiles on its own loopback listener, and the
+// public address does not.
+func TestServeDebugProfiles(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	debugAddr := ln.Addr().String()
+	ln.Close()
+	base, _ := startServeWith(t, []string{"-debug-addr", debugAddr}, nil, io.Discard)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := http.Get("http://" + debugAddr + "/debug/pprof/goroutine?debug=1")
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 && strings.Contains(string(body), "goroutine profile") {
+				break
+			}
+			t.Fatalf("/debug/pprof/goroutine on -debug-addr: %d %q", resp.StatusCode, body)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("-debug-addr does not answer: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if status, _ := get(t, base+"/debug/pprof/goroutine?debug=1"); status == 200 {
+		t.Error("the public address serves profiles")
+	}
+}
