@@ -372,9 +372,9 @@ type node struct {
 
 // server is a test site on 127.0.0.1: presence (one node at a time, which
 // a test may restart on the same address), the client's files from
-// Handler, test pages under /p/, the page scripts t.js, spa.js, esm.js and
-// classic.js,
-// the logout URL /logged-out and fresh tokens under /token/.
+// Handler, test pages under /p/, the page scripts t.js, spa.js, esm.js,
+// own.js and classic.js, the logout URL /logged-out and fresh tokens
+// under /token/.
 type server struct {
 	t       *testing.T
 	opts    serverOptions
@@ -501,6 +501,7 @@ func (s *server) handler(n *node) http.Handler {
 	mux.HandleFunc("/t.js", serveScript("testdata/t.js"))
 	mux.HandleFunc("/spa.js", serveScript("testdata/spa.js"))
 	mux.HandleFunc("/esm.js", serveScript("testdata/esm.js"))
+	mux.HandleFunc("/own.js", serveScript("testdata/own.js"))
 	mux.HandleFunc("/classic.js", serveScript("testdata/classic.js"))
 	mux.HandleFunc("/p/", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()

@@ -82,5 +82,50 @@ func TestDemo(t *testing.T) {
 	eval[bool](one, `document.querySelector("#logout").click(), true`)
 	for _, tb := range []*tab{one, two} {
 		tb.waitJS("logged out by the link", `location.pathname === "/demo/logged-out"`, 3*time.Second)
+		// No request failed on any page: not even /favicon.ico, which
+		// the pages declare an icon in place of.
+		if errs := tb.networkErrors(); len(errs) != 0 {
+			t.Errorf("failed requests: %q", errs)
+		}
+	}
+}
+
+// TestDemoColourScheme: the demo's pages follow the browser's colour
+// scheme, as presence's dialog does, so that a dark dialog never shows
+// over a light page.
+func TestDemoColourScheme(t *testing.T) {
+	t.Parallel()
+	base := demoServer(t)
+	for _, scheme := range []string{"light", "dark"} {
+		t.Run(scheme, func(t *testing.T) {
+			t.Parallel()
+			tb := openTab(t, nil)
+			tb.colourScheme(scheme)
+			tb.open(base + "/demo/")
+			eval[bool](tb, `document.querySelector("#login").click(), true`)
+			tb.waitJS("the warning shows", `document.documentElement.classList.contains("presence-warning")`, 8*time.Second)
+			type look struct {
+				Page     float64 `json:"page"`
+				Text     float64 `json:"text"`
+				Notes    float64 `json:"notes"`
+				Dialog   float64 `json:"dialog"`
+				Question float64 `json:"question"`
+			}
+			got := eval[look](tb, `(() => {
+				const bright = `+brightness+`, style = s => getComputedStyle(document.querySelector(s));
+				return {page: bright(style("body").backgroundColor), text: bright(style("body").color),
+					notes: bright(style("#notes").backgroundColor),
+					dialog: bright(style(".presence-dialog").backgroundColor), question: bright(style(".presence-dialog").color)};
+			})()`)
+			dark := func(v float64) bool { return v < 80 }
+			light := func(v float64) bool { return v > 180 }
+			background, foreground := light, dark
+			if scheme == "dark" {
+				background, foreground = dark, light
+			}
+			if !background(got.Page) || !background(got.Notes) || !background(got.Dialog) || !foreground(got.Text) || !foreground(got.Question) {
+				t.Errorf("%s: brightness %+v, want %s backgrounds and text in contrast", scheme, got, scheme)
+			}
+		})
 	}
 }

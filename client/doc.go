@@ -15,6 +15,10 @@
 // Node nor npm; a test fails when they are stale against src/, another
 // when they outgrow 8 KiB gzipped. The pure modules have unit tests
 // beside them, run by Node's test runner (make test-client).
+// presence.d.ts declares the types of presence.mjs, and package.json makes
+// this folder an npm package of the built files, for applications that
+// bundle the client; neither is served, and a Node test holds each to
+// what the client really reads, emits and ships.
 //
 // The client connects every tab of a page to presence's /ws, shows the
 // accessible warning dialog when the server pushes warn, and leaves the

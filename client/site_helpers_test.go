@@ -84,6 +84,20 @@ func (tb *tab) consoleErrors() []string {
 	return out
 }
 
+// networkErrors returns what the browser logged of the tab's failed
+// requests (a 404, a refused connection), on any page the tab showed.
+func (tb *tab) networkErrors() []string {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	var out []string
+	for _, m := range tb.console {
+		if m.Source == "network" {
+			out = append(out, m.Text)
+		}
+	}
+	return out
+}
+
 // revive starts a new node, with an empty store, on the address of the
 // killed one, and returns it.
 func (s *server) revive() *node {

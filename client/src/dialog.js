@@ -6,22 +6,16 @@
 // its text; focus moves to "Stay signed in", Tab cycles between the two
 // buttons and cannot leave, Escape means "Stay signed in", and focus goes
 // back where it was. Screen readers hear the countdown in coarse steps.
+//
+// An application may show a warning of its own (the dialog option false):
+// then the warning leaves the page as it is but for the class on <html>
+// and the title cue, while the cover and the ended screen still hide the
+// content, since a page must never stay on screen past its session's end.
 
 import { announcement, countdown } from "./timeline.js";
 
 const html = document.documentElement;
 
-// TEXTS are the dialog's texts in English; options.texts and the
-// data-text-* attributes replace them.
-export const TEXTS = {
-  title: "Your session is about to end",
-  body: "For your security, you will be signed out in {time}.",
-  stay: "Stay signed in",
-  logout: "Log out",
-  ended: "Your session has ended.",
-  covered: "Your session may have ended. Reconnecting\u2026",
-  titleCue: "\u26a0 ", // before the page title while the warning shows
-};
 const CLASSES = { dialog: "presence-warning", covered: "presence-checking", ended: "presence-expired" };
 
 // element makes an element with the class presence-<name>, in parent.
@@ -49,8 +43,9 @@ function formatUnit(value, unit) {
 
 // createDialog builds the dialog once, detached; it joins the page the
 // first time it shows. id makes the ids of its title and text unique;
-// onStay and onLogout run when the person chooses.
-export function createDialog(texts, id, listen, onStay, onLogout) {
+// onStay and onLogout run when the person chooses. drawn is false where
+// the application draws the warning itself.
+export function createDialog(texts, id, listen, onStay, onLogout, drawn) {
   const root = element("div", "root");
   const dialog = attributes(element("div", "dialog", root), {
     role: "alertdialog",
@@ -83,7 +78,7 @@ export function createDialog(texts, id, listen, onStay, onLogout) {
     e.preventDefault();
   };
   // Keep focus in the dialog while it shows.
-  listen(document, "focusin", e => shown == "dialog" && !dialog.contains(e.target) && stay.focus(), true);
+  listen(document, "focusin", e => drawn && shown == "dialog" && !dialog.contains(e.target) && stay.focus(), true);
 
   const attach = () => root.isConnected || (document.body || html).append(root);
   const untitle = () => cue && document.title.startsWith(cue) && (document.title = document.title.slice(cue.length));
@@ -108,7 +103,8 @@ export function createDialog(texts, id, listen, onStay, onLogout) {
     if (before == "dialog") untitle();
     for (const name in CLASSES) html.classList.toggle(CLASSES[name], name == view);
     if (view == "gone") return root.remove();
-    root.hidden = view == "page";
+    if (view == "dialog" && !document.title.startsWith(cue)) document.title = cue + document.title;
+    root.hidden = view == "page" || (view == "dialog" && !drawn);
     dialog.hidden = view != "dialog";
     ended.hidden = view != "ended";
     covered.hidden = view != "covered";
@@ -116,23 +112,24 @@ export function createDialog(texts, id, listen, onStay, onLogout) {
       if ((dialog.contains(focus) || !focus || focus == document.body) && focusBefore && focusBefore.focus) focusBefore.focus();
       return;
     }
+    if (root.hidden) return; // the application shows its own warning
     attach();
     if (view == "dialog") {
       lastSaid = Math.ceil(msLeft / 1e3);
       live.textContent = "";
-      if (!document.title.startsWith(cue)) document.title = cue + document.title;
       stay.focus();
     }
   }
 
   return {
     root,
-    // contains reports whether node is part of the dialog.
-    contains: node => dialog.contains(node),
+    // contains reports whether node is part of the dialog, or of the
+    // application's own, marked with data-presence-dialog.
+    contains: node => dialog.contains(node) || !!(node.closest && node.closest("[data-presence-dialog]")),
     // render shows view, with msLeft on the countdown.
     render(view, msLeft) {
       if (view != shown) show(view, msLeft);
-      if (view == "dialog") tell(msLeft);
+      if (view == "dialog" && drawn) tell(msLeft);
     },
   };
 }

@@ -31,11 +31,12 @@ function hear(s) {
   s.refusal = "";
 }
 
-// connect opens a WebSocket now, unless one is open or opening.
+// connect opens a WebSocket now, unless one is open or opening, or the
+// url option cannot be used.
 export function connect(t) {
   const s = t.state;
   timer(t, "reconnect");
-  if (s.socket != "none") return;
+  if (s.socket != "none" || !s.options.base) return;
   s.socket = "opening";
   if (!pinging(s)) setLink(t, "connecting");
   effect(t, "connect");
@@ -155,11 +156,13 @@ export function token(t, event) {
 }
 
 // ask asks /ping how long the session has been idle; a question asked
-// while one is out is asked again once the answer is in.
+// while one is out is asked again once the answer is in. Without a base
+// URL there is nobody to ask: the url option is refused.
 export function ask(t) {
   const s = t.state;
   timer(t, "ping");
   if (!pinging(s)) return;
+  if (!s.options.base) return refuse(t, { code: "url_invalid" });
   if (s.asking) return void (s.askAgain = true);
   s.asking = true;
   effect(t, "ask", { idleFor: time.idleSeconds(t.at, s.lastActivity), token: s.token });

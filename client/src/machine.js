@@ -9,7 +9,8 @@ import { answered, ask, closed, connect, frame, opened, pinging, reconnect, refu
 import { enter, expire, localEnd, log, logout, send, share, stop, terminal, timer, unwarn, warn } from "./status.js";
 
 // initial is the state of a tab that starts now (at). options are the
-// client's options, with presence's URL (base) and the page's origin;
+// client's options, with presence's base URL (base, or "" for a url
+// option the client cannot use) and the page's origin;
 // storedActivity is the last activity another tab of this browser
 // recorded, or 0.
 function initial({ options, stored: storedActivity, at }) {
@@ -41,7 +42,13 @@ function initial({ options, stored: storedActivity, at }) {
   useToken(state, options.token);
   const t = { state, at, effects: [] };
   if (!options.passive) share(t);
-  if (options.transport == "ping") {
+  if (!options.base) {
+    // A url the client cannot use: refused, on its own clock from the
+    // start. The refusal is said at the first timer, once start() has
+    // returned the handle that the page listens to.
+    state.status = state.link = "refused";
+    timer(t, "ping", 0);
+  } else if (options.transport == "ping") {
     state.status = state.link = "fallback";
     ask(t);
   } else connect(t);

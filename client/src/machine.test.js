@@ -33,7 +33,7 @@ test("presence's state makes the tab live; warn shows the dialog and tells the p
   assert.equal(tab.state.view, "dialog");
   assert.equal(tab.state.expiresAt, tab.now + 60e3);
   assert.deepEqual(tab.emitted(), ["warn"]);
-  assert.deepEqual(tab.of("emit")[0].detail, { expireInMs: 60e3 });
+  assert.deepEqual(tab.of("emit")[0].detail, { expireInMs: 60e3, expiresAt: tab.now + 60e3 });
   assert.deepEqual(tab.of("post")[0].message, { k: "w", e: tab.now + 60e3 });
   // Said again (a state frame after a reconnect): the end moves, nobody is told twice.
   tab.after(1e3, { type: "frame", frame: { type: "state", status: "warning", warn_after_ms: 60e3, expire_after_ms: 120e3, expire_in_ms: 58e3 } });

@@ -27,7 +27,7 @@ test("presence gone: the tab warns, then covers the page by the token's limits, 
   assert.equal(tab.state.status, "warned", "60 s idle: warn_after");
   assert.equal(tab.state.view, "dialog");
   assert.deepEqual(tab.emitted(), ["warn"]);
-  assert.deepEqual(tab.of("emit")[0].detail, { expireInMs: 60e3 });
+  assert.deepEqual(tab.of("emit")[0].detail, { expireInMs: 60e3, expiresAt: tab.now + 60e3 });
   assert.deepEqual(tab.of("post"), [], "each tab warns by its own clock");
   tab.ticks(59e3);
   assert.equal(tab.state.status, "warned");

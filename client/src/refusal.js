@@ -1,6 +1,7 @@
 // What presence refused, said for the developer who reads the console:
 // the cause and the fix. The codes are presence's own (docs/protocol.md's
-// table of error codes); the client adds none.
+// table of error codes), but url_invalid: the client's own refusal of a
+// url option it cannot use.
 
 const FIXES = {
   origin_refused:
@@ -11,6 +12,7 @@ const FIXES = {
   token_too_old:
     "presence refuses the token: it is older than PRESENCE_TOKEN_MAX_AGE, for a session presence does not hold; mint one with each page, or give the client refreshToken",
   claims_invalid: "presence refuses the token's claims: {message}",
+  url_invalid: "presence cannot use the url option (data-url) {url}: give its base URL (https://presence.example.com) or WebSocket URL (wss://presence.example.com/ws), with no query or fragment",
 };
 
 // explain returns the console's text for a refusal with code: where holds

@@ -5,11 +5,13 @@
 // renders the view the machine decided, then carries out its effects.
 
 import { guardUnload, trackActivity } from "./activity.js";
+import { baseUrl } from "./address.js";
 import { openChannel } from "./channel.js";
-import { createDialog, TEXTS } from "./dialog.js";
+import { createDialog } from "./dialog.js";
 import { createEmitter } from "./events.js";
 import { leave } from "./leave.js";
 import { transition } from "./machine.js";
+import { TEXTS } from "./texts.js";
 import { readClaims } from "./token.js";
 import { askPing, openSocket } from "./transports.js";
 
@@ -20,7 +22,8 @@ let started = 0; // numbers the clients of a page, for the dialog's ids
 export function start(options = {}, scriptUrl) {
   const texts = { ...TEXTS };
   for (const key in options.texts) if (options.texts[key] != null) texts[key] = options.texts[key];
-  const base = new URL(options.url || (scriptUrl ? new URL(scriptUrl).origin : location.origin), location.href).href.replace(/\/+$/, "");
+  const loadedFrom = scriptUrl ? new URL(scriptUrl).origin : location.origin;
+  const base = baseUrl(options.url || loadedFrom, location.href); // "" refuses the url option
   const events = createEmitter();
   const removers = [];
   const listen = (target, type, listener, opts) => {
@@ -95,7 +98,7 @@ export function start(options = {}, scriptUrl) {
 
   const claims = readClaims(options.token);
   const channel = openChannel("presence:" + (claims.sid || base), message => dispatch({ type: "tab", message }));
-  const dialog = createDialog(texts, "presence-" + ++started, listen, () => dispatch({ type: "extend" }), () => dispatch({ type: "logout" }));
+  const dialog = createDialog(texts, "presence-" + ++started, listen, () => dispatch({ type: "extend" }), () => dispatch({ type: "logout" }), options.dialog !== false);
   trackActivity(listen, dialog.contains, () => dispatch({ type: "activity" }));
   // Back from sleep, the background or the back-forward cache: the clock
   // may have jumped past a deadline that no timer saw.
@@ -108,7 +111,8 @@ export function start(options = {}, scriptUrl) {
     const link = (document.head || document.documentElement).appendChild(document.createElement("link"));
     link.className = "presence-css";
     link.rel = "stylesheet";
-    link.href = base + "/presence.css";
+    // Even beside a url it cannot use, the cover needs the stylesheet.
+    link.href = (base || loadedFrom) + "/presence.css";
   }
   const ticking = setInterval(() => dispatch({ type: "tick" }), 1e3);
   dispatch({ type: "start", options: { ...options, refreshToken: !!options.refreshToken, base, origin: location.origin }, stored: channel.stored() });

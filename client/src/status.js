@@ -67,7 +67,9 @@ export function uncover(t) {
 export const log = (t, level, text) => effect(t, "log", { level, text });
 
 // warn shows the warning, ending in ms. The page and the other tabs hear
-// of it once, however often presence repeats it.
+// of it once, however often presence repeats it; the page gets the end as
+// an instant of the browser's clock too (expiresAt), for a countdown of
+// its own.
 export function warn(t, ms, mirrored) {
   const s = t.state;
   s.expiresAt = t.at + ms;
@@ -75,7 +77,7 @@ export function warn(t, ms, mirrored) {
   if (s.warning) return;
   s.warning = true;
   if (!mirrored) effect(t, "post", { message: { k: "w", e: s.expiresAt } });
-  emit(t, "warn", { expireInMs: ms });
+  emit(t, "warn", { expireInMs: ms, expiresAt: s.expiresAt });
 }
 
 // unwarn withdraws the warning: activity in some tab, or "Stay signed in".

@@ -26,6 +26,7 @@ test("another tab's warning shows here at once, without echo", () => {
   assert.equal(tab.state.status, "warned");
   assert.equal(tab.state.expiresAt, endsAt);
   assert.deepEqual(tab.emitted(), ["warn"]);
+  assert.deepEqual(tab.of("emit")[0].detail, { expireInMs: 60e3, expiresAt: endsAt }, "the page's own countdown ends with the other tab's");
   assert.deepEqual(tab.of("post"), []);
 });
 

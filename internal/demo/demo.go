@@ -46,6 +46,7 @@ func Handler(opts Options) http.Handler {
 	files := http.StripPrefix("/demo/", http.FileServerFS(static))
 	mux.Handle("GET /demo/demo.css", files)
 	mux.Handle("GET /demo/demo.js", files)
+	mux.Handle("GET /demo/favicon.svg", files)
 	mux.HandleFunc("/demo/", http.NotFound)
 	return mux
 }

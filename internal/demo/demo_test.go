@@ -146,3 +146,42 @@ func TestDemoTrustsOnlyItsOwnLogins(t *testing.T) {
 		t.Error("issued: want only logins of the last day")
 	}
 }
+
+// Every page follows the browser's colour scheme, as presence's dialog
+// does.
+func TestEveryPageFollowsTheColourScheme(t *testing.T) {
+	srv, c := newDemo(t)
+	pages := map[string]string{}
+	_, pages["login"] = fetch(t, c, http.MethodGet, srv.URL+"/demo/")
+	_, pages["app"] = fetch(t, c, http.MethodPost, srv.URL+"/demo/login")
+	_, pages["passive"] = fetch(t, c, http.MethodGet, srv.URL+"/demo/passive")
+	_, pages["logged-out"] = fetch(t, c, http.MethodGet, srv.URL+"/demo/logged-out")
+	for name, body := range pages {
+		if !strings.Contains(body, `<meta name="color-scheme" content="light dark">`) {
+			t.Errorf("the %s page does not follow the colour scheme", name)
+		}
+	}
+}
+
+// Every page declares the demo's icon, which the demo serves, so that a
+// browser asks for no /favicon.ico, which presence does not serve.
+func TestEveryPageHasTheIcon(t *testing.T) {
+	srv, c := newDemo(t)
+	pages := map[string]string{}
+	_, pages["login"] = fetch(t, c, http.MethodGet, srv.URL+"/demo/")
+	_, pages["app"] = fetch(t, c, http.MethodPost, srv.URL+"/demo/login")
+	_, pages["passive"] = fetch(t, c, http.MethodGet, srv.URL+"/demo/passive")
+	_, pages["logged-out"] = fetch(t, c, http.MethodGet, srv.URL+"/demo/logged-out")
+	for name, body := range pages {
+		if !strings.Contains(body, `<link rel="icon" href="/demo/favicon.svg" type="image/svg+xml">`) {
+			t.Errorf("the %s page declares no icon", name)
+		}
+	}
+	resp, svg := fetch(t, c, http.MethodGet, srv.URL+"/demo/favicon.svg")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/svg+xml" || !strings.HasPrefix(svg, "<svg ") {
+		t.Errorf("favicon.svg = %d, %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if !strings.Contains(csp, "img-src 'self'") {
+		t.Errorf("CSP %q does not let the icon load", csp)
+	}
+}

@@ -1,0 +1,12 @@
+// The texts the client shows, in English; options.texts and the
+// data-text-* attributes replace them.
+
+export const TEXTS = {
+  title: "Your session is about to end",
+  body: "For your security, you will be signed out in {time}.",
+  stay: "Stay signed in",
+  logout: "Log out",
+  ended: "Your session has ended.",
+  covered: "Your session may have ended. Reconnecting\u2026",
+  titleCue: "\u26a0 ", // before the page title while the warning shows
+};
