@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -44,18 +45,21 @@ func djangoPython(t *testing.T) string {
 	return djangoPath
 }
 
-// TestDjangoUnitTests runs test_django.py: presence.django in a real
-// Django, with presence's API faked.
+// djangoTests are the Python tests of presence.django in a real Django,
+// with presence's API faked (djangoenv.py).
+var djangoTests = []string{"test_django", "test_django_page", "test_django_checks"}
+
+// TestDjangoUnitTests runs djangoTests.
 func TestDjangoUnitTests(t *testing.T) {
 	t.Parallel()
 	py := djangoPython(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, py, "-m", "unittest", "-v", "test_django")
+	cmd := exec.CommandContext(ctx, py, append([]string{"-m", "unittest", "-v"}, djangoTests...)...)
 	cmd.Env = pythonEnv
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("%s -m unittest test_django: %v\n%s", py, err, out)
+		t.Fatalf("%s -m unittest %s: %v\n%s", py, strings.Join(djangoTests, " "), err, out)
 	}
 	if testing.Verbose() {
 		t.Logf("%s", out)

@@ -81,7 +81,7 @@ func runPython(t *testing.T, script string, stdin []byte) []byte {
 
 // unitTests are the Python tests that need nothing but the standard
 // library.
-var unitTests = []string{"test_tokens", "test_webhook", "test_enforce", "test_api", "test_sender"}
+var unitTests = []string{"test_tokens", "test_webhook", "test_enforce", "test_api", "test_sender", "test_script"}
 
 // TestPythonUnitTests runs the package's standard-library tests.
 func TestPythonUnitTests(t *testing.T) {
