@@ -2,11 +2,10 @@
 {% presence_script %} and the context processor, in a real Django
 (djangoenv)."""
 
-import html.parser
 import unittest
 
 from djangoenv import DjangoCase, setUpModule  # noqa: F401 (setUpModule runs)
-from fakes import OLD, SID_SECRET, decode
+from fakes import OLD, SID_SECRET, decode, scripts
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
@@ -18,24 +17,6 @@ from django.urls import resolve
 
 import presence
 from presence.django import presence_context
-
-
-class _Scripts(html.parser.HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.scripts = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "script":
-            self.scripts.append(dict(attrs))
-
-
-def scripts(page):
-    """The attributes of every script tag of page, as dicts; a bare
-    attribute's value is None."""
-    p = _Scripts()
-    p.feed(page.decode() if isinstance(page, bytes) else page)
-    return p.scripts
 
 
 class TagTest(DjangoCase):
