@@ -33,8 +33,10 @@ import (
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, goleak.Cleanup(func(int) {
-		if buildDir != "" {
-			os.RemoveAll(buildDir)
+		for _, dir := range []string{buildDir, venvDir} {
+			if dir != "" {
+				os.RemoveAll(dir)
+			}
 		}
 	}))
 }

@@ -66,6 +66,7 @@ class ChecksTest(DjangoCase):
 
     def test_cache(self):
         self.assertIsInstance(self.only("presence.W002", SILENCED_SYSTEM_CHECKS=[]), checks.Warning)
+        self.assertEqual(self.messages(SILENCED_SYSTEM_CHECKS=[], DEBUG=True), {}, "runserver's one process")
 
     def test_logout(self):
         self.assertEqual(self.messages(PRESENCE_REDIRECT_TO_LOGOUT=True), {}, "the URL named logout")

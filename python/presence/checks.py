@@ -115,7 +115,7 @@ def reachability_problem(api_url: str, api_key: str, timeout: float) -> Optional
     except Unreachable as e:
         return Problem(
             "warning", "presence.W003",
-            "presence is not reachable at PRESENCE_API_URL (%s): %s." % (client.base_url, e.message),
+            "presence is not reachable at PRESENCE_API_URL (%s): %s." % (client.base_url, e.reason.rstrip(".")),
             "Start presence, or correct PRESENCE_API_URL. Until presence answers, logins and activity wait "
             "in each process, and no session is timed out.")
     except APIError as e:

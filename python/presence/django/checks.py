@@ -43,12 +43,14 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> List[checks.CheckM
     )]
     out += _check_middleware(list(getattr(settings, "MIDDLEWARE", None) or ()))
     backend = (getattr(settings, "CACHES", {}).get("default") or {}).get("BACKEND", "")
-    if backend.endswith(("locmem.LocMemCache", "dummy.DummyCache")):
+    # With DEBUG, runserver's one process is the norm: the warning is for
+    # the settings that run behind gunicorn and kin.
+    if backend.endswith(("locmem.LocMemCache", "dummy.DummyCache")) and not settings.DEBUG:
         out.append(checks.Warning(
             "The default cache, %s, is not shared between processes: the webhook reaches one process, and "
             "the others would not refuse the ended session's requests." % backend.rsplit(".", 1)[-1],
             hint="Use the database cache (createcachetable), Memcached or, from Django 4.0, Redis "
-                 "(docs/django.md). A lone runserver process may silence this with "
+                 "(docs/django.md). A server of one process may silence this with "
                  'SILENCED_SYSTEM_CHECKS = ["presence.W002"].', id="presence.W002"))
     method = str(conf.setting("PRESENCE_LOGOUT_METHOD") or "get").lower()
     if method not in ("get", "post"):
