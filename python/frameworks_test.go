@@ -29,6 +29,17 @@ var (
 // skips with one line, unless CI=true, where it fails.
 func (in *interpreter) find(t *testing.T) string {
 	t.Helper()
+	if in.lookup() == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("no python3 can import %s; CI must install %s", in.module, in.apt)
+		}
+		t.Skipf("skipped: no python3 can import %s (apt-get install %s)", in.module, in.apt)
+	}
+	return in.path
+}
+
+// lookup returns the interpreter's path, or "" when there is none.
+func (in *interpreter) lookup() string {
 	in.once.Do(func() {
 		for _, name := range []string{"python3", "/usr/bin/python3"} {
 			path, err := exec.LookPath(name)
@@ -44,12 +55,6 @@ func (in *interpreter) find(t *testing.T) string {
 			}
 		}
 	})
-	if in.path == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("no python3 can import %s; CI must install %s", in.module, in.apt)
-		}
-		t.Skipf("skipped: no python3 can import %s (apt-get install %s)", in.module, in.apt)
-	}
 	return in.path
 }
 

@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -32,13 +33,28 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, goleak.Cleanup(func(int) {
+	flag.Parse()
+	if runIncludes(venvTests) {
+		go venvOnce.Do(makeVenv)
+	}
+	goleak.VerifyTestMain(venvWaiter{m}, goleak.Cleanup(func(int) {
 		for _, dir := range []string{buildDir, venvDir} {
 			if dir != "" {
 				os.RemoveAll(dir)
 			}
 		}
 	}))
+}
+
+// venvWaiter runs the tests, then waits for the virtual environment that
+// TestMain may have started to make, so that it is over before the leak
+// check and its folder is removed after it.
+type venvWaiter struct{ m *testing.M }
+
+func (w venvWaiter) Run() int {
+	code := w.m.Run()
+	venvOnce.Do(func() {})
+	return code
 }
 
 var (

@@ -4,11 +4,13 @@ import (
 	"archive/tar"
 	"compress/gzip"
 	"context"
+	"flag"
 	"io"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -22,8 +24,16 @@ import (
 var (
 	venvOnce sync.Once
 	venvDir  string // removed by TestMain
-	venvErr  string
+	venvPy   string // its python, once made
+	venvSkip string // why it cannot be made on this machine
+	venvErr  string // why making it failed
 )
+
+// venvTests need packageVenv. TestMain starts making it in the
+// background when the run includes one, since it takes a while and the
+// other tests mostly wait on timers.
+var venvTests = []string{"TestPipInstall", "TestReleaseArchive", "TestDjangoProject", "TestDjangoProjectMisconfigured",
+	"TestFlaskApp"}
 
 // offlinePip is the environment of every pip call: no index (the
 // install must work offline), no configuration of this machine (a fresh
@@ -35,44 +45,72 @@ var offlinePip = []string{"PIP_NO_INDEX=1", "PIP_CONFIG_FILE=/dev/null", "PIP_DI
 // "python3 -m venv --system-site-packages" from an interpreter that has
 // Django (Debian's python3-django and python3-flask come through), into
 // which the package was installed with "pip install --no-build-isolation
-// ./python". It is made once per test binary.
+// ./python". It is made once per test binary. Without such an
+// interpreter the test skips with one line, unless CI=true.
 func packageVenv(t *testing.T) string {
 	t.Helper()
-	py := djangoPython(t)
-	// Debian leaves ensurepip, which venv needs, to python3-venv; pip
-	// builds the package offline with the wheel of python3-wheel.
-	if _, err := command(".", nil, 20*time.Second, py, "-c", "import ensurepip, wheel"); err != nil {
+	venvOnce.Do(makeVenv)
+	if venvSkip != "" {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s cannot make a virtual environment and build a wheel offline; CI must install python3-venv and python3-wheel", py)
+			t.Fatal(venvSkip + "; CI must install them")
 		}
-		t.Skipf("skipped: %s cannot make a virtual environment and build a wheel offline (apt-get install python3-venv python3-wheel)", py)
+		t.Skip("skipped: " + venvSkip)
 	}
-	venvOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "presence-venv-")
-		if err != nil {
-			venvErr = err.Error()
-			return
-		}
-		venvDir = dir
-		if out, err := command(dir, nil, 2*time.Minute, py, "-m", "venv", "--system-site-packages", "venv"); err != nil {
-			venvErr = "python3 -m venv (Debian: apt-get install python3-venv): " + err.Error() + "\n" + out
-			return
-		}
-		// A copy, as a fresh clone: the build writes build/ and
-		// *.egg-info beside the sources.
-		if err := copyTree(".", filepath.Join(dir, "src", "python")); err != nil {
-			venvErr = err.Error()
-			return
-		}
-		pip := []string{filepath.Join(dir, "venv", "bin", "pip"), "install", "--no-build-isolation", "./python"}
-		if out, err := command(filepath.Join(dir, "src"), offlinePip, 2*time.Minute, pip[0], pip[1:]...); err != nil {
-			venvErr = strings.Join(pip, " ") + ": " + err.Error() + "\n" + out
-		}
-	})
 	if venvErr != "" {
 		t.Fatal(venvErr)
 	}
-	return filepath.Join(venvDir, "venv", "bin", "python")
+	return venvPy
+}
+
+// makeVenv makes the environment of packageVenv.
+func makeVenv() {
+	py := djangoInterp.lookup()
+	if py == "" {
+		venvSkip = "no python3 can import Django (apt-get install python3-django)"
+		return
+	}
+	// Debian leaves ensurepip, which venv needs, to python3-venv; pip
+	// builds the package offline with the wheel of python3-wheel.
+	if _, err := command(".", nil, 20*time.Second, py, "-c", "import ensurepip, wheel"); err != nil {
+		venvSkip = py + " cannot make a virtual environment and build a wheel offline (apt-get install python3-venv python3-wheel)"
+		return
+	}
+	dir, err := os.MkdirTemp("", "presence-venv-")
+	if err != nil {
+		venvErr = err.Error()
+		return
+	}
+	venvDir = dir
+	if out, err := command(dir, nil, 2*time.Minute, py, "-m", "venv", "--system-site-packages", "venv"); err != nil {
+		venvErr = "python3 -m venv: " + err.Error() + "\n" + out
+		return
+	}
+	// A copy, as a fresh clone: the build writes build/ and *.egg-info
+	// beside the sources.
+	if err := copyTree(".", filepath.Join(dir, "src", "python")); err != nil {
+		venvErr = err.Error()
+		return
+	}
+	pip := []string{filepath.Join(dir, "venv", "bin", "pip"), "install", "--no-build-isolation", "./python"}
+	if out, err := command(filepath.Join(dir, "src"), offlinePip, 2*time.Minute, pip[0], pip[1:]...); err != nil {
+		venvErr = strings.Join(pip, " ") + ": " + err.Error() + "\n" + out
+		return
+	}
+	venvPy = filepath.Join(dir, "venv", "bin", "python")
+}
+
+// runIncludes reports whether the -run pattern selects any of the tests.
+func runIncludes(tests []string) bool {
+	f := flag.Lookup("test.run")
+	if f == nil || f.Value.String() == "" {
+		return true
+	}
+	top, _, _ := strings.Cut(f.Value.String(), "/")
+	re, err := regexp.Compile(top)
+	if err != nil {
+		return false
+	}
+	return slices.ContainsFunc(tests, re.MatchString)
 }
 
 // command runs name with args in dir, with env added, and returns its
