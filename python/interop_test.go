@@ -1,8 +1,10 @@
-// Package python holds presence's Python integration, the presence
-// package, and these tests of it against presence's Go code: tokens
-// minted in Python are accepted by a real presence node, and webhooks
-// signed by presence's Go sender verify in Python. The folder holds no Go
-// code besides its tests.
+// Package python holds presence's Python integration, the installable
+// package presence-helper, and these tests of it against presence's Go
+// code: tokens minted in Python are accepted by a real presence node,
+// webhooks signed by presence's Go sender verify in Python, Django sites
+// and a Flask application run against a real presence, and the package
+// installs as users install it. The folder holds no Go code besides its
+// tests.
 package python
 
 import (
