@@ -5,6 +5,7 @@ that the framework-free logic takes, and a fake of presence's API."""
 import base64
 import hashlib
 import hmac
+import html.parser
 import http.server
 import json
 import os
@@ -37,6 +38,24 @@ def sign(body, t, secret=SECRET):
     """A Presence-Signature header, written independently of presence.py."""
     mac = hmac.new(secret, str(t).encode() + b"." + body, hashlib.sha256).hexdigest()
     return "t=%d,v1=%s" % (t, mac)
+
+
+class _Scripts(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.scripts = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "script":
+            self.scripts.append(dict(attrs))
+
+
+def scripts(page):
+    """The attributes of every script tag of page, as dicts; a bare
+    attribute's value is None."""
+    p = _Scripts()
+    p.feed(page.decode() if isinstance(page, bytes) else page)
+    return p.scripts
 
 
 BODY = b'{"sid":"p1-abc","uid":"42","reason":"idle","at":"2027-01-15T08:00:00.123Z"}'

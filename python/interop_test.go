@@ -1,8 +1,10 @@
-// Package python holds presence's Python integration, the presence
-// package, and these tests of it against presence's Go code: tokens
-// minted in Python are accepted by a real presence node, and webhooks
-// signed by presence's Go sender verify in Python. The folder holds no Go
-// code besides its tests.
+// Package python holds presence's Python integration, the installable
+// package presence-helper, and these tests of it against presence's Go
+// code: tokens minted in Python are accepted by a real presence node,
+// webhooks signed by presence's Go sender verify in Python, Django sites
+// and a Flask application run against a real presence, and the package
+// installs as users install it. The folder holds no Go code besides its
+// tests.
 package python
 
 import (
@@ -13,6 +15,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -32,11 +35,28 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, goleak.Cleanup(func(int) {
-		if buildDir != "" {
-			os.RemoveAll(buildDir)
+	flag.Parse()
+	if runIncludes(venvTests) {
+		go venvOnce.Do(makeVenv)
+	}
+	goleak.VerifyTestMain(venvWaiter{m}, goleak.Cleanup(func(int) {
+		for _, dir := range []string{buildDir, venvDir} {
+			if dir != "" {
+				os.RemoveAll(dir)
+			}
 		}
 	}))
+}
+
+// venvWaiter runs the tests, then waits for the virtual environment that
+// TestMain may have started to make, so that it is over before the leak
+// check and its folder is removed after it.
+type venvWaiter struct{ m *testing.M }
+
+func (w venvWaiter) Run() int {
+	code := w.m.Run()
+	venvOnce.Do(func() {})
+	return code
 }
 
 var (
@@ -81,7 +101,7 @@ func runPython(t *testing.T, script string, stdin []byte) []byte {
 
 // unitTests are the Python tests that need nothing but the standard
 // library.
-var unitTests = []string{"test_tokens", "test_webhook", "test_enforce", "test_api", "test_sender"}
+var unitTests = []string{"test_tokens", "test_webhook", "test_enforce", "test_api", "test_sender", "test_script"}
 
 // TestPythonUnitTests runs the package's standard-library tests.
 func TestPythonUnitTests(t *testing.T) {

@@ -326,7 +326,7 @@ func (b *browser) get(path string) (int, string) {
 // webhooks counts the deliveries of presence's webhook the site answered
 // with 204.
 func (s *djangoSite) webhooks() int {
-	return strings.Count(s.stderr.String(), `"POST /hooks/presence/ HTTP/1.1" 204`)
+	return strings.Count(s.stderr.String(), `"POST /presence/webhook/ HTTP/1.1" 204`)
 }
 
 // waitWebhooks waits until the site has answered n deliveries.
@@ -350,7 +350,7 @@ func liveSetup(t *testing.T, siteEnv []string, args ...string) (*presenceProc, *
 	t.Helper()
 	addr := freeAddr(t)
 	site := startSite(t, addr, siteEnv...)
-	p := startPresence(t, addr, append([]string{"-webhook-url", site.url + "/hooks/presence/"}, args...)...)
+	p := startPresence(t, addr, append([]string{"-webhook-url", site.url + "/presence/webhook/"}, args...)...)
 	return p, site
 }
 

@@ -7,17 +7,20 @@ Client, tells presence of logins and of the activity the application sees,
 off the request path. The package needs Python 3.8 or later and nothing
 else; "import presence" imports no framework.
 
-presence.django replaces django-session-security (docs/django.md): a
-middleware that counts every request as activity and refuses the requests
-of ended sessions, a login receiver, the webhook view and a context
-processor. Their old names here (presence.PresenceMiddleware,
-presence.webhook_view, presence.presence_context) keep working and import
-Django only when first used.
+presence.django replaces django-session-security (docs/django.md): an
+app whose middleware counts every request as activity and refuses the
+requests of ended sessions, with login and logout receivers, the webhook
+view, the template tag {% presence_script %} and system checks.
+presence.flask gives a Flask application the same (docs/flask.md). Their
+old names here (presence.PresenceMiddleware, presence.webhook_view,
+presence.presence_context) keep working and import Django only when first
+used.
 
 The modules, one concern each: tokens (minting, session ids), webhook
 (verifying and handling deliveries), enforce (refusing ended sessions),
-pages (a page's context), api (the server API client), activity (the
-bounded queue) and sender (the thread that sends it).
+pages (a page's context), script (the script tag), checks (what is wrong
+with the settings), api (the server API client), activity (the bounded
+queue) and sender (the thread that sends it).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from .activity import ActivityQueue, Entry
 from .api import APIError, Client, Unreachable
 from .enforce import ENDED_PREFIX, SID_PREFIX, authenticated_key, check_request, is_passive, wants_json
 from .pages import page_context
+from .script import script_tag
 from .sender import Sender
 from .tokens import (
     MAX_LIMIT_SECONDS,
@@ -59,6 +63,7 @@ __all__ = [
     "check_request",
     "handle_webhook",
     "page_context",
+    "script_tag",
     "is_passive",
     "wants_json",
     "PresenceMiddleware",

@@ -58,11 +58,12 @@ class APIError(Exception):
 class Unreachable(APIError):
     """Unreachable means presence did not answer: refused, timed out, or
     cut off. timed_out tells a presence that hangs from one that is not
-    there."""
+    there; reason is what the network said, without the request."""
 
-    def __init__(self, message: str, *, timed_out: bool = False) -> None:
+    def __init__(self, message: str, *, timed_out: bool = False, reason: str = "") -> None:
         super().__init__(0, "unreachable", message)
         self.timed_out = timed_out
+        self.reason = reason or message
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -156,9 +157,9 @@ class Client:
             # answer are ValueErrors or OSErrors.
             reason = getattr(e, "reason", None) or e
             raise Unreachable("%s %s: %s" % (method, path, reason),
-                              timed_out=isinstance(reason, socket.timeout)) from None
+                              timed_out=isinstance(reason, socket.timeout), reason=str(reason)) from None
         except Exception as e:  # http.client.HTTPException and kin
-            raise Unreachable("%s %s: %s" % (method, path, e)) from None
+            raise Unreachable("%s %s: %s" % (method, path, e), reason=str(e)) from None
 
 
 def _decode(status: int, raw: bytes, headers: Any) -> Dict[str, Any]:

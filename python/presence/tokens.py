@@ -129,8 +129,8 @@ def mint_token(
 ) -> str:
     """Returns a presence token for sid, signed with secret.
 
-    The token is a gorilla/securecookie value, as the README's recipe
-    makes it: base64url (with padding) of ts|b64(json)|mac, where mac is
+    The token is a gorilla/securecookie value, as docs/protocol.md's
+    recipe makes it: base64url (with padding) of ts|b64(json)|mac, where mac is
     HMAC-SHA256(secret, "presence|" + ts + "|" + b64(json)).
 
     secret is presence's PRESENCE_SECRET (bytes, or str taken as UTF-8),

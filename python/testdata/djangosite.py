@@ -1,7 +1,7 @@
-"""A small Django site set up as docs/django.md says, for interop_test's
-live tests: SQLite, the database cache, presence.django's app, middleware,
-context processor and webhook view, a login page, a page that loads
-presence.js and pages that do not (as /admin/ does not).
+"""A small Django site set up as docs/django.md says, for the live tests:
+SQLite, the database cache, presence.django's app, middleware, URLs and
+template tag, a login page, a page that loads presence.js and pages that
+do not (as /admin/ does not).
 
 It migrates, creates the users alice and bob, then serves with the
 threaded WSGI server of runserver on 127.0.0.1 at a free port, printed as
@@ -45,16 +45,11 @@ settings.configure(
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
-                "presence.django.presence_context",
             ],
             "loaders": [("django.template.loaders.locmem.Loader", {
                 "registration/login.html": (
                     '<form method="post">{% csrf_token %}{{ form.as_p }}<button>Log in</button></form>'),
-                "app.html": (
-                    "<h1>Hello {{ user.username }}</h1>"
-                    '{% if presence_token %}<script src="{{ presence_url }}/presence.js" defer '
-                    'data-url="{{ presence_url }}" data-token="{{ presence_token }}" '
-                    'data-logout-url="{% url \'logout\' %}"></script>{% endif %}'),
+                "app.html": "<h1>Hello {{ user.username }}</h1>{% load presence %}{% presence_script %}",
             })],
         },
     }],
@@ -65,6 +60,7 @@ settings.configure(
     LOGIN_URL="/accounts/login/",
     LOGIN_REDIRECT_URL="/app/",
     USE_TZ=True,
+    PRESENCE_REDIRECT_TO_LOGOUT=True,
     PRESENCE_SECRET=env["PRESENCE_SECRET"],
     PRESENCE_URL=env["PRESENCE_URL"],
     PRESENCE_API_URL=env["PRESENCE_API_URL"],
@@ -78,9 +74,7 @@ from django.contrib.auth import views as auth_views  # noqa: E402
 from django.contrib.auth.decorators import login_required  # noqa: E402
 from django.http import HttpResponse  # noqa: E402
 from django.shortcuts import render  # noqa: E402
-from django.urls import path  # noqa: E402
-
-from presence.django import webhook_view  # noqa: E402
+from django.urls import include, path  # noqa: E402
 
 
 @login_required
@@ -99,7 +93,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="/accounts/login/"), name="logout"),
     path("app/", app),
     path("plain/", plain),
-    path("hooks/presence/", webhook_view),
+    path("presence/", include("presence.django.urls")),
 ]
 
 

@@ -4,10 +4,13 @@ process's Sender.
 Required: PRESENCE_SECRET (presence's secret), PRESENCE_URL (where
 browsers reach presence), PRESENCE_API_URL and PRESENCE_API_KEY (where
 this server reaches presence's API, and its key). Optional:
-PRESENCE_OLD_SECRETS, PRESENCE_SID_SECRET (default SECRET_KEY),
 PRESENCE_WARN_AFTER and PRESENCE_EXPIRE_AFTER (seconds),
-PRESENCE_LOGOUT_URL, PRESENCE_PASSIVE_URLS, PRESENCE_PASSIVE_URL_NAMES,
-PRESENCE_TOKEN_MAX_AGE and PRESENCE_API_TIMEOUT (seconds, default 2).
+PRESENCE_PASSIVE_URLS, PRESENCE_PASSIVE_URL_NAMES,
+PRESENCE_REDIRECT_TO_LOGOUT, PRESENCE_LOGOUT_URL, PRESENCE_LOGOUT_METHOD,
+PRESENCE_CONFIRM_UNLOAD, PRESENCE_SCRIPT_ATTRS, PRESENCE_OLD_SECRETS,
+PRESENCE_SID_SECRET (default SECRET_KEY), PRESENCE_TOKEN_MAX_AGE and
+PRESENCE_API_TIMEOUT (seconds, default 2). docs/django.md has the table,
+with the django-session-security setting each one replaces.
 """
 
 from __future__ import annotations
@@ -64,6 +67,39 @@ def limits() -> "tuple[Optional[int], Optional[int]]":
     return setting("PRESENCE_WARN_AFTER"), setting("PRESENCE_EXPIRE_AFTER")
 
 
+def logout_url() -> Optional[str]:
+    """Where tabs go once their session ended, or None for a reload.
+
+    As django-session-security's REDIRECT_TO_LOGOUT: with
+    PRESENCE_REDIRECT_TO_LOGOUT, the URL named "logout" unless
+    PRESENCE_LOGOUT_URL names another; PRESENCE_LOGOUT_URL alone implies
+    it. A URL name that does not resolve gives None (a reload, which the
+    middleware refuses like any request of the ended session), and the
+    system check presence.E007 reports it."""
+    target = setting("PRESENCE_LOGOUT_URL") or ("logout" if setting("PRESENCE_REDIRECT_TO_LOGOUT") else None)
+    if not target:
+        return None
+    from django.shortcuts import resolve_url
+    from django.urls import NoReverseMatch
+
+    try:
+        return str(resolve_url(target))
+    except NoReverseMatch:
+        return None
+
+
+def logout_method() -> str:
+    """PRESENCE_LOGOUT_METHOD, "get" or "post": how tabs go to the logout
+    URL. By default "post" from Django 4.1, whose LogoutView deprecates
+    GET (5.0 refuses it), else "get"."""
+    method = setting("PRESENCE_LOGOUT_METHOD")
+    if method:
+        return str(method).lower()
+    import django
+
+    return "post" if django.VERSION >= (4, 1) else "get"
+
+
 def uid(user: Any) -> Optional[str]:
     pk = getattr(user, "pk", None)
     return None if pk is None else str(pk)
@@ -87,6 +123,13 @@ def is_passive_request(request: Any) -> bool:
         return False
 
 
+def api_timeout() -> float:
+    """PRESENCE_API_TIMEOUT: how long a call to presence's API may wait,
+    in seconds (default 2). Only the sender's thread and the system
+    checks wait on it, never a request."""
+    return float(setting("PRESENCE_API_TIMEOUT", DEFAULT_TIMEOUT))
+
+
 _lock = threading.Lock()
 _sender: Union[Sender, None, bool] = None  # False: not configured
 
@@ -102,8 +145,7 @@ def sender() -> Optional[Sender]:
             if _sender is None:
                 url, key = setting("PRESENCE_API_URL"), setting("PRESENCE_API_KEY")
                 if url and key:
-                    timeout = float(setting("PRESENCE_API_TIMEOUT", DEFAULT_TIMEOUT))
-                    _sender = Sender(Client(url, key, timeout=timeout), on_expired=record_expired)
+                    _sender = Sender(Client(url, key, timeout=api_timeout()), on_expired=record_expired)
                 else:
                     _sender = False
             s = _sender

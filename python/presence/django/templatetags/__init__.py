@@ -1,0 +1,1 @@
+"""The template tag library of presence.django: {% load presence %}."""
