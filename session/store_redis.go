@@ -151,8 +151,13 @@ func (s *RedisStore) Touch(ctx context.Context, sid string, idle time.Duration, 
 	if err := checkUID(terms.UID); err != nil {
 		return Snapshot{}, err
 	}
-	// Rounding idle down keeps Last no earlier than the caller said.
-	return s.run(ctx, ruleTouch, sid, terms.Limits, min(int64(max(idle, 0)/time.Microsecond), maxRedisIdle), terms.UID)
+	return s.run(ctx, ruleTouch, sid, terms.Limits, redisIdle(idle), terms.UID)
+}
+
+// redisIdle is a Touch's idle as the script takes it, in microseconds.
+// Rounding down keeps Last no earlier than the caller said.
+func redisIdle(idle time.Duration) int64 {
+	return min(int64(max(idle, 0)/time.Microsecond), maxRedisIdle)
 }
 
 // Check implements Store.
@@ -235,11 +240,23 @@ func (s *RedisStore) run(ctx context.Context, rule, sid string, lim Limits, arg 
 
 // runAs is run as the call id.
 func (s *RedisStore) runAs(ctx context.Context, id uint64, rule, sid string, lim Limits, arg int64, uid string) (Snapshot, error) {
+	keys, args := s.ruleCall(id, rule, sid, lim, arg, uid)
+	raw, err := redisRule.Run(ctx, s.client, keys, args...).Slice()
+	return s.ruleAnswer(sid, raw, err)
+}
+
+// ruleCall returns the keys and arguments of store_redis.lua for one call.
+func (s *RedisStore) ruleCall(id uint64, rule, sid string, lim Limits, arg int64, uid string) ([]string, []any) {
 	// Rounding ExpireAfter up never ends a session early. Zero limits
 	// stay zero: the script then uses the session's own.
 	expireAfter, warnAfter := micros(lim.ExpireAfter), micros(lim.WarnAfter)
-	raw, err := redisRule.Run(ctx, s.client, []string{s.key(sid), s.dueKey(bucketOf(sid))},
-		rule, s.now(), s.retention, expireAfter, arg, id, warnAfter, sid, uid, s.holding()).Slice()
+	return []string{s.key(sid), s.dueKey(bucketOf(sid))},
+		[]any{rule, s.now(), s.retention, expireAfter, arg, id, warnAfter, sid, uid, s.holding()}
+}
+
+// ruleAnswer reads store_redis.lua's answer for sid as a Snapshot; err is
+// the call's.
+func (s *RedisStore) ruleAnswer(sid string, raw []any, err error) (Snapshot, error) {
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("session: redis: %w", err)
 	}

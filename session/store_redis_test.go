@@ -611,3 +611,21 @@ func benchRedis(b *testing.B, call func(context.Context, *RedisStore, string) er
 		})
 	})
 }
+
+// A batch after SCRIPT FLUSH loads the script again and answers every call.
+func TestRedisBatchAfterScriptFlush(t *testing.T) {
+	t.Parallel()
+	c := redisForTest(t)
+	s := newRedisForTest(t, c, RedisOptions{})
+	ctx := t.Context()
+	must(t)(s.Touch(ctx, "a", 0, Terms{Limits: lim}))
+	if err := c.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	results := s.Batch(ctx, []Call{{SID: "a", Terms: Terms{Limits: lim}}, {SID: "b", Touch: true, Terms: Terms{Limits: lim}}})
+	for i, r := range results {
+		if r.Err != nil || !r.Snapshot.Known || r.Snapshot.Ended {
+			t.Errorf("call %d after SCRIPT FLUSH: %+v, %v", i, r.Snapshot, r.Err)
+		}
+	}
+}

@@ -38,6 +38,7 @@ func testStore(t *testing.T, newStore func(t *testing.T) storeHarness) {
 	t.Run("FreshNeverLost", func(t *testing.T) { t.Parallel(); testFreshNeverLost(t, newStore(t)) })
 	t.Run("BadCalls", func(t *testing.T) { t.Parallel(); testBadCalls(t, newStore(t)) })
 	t.Run("Closed", func(t *testing.T) { t.Parallel(); testClosed(t, newStore(t)) })
+	t.Run("Batch", func(t *testing.T) { t.Parallel(); testBatch(t, newStore(t)) })
 }
 
 var longLim = Limits{WarnAfter: time.Hour, ExpireAfter: 2 * time.Hour}
