@@ -89,20 +89,27 @@ func (c *claimer) claim() {
 	if err != nil {
 		r.storeFailed("due sessions not claimed", err)
 	}
+	var calls []session.Call
 	for _, sid := range sids {
 		if h := r.lookup(sid); h != nil {
 			h.queueCheck()
 			continue
 		}
-		snap, err := r.store.Check(ctx, sid, session.Limits{})
-		if err != nil {
+		calls = append(calls, session.Call{SID: sid})
+	}
+	if len(calls) == 0 {
+		return
+	}
+	for i, res := range r.store.Batch(ctx, calls) {
+		sid := calls[i].SID
+		if res.Err != nil {
 			// The claim's lease ends and some node claims it again.
-			r.storeFailed("due session not checked", err)
-			return
+			r.storeFailed("due session not checked", res.Err)
+			continue
 		}
-		if snap.EndedNow {
+		if res.Snapshot.EndedNow {
 			r.log.Debug("session ended with no tab on this node", zap.String("sid", sid))
-			r.reportEnd(sid, "", snap)
+			r.reportEnd(sid, "", res.Snapshot)
 			r.publish(sid)
 		}
 	}

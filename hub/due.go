@@ -7,6 +7,10 @@ import "sync"
 // reads the store, which may wait on the network; the queue sits between
 // the two. It is unbounded, but holds each hub at most once (hub.queued),
 // so it never grows past the number of live sessions.
+//
+// A worker takes every hub waiting, up to dueBatch, and decides them
+// together: deadlines that fall together are read from the store in one
+// round trip, not one each.
 type dueQueue struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -16,7 +20,10 @@ type dueQueue struct {
 	workers sync.WaitGroup
 }
 
-func newDueQueue(workers int, work func(*hub)) *dueQueue {
+// dueBatch is the most hubs a worker decides in one batch.
+const dueBatch = 256
+
+func newDueQueue(workers int, work func([]*hub)) *dueQueue {
 	q := &dueQueue{}
 	q.cond = sync.NewCond(&q.mu)
 	q.workers.Add(workers)
@@ -24,11 +31,11 @@ func newDueQueue(workers int, work func(*hub)) *dueQueue {
 		go func() {
 			defer q.workers.Done()
 			for {
-				h, ok := q.pop()
+				hubs, ok := q.pop()
 				if !ok {
 					return
 				}
-				work(h)
+				work(hubs)
 				q.done()
 			}
 		}()
@@ -47,7 +54,8 @@ func (q *dueQueue) push(h *hub) {
 	q.cond.Signal()
 }
 
-func (q *dueQueue) pop() (*hub, bool) {
+// pop waits for hubs and takes up to dueBatch of them.
+func (q *dueQueue) pop() ([]*hub, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for len(q.items) == 0 && !q.closed {
@@ -57,16 +65,18 @@ func (q *dueQueue) pop() (*hub, bool) {
 		return nil, false
 	}
 	q.busy++
-	h := q.items[0]
-	q.items[0] = nil
-	q.items = q.items[1:]
+	n := min(len(q.items), dueBatch)
+	hubs := make([]*hub, n)
+	copy(hubs, q.items)
+	clear(q.items[:n])
+	q.items = q.items[n:]
 	if len(q.items) == 0 {
 		q.items = nil
 	}
-	return h, true
+	return hubs, true
 }
 
-// done marks a worker's item finished.
+// done marks a worker's batch finished.
 func (q *dueQueue) done() {
 	q.mu.Lock()
 	q.busy--

@@ -288,37 +288,66 @@ func (h *hub) remember(at time.Time) {
 	}
 }
 
-// check decides a fired deadline on a fresh read of the store.
-func (h *hub) check() {
-	h.mu.Lock()
-	h.queued = false
-	if h.ended || h.gone {
-		h.mu.Unlock()
+// checkDue decides the fired deadlines of hubs on a fresh read of the
+// store, in one round trip: a Touch of the activity a hub keeps unsent,
+// else a Check.
+func (r *Registry) checkDue(hubs []*hub) {
+	plans := make([]duePlan, 0, len(hubs))
+	calls := make([]session.Call, 0, len(hubs))
+	for _, h := range hubs {
+		if p, ok := h.planCheck(); ok {
+			plans = append(plans, p)
+			calls = append(calls, p.call)
+		}
+	}
+	if len(calls) == 0 {
 		return
 	}
-	lim, uid := h.lim, h.uid
-	now := h.r.opts.Clock.Now()
-	idle := now.Sub(h.last)
-	unsent := h.unsent
-	h.mu.Unlock()
-
-	ctx, cancel := context.WithTimeout(h.r.ctx, storeTimeout)
+	ctx, cancel := context.WithTimeout(r.ctx, storeTimeout)
 	defer cancel()
-	var (
-		snap session.Snapshot
-		err  error
-	)
-	if !unsent.IsZero() {
-		snap, err = h.r.store.Touch(ctx, h.sid, max(now.Sub(unsent), 0), session.Terms{Limits: lim})
-		if err == nil {
-			h.mu.Lock()
-			if !h.unsent.After(unsent) {
-				h.unsent = time.Time{}
-			}
-			h.mu.Unlock()
+	results := r.store.Batch(ctx, calls)
+	for i, p := range plans {
+		p.h.finishCheck(ctx, p, results[i])
+	}
+}
+
+// duePlan is what a hub's deadline check asks of the store, and what the
+// hub knew when it asked.
+type duePlan struct {
+	h      *hub
+	call   session.Call
+	unsent time.Time // the activity the call writes; zero for a Check
+	idle   time.Duration
+	uid    string
+}
+
+// planCheck takes the hub off the due queue and says what to ask the
+// store; ok is false when there is nothing to decide.
+func (h *hub) planCheck() (p duePlan, ok bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.queued = false
+	if h.ended || h.gone {
+		return duePlan{}, false
+	}
+	now := h.r.opts.Clock.Now()
+	p = duePlan{h: h, unsent: h.unsent, idle: now.Sub(h.last), uid: h.uid}
+	p.call = session.Call{SID: h.sid, Terms: session.Terms{Limits: h.lim}}
+	if !h.unsent.IsZero() {
+		p.call.Touch, p.call.Idle = true, max(now.Sub(h.unsent), 0)
+	}
+	return p, true
+}
+
+// finishCheck acts on the store's answer to a deadline check.
+func (h *hub) finishCheck(ctx context.Context, p duePlan, res session.Result) {
+	snap, err := res.Snapshot, res.Err
+	if err == nil && p.call.Touch {
+		h.mu.Lock()
+		if !h.unsent.After(p.unsent) {
+			h.unsent = time.Time{}
 		}
-	} else {
-		snap, err = h.r.store.Check(ctx, h.sid, lim)
+		h.mu.Unlock()
 	}
 	if err == nil && !snap.Known && !snap.Ended {
 		// The store lost the session (a restarted store that keeps
@@ -326,8 +355,8 @@ func (h *hub) check() {
 		// neither expires early nor lives forever, and decide nothing
 		// until the other nodes, nudged, have given back theirs: this
 		// node's view may be older than theirs.
-		if _, err = h.r.store.Touch(ctx, h.sid, idle, session.Terms{Limits: lim, UID: uid}); err == nil {
-			h.r.log.Debug("store had forgotten a session; restored it", zap.String("sid", h.sid), zap.Duration("idle", idle))
+		if _, err = h.r.store.Touch(ctx, h.sid, p.idle, session.Terms{Limits: p.call.Terms.Limits, UID: p.uid}); err == nil {
+			h.r.log.Debug("store had forgotten a session; restored it", zap.String("sid", h.sid), zap.Duration("idle", p.idle))
 			h.r.publish(h.sid)
 			h.mu.Lock()
 			if !h.ended && !h.gone {

@@ -117,3 +117,12 @@ func (w *watchedStore) End(ctx context.Context, sid string, reason session.Reaso
 	w.note(err)
 	return snap, err
 }
+
+// Batch runs calls through session.Batch, noting each call's outcome.
+func (w *watchedStore) Batch(ctx context.Context, calls []session.Call) []session.Result {
+	results := session.Batch(ctx, w.Store, calls)
+	for _, r := range results {
+		w.note(r.Err)
+	}
+	return results
+}

@@ -83,7 +83,7 @@ func New(opts Options) (*Registry, error) {
 		r.shards[i].tabs = make(map[*tab]struct{})
 	}
 	r.wheel = newWheel(wheelOptions{Tick: opts.Tick, Clock: opts.Clock})
-	r.due = newDueQueue(opts.Workers, func(h *hub) { h.check() })
+	r.due = newDueQueue(opts.Workers, r.checkDue)
 	if c, ok := opts.Store.(session.Claimer); ok {
 		r.claimer = newClaimer(r, c)
 	}
