@@ -211,16 +211,23 @@ func (r *Registry) join(ctx context.Context, sid string, idle time.Duration, ter
 	return r.store.Touch(ctx, sid, idle, terms)
 }
 
-// report records activity idle ago and updates every tab of the session.
+// report records activity idle ago and updates every tab of the session:
+// at once, or with the hub's next flush (see Options.FlushEvery).
 func (t *tab) report(idle time.Duration) {
-	ctx, cancel := context.WithTimeout(t.r.ctx, storeTimeout)
-	defer cancel()
-	snap, err := t.r.store.Touch(ctx, t.sid, idle, session.Terms{Limits: t.lim})
-	if err != nil {
-		t.r.storeFailed("activity kept until it is back", err)
-		t.hub.remember(t.r.opts.Clock.Now().Add(-idle))
+	at := t.r.opts.Clock.Now().Add(-idle)
+	if t.hub.deferActivity(at) {
 		return
 	}
+	at = t.hub.withUnsent(at)
+	ctx, cancel := context.WithTimeout(t.r.ctx, storeTimeout)
+	defer cancel()
+	snap, err := t.r.store.Touch(ctx, t.sid, max(t.r.opts.Clock.Now().Sub(at), 0), session.Terms{Limits: t.lim})
+	if err != nil {
+		t.r.storeFailed("activity kept until it is back", err)
+		t.hub.remember(at)
+		return
+	}
+	t.hub.written(at)
 	t.hub.take(snap, nil)
 }
 

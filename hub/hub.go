@@ -38,7 +38,13 @@ type hub struct {
 	timer     *wheelTimer
 	deadline  time.Time
 	endReason session.Reason
-	unsent    time.Time // activity the store failed to record; zero if none
+	// unsent is activity not written to the store yet: kept while the
+	// store could not take it, or waiting for flushAt (see
+	// Options.FlushEvery). Zero if none.
+	unsent  time.Time
+	flushAt time.Time // when unsent waiting for a flush goes out; zero if none
+	wroteAt time.Time // when this node last wrote the session's activity
+	stored  time.Time // the store's last activity, by its latest answer, on this node's clock
 }
 
 func newHub(r *Registry, sid string, lim session.Limits, uid string) *hub {
@@ -173,7 +179,11 @@ func (h *hub) applyLocked(now time.Time, snap session.Snapshot, skip *tab) (lift
 	// The store's clock may not be this node's: carry over the idle time,
 	// not the instant.
 	newer := false
-	if last := now.Add(-snap.Idle()); last.After(h.last) {
+	last := now.Add(-snap.Idle())
+	if snap.Known {
+		h.stored = last
+	}
+	if last.After(h.last) {
 		h.last, newer = last, true
 	}
 	// The next deadline is set before the tabs hear of this one: a tab
@@ -240,7 +250,12 @@ func (h *hub) endLocked(reason session.Reason) {
 	}
 }
 
+// scheduleLocked sets the hub's wheel entry to at, or to the flush of its
+// waiting activity if that comes first.
 func (h *hub) scheduleLocked(at time.Time) {
+	if !h.flushAt.IsZero() && h.flushAt.Before(at) {
+		at = h.flushAt
+	}
 	h.deadline = at
 	if h.timer == nil {
 		h.timer = h.r.wheel.at(at, h.onDeadline)
@@ -343,11 +358,7 @@ func (h *hub) planCheck() (p duePlan, ok bool) {
 func (h *hub) finishCheck(ctx context.Context, p duePlan, res session.Result) {
 	snap, err := res.Snapshot, res.Err
 	if err == nil && p.call.Touch {
-		h.mu.Lock()
-		if !h.unsent.After(p.unsent) {
-			h.unsent = time.Time{}
-		}
-		h.mu.Unlock()
+		h.written(p.unsent)
 	}
 	if err == nil && !snap.Known && !snap.Ended {
 		// The store lost the session (a restarted store that keeps

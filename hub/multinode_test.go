@@ -64,6 +64,12 @@ type cluster struct {
 	prefix string
 	clock  *clock.Manual
 	nodes  []*node
+
+	// flushEvery is each node's Options.FlushEvery: 5 s, as presence runs
+	// on Redis, which makes 200 ms for the tests' 2 s warn_after.
+	flushEvery time.Duration
+	// wrap, when set, gives a starting node its store through it.
+	wrap func(*session.RedisStore) session.Store
 }
 
 type node struct {
@@ -84,7 +90,7 @@ func newCluster(t *testing.T, client *redis.Client, n int) *cluster {
 	// The nodes hold no idle ends when they start: the tests of that
 	// grace set their own before they start a node.
 	c := &cluster{t: t, client: client, prefix: "presence-test:" + hex.EncodeToString(b) + ":",
-		clock: clock.NewManual(time.Now()), grace: -1}
+		clock: clock.NewManual(time.Now()), grace: -1, flushEvery: 5 * time.Second}
 	t.Cleanup(func() {
 		ctx := context.Background()
 		keys, _ := client.Keys(ctx, c.prefix+"*").Result()
@@ -113,8 +119,13 @@ func (c *cluster) start(addr string) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var nodeStore session.Store = store
+	if c.wrap != nil {
+		nodeStore = c.wrap(store)
+	}
 	reg, err := New(Options{
-		Store: store, Verifier: verifier, Clock: c.clock,
+		Store: nodeStore, Verifier: verifier, Clock: c.clock,
+		FlushEvery:    c.flushEvery,
 		Broker:        NewRedisBroker(c.client, c.prefix),
 		RecoveryGrace: c.grace,
 		OnEnd: func(_ context.Context, e End) {

@@ -75,6 +75,16 @@ type Options struct {
 	// Workers is how many goroutines re-read the store when deadlines
 	// fire. Zero means 8.
 	Workers int
+	// FlushEvery lets a tab's activity wait in this node up to this long
+	// before it is written to the store, so that the activity of a busy
+	// session costs one write per interval rather than one per frame; the
+	// latest activity replaces what waits, and the writes of many sessions
+	// go out together. A session's activity is written at once while its
+	// warn deadline, by the store's last word, is less than two intervals
+	// away or past, and before the node decides anything about it. A
+	// session's interval is at most a tenth of its warn_after. Zero writes
+	// every report at once, which suits a store in the process.
+	FlushEvery time.Duration
 	// MaxTabs caps the tabs the node holds in all, so that it stays within
 	// its open files. Zero means no cap.
 	MaxTabs int

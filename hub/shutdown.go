@@ -17,8 +17,9 @@ const shutdownConcurrency = 64
 // all of it: when ctx ends first, Shutdown cuts what is left and returns
 // ctx.Err() at once. Shutdown is idempotent.
 //
-// Cancelling the store calls loses nothing: a tab reconnecting elsewhere
-// says in its hello how long its person has been idle.
+// Cancelling the store calls, and dropping the activity waiting for a
+// flush, loses nothing: a tab reconnecting elsewhere says in its hello how
+// long its person has been idle.
 func (r *Registry) Shutdown(ctx context.Context) error {
 	r.mu.Lock()
 	r.closing.Store(true)
