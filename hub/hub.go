@@ -189,6 +189,15 @@ func (h *hub) applyLocked(now time.Time, snap session.Snapshot, skip *tab) (lift
 	// The next deadline is set before the tabs hear of this one: a tab
 	// may act on a frame before the lock is released.
 	if pos := h.lim.At(now.Sub(h.last)); pos.Status == session.StatusWarning {
+		warnAt := h.last.Add(h.lim.WarnAfter)
+		if until, missed := h.r.store.missed(warnAt); missed && !h.warned {
+			// The warning fell due while nobody could report: the
+			// tabs reconnecting and the applications' queued reports
+			// may dismiss it, so it waits for them as the end does,
+			// rather than flash in front of a person at work.
+			h.scheduleLocked(until)
+			return false
+		}
 		// While idle ends are held, the store ends nothing before the
 		// hold does: deciding sooner would only read it again.
 		h.scheduleLocked(latest(h.last.Add(h.lim.ExpireAfter), h.r.store.held()))
@@ -216,9 +225,13 @@ func (h *hub) applyLocked(now time.Time, snap session.Snapshot, skip *tab) (lift
 // stateLocked encodes the session's state frame as of now. Its status
 // is the session's Position, the rule the server API follows too; it
 // agrees with what the tabs were told, since applyLocked warns by the same
-// rule and every state is sent as of the now applyLocked last ran with.
+// rule, but for a warning it holds back, and every state is sent as of
+// the now applyLocked last ran with.
 func (h *hub) stateLocked(now time.Time) []byte {
 	pos := h.lim.At(now.Sub(h.last))
+	if pos.Status == session.StatusWarning && !h.warned {
+		pos.Status = session.StatusActive // a warning that waits (see applyLocked)
+	}
 	return protocol.State{
 		Status:        protocol.Status(pos.Status),
 		IdleMS:        pos.Idle.Milliseconds(),

@@ -39,6 +39,7 @@ type watchedStore struct {
 	log       *zap.Logger
 	down      atomic.Bool
 	heldUntil atomic.Int64 // unix nanoseconds on clock; what the store was told
+	heldFrom  atomic.Int64 // unix nanoseconds on clock: when the node started, or its store failed or answered again
 
 	mu        sync.Mutex
 	downSince time.Time
@@ -52,6 +53,7 @@ func newWatchedStore(s session.Store, clk clock.Clock, grace time.Duration, log 
 }
 
 func (w *watchedStore) hold(until time.Time) {
+	w.heldFrom.Store(w.clock.Now().UnixNano())
 	w.heldUntil.Store(until.UnixNano())
 	w.Store.HoldIdleEnds(until)
 }
@@ -64,6 +66,25 @@ func (w *watchedStore) held() time.Time {
 		return time.Time{}
 	}
 	return until
+}
+
+// missed reports whether a deadline at falls before the latest start of
+// the node, outage of its store or return of its store, while idle ends
+// are held: a deadline that passed while nobody could report it, and that
+// reports on their way may yet move. It returns until when a warning due
+// then waits: half the hold, so that the person still sees the warning
+// for the other half before the hold ends and the session with it.
+func (w *watchedStore) missed(at time.Time) (until time.Time, ok bool) {
+	end := w.held()
+	from := time.Unix(0, w.heldFrom.Load())
+	if end.IsZero() || !at.Before(from) {
+		return time.Time{}, false
+	}
+	until = from.Add(end.Sub(from) / 2)
+	if !w.clock.Now().Before(until) {
+		return time.Time{}, false
+	}
+	return until, true
 }
 
 // note records the outcome of a store call. A call the registry cancelled

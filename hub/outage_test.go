@@ -3,10 +3,12 @@ package hub
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/presence-dev/presence/internal/clock"
+	"github.com/presence-dev/presence/protocol"
 	"github.com/presence-dev/presence/session"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
@@ -77,5 +79,70 @@ func TestWatchedStoreHoldsThroughOutages(t *testing.T) {
 	none := newWatchedStore(&holdRecorder{}, clk, 0, zap.NewNop())
 	if held := none.held(); !held.IsZero() {
 		t.Errorf("no grace: held() = %v", held)
+	}
+}
+
+// failingStore is a memory store that fails every call while down, as a
+// Redis that cannot be reached.
+type failingStore struct {
+	*session.MemoryStore
+	down atomic.Bool
+}
+
+var errUnreachable = errors.New("dial tcp: connection refused")
+
+func (s *failingStore) Touch(ctx context.Context, sid string, idle time.Duration, terms session.Terms) (session.Snapshot, error) {
+	if s.down.Load() {
+		return session.Snapshot{}, errUnreachable
+	}
+	return s.MemoryStore.Touch(ctx, sid, idle, terms)
+}
+
+func (s *failingStore) Check(ctx context.Context, sid string, lim session.Limits) (session.Snapshot, error) {
+	if s.down.Load() {
+		return session.Snapshot{}, errUnreachable
+	}
+	return s.MemoryStore.Check(ctx, sid, lim)
+}
+
+// A warning that fell due while the store was down waits for half the
+// recovery grace: the person working in pages without the script, whose
+// application's reports could not reach presence during the outage, is
+// not warned once the store is back and the reports arrive; a session
+// nobody reports for is warned then, and ends when the grace is over, so
+// its person still had half the grace to see the warning.
+func TestWarningDueInAnOutageWaitsForTheGrace(t *testing.T) {
+	for _, reported := range []bool{true, false} {
+		var store *failingStore
+		e := newEnv(t, func(o *Options) {
+			store = &failingStore{MemoryStore: o.Store.(*session.MemoryStore)}
+			o.Store = store
+			o.RecoveryGrace = 3 * time.Second
+		})
+		e.advance(4 * time.Second) // the node's own grace is over
+		a := e.dial(t)
+		a.Hello(e.token("outage"), 0)
+		e.advance(time.Second)
+		store.down.Store(true)
+		e.advance(5 * time.Second) // the warning falls due at 5 s into the outage
+		a.ExpectNothing()
+		store.down.Store(false)
+		e.advance(storeRetry) // the hub reads the store again: it answers
+		a.ExpectNothing()
+		if reported {
+			if _, err := e.reg.Report(t.Context(), Report{SID: "outage"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.advance(1500 * time.Millisecond) // half the grace
+		if reported {
+			a.ExpectNothing()
+			e.advance(3500 * time.Millisecond)
+			a.Expect(protocol.TypeWarn) // warn_after after the report: on time
+			continue
+		}
+		a.Expect(protocol.TypeWarn)
+		e.advance(1500 * time.Millisecond) // the grace is over
+		a.Expect(protocol.TypeExpire)
 	}
 }
