@@ -89,15 +89,21 @@ func closeMeaning(code websocket.StatusCode) string {
 
 func run(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
 	fs := flag.NewFlagSet("presence-tab", flag.ContinueOnError)
+	// A mistake gets one line (the error main prints), not the whole
+	// usage; -help gets the usage.
+	fs.SetOutput(io.Discard)
 	url := fs.String("url", "ws://127.0.0.1:8765/ws", "presence's WebSocket endpoint")
 	token := fs.String("token", getenv("PRESENCE_TOKEN"), "the session's token [PRESENCE_TOKEN]")
 	idle := fs.Duration("idle", 0, "how long this tab has been idle when it says hello")
 	activity := fs.Duration("activity", 0, "report activity this often; zero means never")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(out)
+			fmt.Fprintln(out, "Usage: presence-tab -token TOKEN [flags]")
+			fs.PrintDefaults()
 			return err
 		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return fmt.Errorf("%w: %v; presence-tab -help lists every flag", errUsage, err)
 	}
 	if *token == "" {
 		return fmt.Errorf("%w: a token is required: -token or PRESENCE_TOKEN", errUsage)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"context"
 	"errors"
 	"net/http"
@@ -59,6 +60,26 @@ func TestWatchesASessionEnd(t *testing.T) {
 		if !strings.Contains(lines[i], w) {
 			t.Errorf("line %d = %q, want it to contain %q", i, lines[i], w)
 		}
+	}
+}
+
+// An unknown flag is one line naming it and -help, with nothing printed
+// besides; -help prints the usage.
+func TestUnknownFlagIsOneLine(t *testing.T) {
+	var out strings.Builder
+	err := run(context.Background(), []string{"-port", "8765"}, &out, func(string) string { return "" })
+	if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "-port") || !strings.Contains(err.Error(), "-help") {
+		t.Errorf("err = %v, want a usage error naming -port and -help", err)
+	}
+	if out.Len() != 0 {
+		t.Errorf("printed %q besides the error", out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"-help"}, &out, func(string) string { return "" }); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("-help: err = %v", err)
+	}
+	if !strings.Contains(out.String(), "-activity") || !strings.Contains(out.String(), "PRESENCE_TOKEN") {
+		t.Errorf("-help printed %q, want every flag", out.String())
 	}
 }
 
