@@ -49,7 +49,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}),
 		expiries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "presence_expiries_total",
-			Help: "Sessions ended while this node held their tabs, by reason.",
+			Help: "Sessions whose end this node told their tabs of, or decided for a session without tabs, by reason.",
 		}, []string{"reason"}),
 		framesIn: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "presence_frames_in_total",
