@@ -216,7 +216,7 @@ func (b *bench) hello(ctx context.Context, group string, n int, s helloSpec) ([]
 
 // helloFailed says how the hellos of group fell short.
 func (b *bench) helloFailed(ctx context.Context, group string, n, sent, states int) error {
-	st, err := b.stats(ctx, group)
+	st, err := b.stats(ctx, group, true)
 	if err != nil {
 		return err
 	}
@@ -224,9 +224,10 @@ func (b *bench) helloFailed(ctx context.Context, group string, n, sent, states i
 		group, n, sent, states, st.CloseCodes, st.ErrorCodes)
 }
 
-// stats sums what the tabs of group saw.
-func (b *bench) stats(ctx context.Context, group string) (statsResult, error) {
-	results, err := do[statsResult](ctx, b.pool, "stats", func(int) any { return statsSpec{Group: group} }, nil)
+// stats sums what the tabs of group saw; with countsOnly, without the
+// lateness of each warn.
+func (b *bench) stats(ctx context.Context, group string, countsOnly bool) (statsResult, error) {
+	results, err := do[statsResult](ctx, b.pool, "stats", func(int) any { return statsSpec{Group: group, CountsOnly: countsOnly} }, nil)
 	if err != nil {
 		return statsResult{}, err
 	}
@@ -253,6 +254,7 @@ func (b *bench) stats(ctx context.Context, group string) (statsResult, error) {
 
 // closeGroup closes the tabs of group.
 func (b *bench) closeGroup(ctx context.Context, group string) error {
+	b.progress.phase("%s: closing the tabs", group)
 	_, err := do[int](ctx, b.pool, "close", func(int) any { return closeSpec{Group: group} }, nil)
 	return err
 }
@@ -268,12 +270,13 @@ func (b *bench) profile(ctx context.Context, srv *server, store, path, name stri
 
 // sample is a reading of a server's counters, before or after a window.
 type sample struct {
-	at          time.Time
-	cpu         time.Duration
-	frames      float64
-	redisCmds   int64
-	redisCPU    time.Duration
-	hasRedisCPU bool
+	at           time.Time
+	cpu          time.Duration
+	frames       float64
+	redisCmds    int64 // commands, those that scripts run included
+	redisScripts int64 // calls of scripts
+	redisCPU     time.Duration
+	hasRedisCPU  bool
 }
 
 // sample reads srv's CPU time and, when frames, its count of activity
@@ -291,6 +294,9 @@ func (b *bench) sample(ctx context.Context, srv *server, frames bool) (sample, e
 	}
 	if b.redis != nil && srv.name == "presence" {
 		if s.redisCmds, err = b.redis.commands(ctx); err != nil {
+			return s, err
+		}
+		if s.redisScripts, err = b.redis.scriptCalls(ctx); err != nil {
 			return s, err
 		}
 		if s.redisCPU, err = b.redis.cpu(); err != nil {

@@ -44,7 +44,7 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 
 // run measures what the configuration asks and prints the table on
 // stdout, its progress on stderr.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	cfg, err := parseConfig(args, stderr)
 	if err != nil {
 		return err
@@ -54,7 +54,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	// The servers' logs are kept when the run fails, to say why.
+	defer func() {
+		if err != nil && ctx.Err() == nil {
+			err = fmt.Errorf("%w\n(the servers' logs are kept in %s)", err, dir)
+			return
+		}
+		os.RemoveAll(dir)
+	}()
 	b := &bench{cfg: cfg, dir: dir, progress: newProgress(stderr), machine: machine()}
 	defer b.progress.done()
 	b.secret = make([]byte, 32)
@@ -78,11 +85,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	machineBefore, err := readMachineCPU()
+	if err != nil {
+		return err
+	}
+	ownBefore := ownCPU()
 	b.pool, err = startPool(cfg.workers, sourceAddrs)
 	if err != nil {
 		return err
 	}
-	defer b.pool.close()
+	defer func() {
+		if b.pool != nil {
+			b.pool.close()
+		}
+	}()
 
 	t := newTable(cfg, b.machine, b.bin)
 	for _, store := range cfg.stores {
@@ -99,8 +115,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		t.columns["reference"] = col
 	}
+	// The workers' CPU time counts once they have exited.
+	b.pool.close()
+	b.pool = nil
 	b.progress.done()
 	t.elapsed = time.Since(started)
+	machineAfter, err := readMachineCPU()
+	if err != nil {
+		return err
+	}
+	t.load = describeLoad(machineAfter, machineBefore, ownCPU()-ownBefore, t.elapsed)
 	return t.write(stdout)
 }
 

@@ -319,8 +319,12 @@ func (w *worker) reconnect(ctx context.Context, s reconnectSpec, progress func(i
 	return res, nil
 }
 
-// statsSpec asks what the tabs of a group saw.
-type statsSpec struct{ Group string }
+// statsSpec asks what the tabs of a group saw; with CountsOnly, without
+// the lateness of each warn.
+type statsSpec struct {
+	Group      string
+	CountsOnly bool
+}
 
 type statsResult struct {
 	Tabs, Open, States int
@@ -364,7 +368,9 @@ func (w *worker) stats(s statsSpec) (statsResult, error) {
 		}
 		switch {
 		case due != 0 && warnAt != 0:
-			res.Lateness = append(res.Lateness, warnAt-due)
+			if !s.CountsOnly {
+				res.Lateness = append(res.Lateness, warnAt-due)
+			}
 		case due != 0:
 			res.Unwarned++
 		}

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -72,4 +73,52 @@ func machine() string {
 	}
 	return fmt.Sprintf("%d cores (%s), Linux %s, load average %s at the start",
 		runtime.NumCPU(), model, strings.TrimSpace(string(kernel)), strings.Join(loadFields, " "))
+}
+
+// machineCPU is the machine's CPU time so far, from /proc/stat: busy at
+// normal priority (user, system, interrupts), busy at nice, and stolen by
+// the hypervisor.
+type machineCPU struct {
+	busy, nice, steal time.Duration
+}
+
+func readMachineCPU() (machineCPU, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return machineCPU{}, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return machineCPU{}, fmt.Errorf("/proc/stat starts %q", line)
+	}
+	var v [9]int64
+	for i := 1; i < 9; i++ {
+		v[i], _ = strconv.ParseInt(f[i], 10, 64)
+	}
+	// user nice system idle iowait irq softirq steal
+	return machineCPU{
+		busy:  time.Duration(v[1]+v[3]+v[6]+v[7]) * clockTick,
+		nice:  time.Duration(v[2]) * clockTick,
+		steal: time.Duration(v[8]) * clockTick,
+	}, nil
+}
+
+// ownCPU returns the CPU time of this process and of its children that
+// have ended and been waited for: the servers, Redis and the workers.
+func ownCPU() time.Duration {
+	var self, children syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &self)
+	syscall.Getrusage(syscall.RUSAGE_CHILDREN, &children)
+	tv := func(t syscall.Timeval) time.Duration { return time.Duration(t.Nano()) }
+	return tv(self.Utime) + tv(self.Stime) + tv(children.Utime) + tv(children.Stime)
+}
+
+// describeLoad says how busy the machine was over a run that took
+// elapsed and used own CPU time itself, after before and after are read.
+func describeLoad(after, before machineCPU, own, elapsed time.Duration) string {
+	cores := func(d time.Duration) float64 { return d.Seconds() / elapsed.Seconds() }
+	busy := after.busy - before.busy
+	return fmt.Sprintf("over the run, this run's processes kept %.2f cores busy, other processes at normal priority %.2f, processes at nice (a fuzz campaign) %.2f; steal %.2f",
+		cores(own), cores(max(busy-own, 0)), cores(after.nice-before.nice), cores(after.steal-before.steal))
 }

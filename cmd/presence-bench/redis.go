@@ -74,6 +74,41 @@ func (r *redisServer) commands(ctx context.Context) (int64, error) {
 	return 0, fmt.Errorf("redis INFO stats has no total_commands_processed")
 }
 
+// commandStats returns Redis's counts of calls by command since it
+// started.
+func (r *redisServer) commandStats(ctx context.Context) (map[string]int64, error) {
+	info, err := r.client.Info(ctx, "commandstats").Result()
+	if err != nil {
+		return nil, err
+	}
+	calls := map[string]int64{}
+	for line := range strings.Lines(info) {
+		// cmdstat_evalsha:calls=12,usec=...
+		name, rest, ok := strings.Cut(strings.TrimPrefix(strings.TrimSpace(line), "cmdstat_"), ":calls=")
+		if !ok {
+			continue
+		}
+		n, _, _ := strings.Cut(rest, ",")
+		calls[name], _ = strconv.ParseInt(n, 10, 64)
+	}
+	return calls, nil
+}
+
+// scriptCalls returns how many times clients called a script since Redis
+// started: total_commands_processed counts each command a script runs
+// too, so a script call that runs five is six commands there.
+func (r *redisServer) scriptCalls(ctx context.Context) (int64, error) {
+	calls, err := r.commandStats(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, cmd := range []string{"eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"} {
+		n += calls[cmd]
+	}
+	return n, nil
+}
+
 func (r *redisServer) cpu() (time.Duration, error) { return cpuTime(r.cmd.Process.Pid) }
 
 func (r *redisServer) stop() {

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/presence-dev/presence/protocol"
@@ -40,6 +45,13 @@ func (b *bench) activity(ctx context.Context, store string, srv *server, group s
 		}
 	}
 
+	var statsBefore map[string]int64
+	if b.redis != nil && presence && b.cfg.profileDir != "" {
+		var err error
+		if statsBefore, err = b.redis.commandStats(ctx); err != nil {
+			return err
+		}
+	}
 	before, err := b.sample(ctx, srv, true)
 	if err != nil {
 		return err
@@ -60,21 +72,32 @@ func (b *bench) activity(ctx context.Context, store string, srv *server, group s
 	if err != nil {
 		return err
 	}
-	// Frames still in flight are counted, and their CPU time spent,
-	// within a moment.
-	if err := sleep(ctx, 300*time.Millisecond); err != nil {
-		return err
+	offered := 0
+	for _, r := range results {
+		offered += r.Sent
 	}
-	after, err := b.sample(ctx, srv, true)
-	if err != nil {
-		return err
+	// The window closes once the server has counted every frame sent,
+	// or a while after: frames in flight cost their CPU time after the
+	// last one was sent.
+	var after sample
+	for by := time.Now().Add(drainTimeout); ; {
+		if after, err = b.sample(ctx, srv, true); err != nil {
+			return err
+		}
+		if after.frames-before.frames >= float64(offered) || time.Now().After(by) {
+			break
+		}
+		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+			return err
+		}
 	}
 	if err := <-profiled; err != nil {
 		return err
 	}
-	offered := 0
-	for _, r := range results {
-		offered += r.Sent
+	if statsBefore != nil {
+		if err := b.saveCommandStats(ctx, statsBefore, store+"-redis-commands.txt"); err != nil {
+			return err
+		}
 	}
 	counted := after.frames - before.frames
 	if counted <= 0 {
@@ -85,12 +108,13 @@ func (b *bench) activity(ctx context.Context, store string, srv *server, group s
 	col[keyFramesCounted] = counted
 	if after.hasRedisCPU {
 		col[keyRedisCmds] = float64(after.redisCmds-before.redisCmds) / counted
+		col[keyRedisScripts] = float64(after.redisScripts-before.redisScripts) / counted
 		col[keyRedisCPU] = (after.redisCPU - before.redisCPU).Seconds() / counted * 1e6
 	}
 	if unrelated == "" {
 		return nil
 	}
-	st, err := b.stats(ctx, unrelated)
+	st, err := b.stats(ctx, unrelated, false)
 	if err != nil {
 		return err
 	}
@@ -106,6 +130,33 @@ func (b *bench) activity(ctx context.Context, store string, srv *server, group s
 	}
 	return b.closeGroup(ctx, unrelated)
 }
+
+// saveCommandStats writes to the profile directory the commands Redis
+// ran since before, by command, with their share of the total.
+func (b *bench) saveCommandStats(ctx context.Context, before map[string]int64, name string) error {
+	after, err := b.redis.commandStats(ctx)
+	if err != nil {
+		return err
+	}
+	var total int64
+	for cmd, n := range after {
+		after[cmd] = n - before[cmd]
+		total += after[cmd]
+	}
+	cmds := slices.Collect(maps.Keys(after))
+	slices.SortFunc(cmds, func(a, b string) int { return cmp.Compare(after[b], after[a]) })
+	var out strings.Builder
+	fmt.Fprintf(&out, "Redis commands during the activity window: %d\n", total)
+	for _, cmd := range cmds {
+		if after[cmd] > 0 {
+			fmt.Fprintf(&out, "%-24s %10d  %5.1f%%\n", cmd, after[cmd], 100*float64(after[cmd])/float64(total))
+		}
+	}
+	return os.WriteFile(filepath.Join(b.cfg.profileDir, name), []byte(out.String()), 0o644)
+}
+
+// drainTimeout bounds the wait for the server to count the frames sent.
+const drainTimeout = 3 * time.Second
 
 // activitySpec has the tabs of a group numbered below Below send Rate
 // activity frames a second each, for Duration. The sends are spread

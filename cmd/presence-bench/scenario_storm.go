@@ -54,8 +54,12 @@ func (b *bench) storm(ctx context.Context, store string, srv *server, group stri
 		back += r.Back
 		retries += r.Retries
 	}
-	st, err := b.stats(ctx, group)
+	st, err := b.stats(ctx, group, true)
 	if err != nil {
+		return err
+	}
+	// What follows on these tabs starts from a quiet server.
+	if err := sleep(ctx, time.Second); err != nil {
 		return err
 	}
 	cpu := (after.cpu - before.cpu).Seconds()

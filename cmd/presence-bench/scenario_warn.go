@@ -84,6 +84,11 @@ func (b *bench) warns(ctx context.Context, store string, col column, fresh func(
 // connected is set once all are connected, faster.
 func (b *bench) warnBatch(ctx context.Context, srv *server, group string, n int, spread time.Duration, connected bool) (warnFigures, error) {
 	var fig warnFigures
+	// The server of the batch before, killed with its tabs, lets go of
+	// their sockets first.
+	if err := sleep(ctx, 500*time.Millisecond); err != nil {
+		return fig, err
+	}
 	rate := joinRate
 	if connected {
 		rate = helloRate
@@ -118,18 +123,22 @@ func (b *bench) warnBatch(ctx context.Context, srv *server, group string, n int,
 	// Wait for every warn, or until 3 s after the last deadline.
 	b.progress.phase("%s: waiting for %d warns", group, n)
 	last := due.Add(spread)
-	var st statsResult
 	for {
-		if st, err = b.stats(ctx, group); err != nil {
+		st, err := b.stats(ctx, group, true)
+		if err != nil {
 			return fig, err
 		}
-		b.progress.counter(n)(len(st.Lateness))
+		b.progress.counter(n)(st.Warned)
 		if st.Unwarned == 0 || time.Now().After(last.Add(3*time.Second)) {
 			break
 		}
-		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+		if err := sleep(ctx, 200*time.Millisecond); err != nil {
 			return fig, err
 		}
+	}
+	st, err := b.stats(ctx, group, false)
+	if err != nil {
+		return fig, err
 	}
 	if err := b.closeGroup(ctx, group); err != nil {
 		return fig, err

@@ -34,6 +34,7 @@ const (
 	keyFramesOffered      = "frames_offered"
 	keyFramesCounted      = "frames_counted"
 	keyRedisCmds          = "redis_cmds_per_frame"
+	keyRedisScripts       = "redis_scripts_per_frame"
 	keyRedisCPU           = "redis_cpu_us"
 	keyCPURatio           = "cpu_ratio"
 	keyUnrelatedLate      = "unrelated_late_ms"
@@ -64,6 +65,7 @@ type table struct {
 	bin     string
 	columns map[string]column // "memory", "redis", "reference"
 	elapsed time.Duration
+	load    string // how busy the machine was
 }
 
 func newTable(cfg config, machine, bin string) *table {
@@ -146,7 +148,8 @@ func (t *table) rows() []row {
 		{"reconnect storm: seconds to the last tab back / connect retries", figures("%.1f / %.0f", keyStormWall, keyStormRetries)},
 		{"server CPU per activity frame, µs", figures("%.2f", keyFrameCPU)},
 		{"activity frames offered / counted", figures("%.0f / %.0f", keyFramesOffered, keyFramesCounted)},
-		{"Redis commands per activity frame", figures("%.3f", keyRedisCmds)},
+		{"Redis commands per activity frame (total_commands_processed, counting those scripts run)", figures("%.3f", keyRedisCmds)},
+		{"Redis script calls per activity frame", figures("%.3f", keyRedisScripts)},
 		{"Redis CPU per activity frame, µs", figures("%.2f", keyRedisCPU)},
 		{"server CPU per activity frame, Redis / memory", figures("%.2f×", keyCPURatio)},
 		{fmt.Sprintf("unrelated sessions' warn lateness under activity, max ms (%d sessions) / not warned", c.unrelated), figures("%.1f / %.0f", keyUnrelatedLate, keyUnrelatedMissed)},
@@ -176,7 +179,7 @@ func (t *table) write(w io.Writer) error {
 		t.columns["redis"][keyInstantWithin] = v * 100
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Machine: %s; %s.\n\n", t.machine, runtime.Version())
+	fmt.Fprintf(&b, "Machine: %s; %s; %s.\n\n", t.machine, t.load, runtime.Version())
 	fmt.Fprintf(&b, "presence: %s.\n\n", describeBinary(t.bin))
 	fmt.Fprintf(&b, "Conditions: %s\n\n", t.conditions())
 	var cols []string
@@ -318,7 +321,8 @@ func (t *table) goals() []string {
 	add("server CPU per activity frame of the Redis store ≤ 1.3× the memory store's",
 		red[keyCPURatio] <= 1.3, has(red, keyCPURatio), fmt.Sprintf("%.2f×", red[keyCPURatio]))
 	add("Redis commands per activity frame ≤ 0.1",
-		red[keyRedisCmds] <= 0.1, has(red, keyRedisCmds), fmt.Sprintf("%.3f", red[keyRedisCmds]))
+		red[keyRedisCmds] <= 0.1, has(red, keyRedisCmds, keyRedisScripts),
+		fmt.Sprintf("%.3f by total_commands_processed, which counts the commands each script runs; %.3f script calls", red[keyRedisCmds], red[keyRedisScripts]))
 	spread := thousands(t.cfg.spreadTabs) + " due within 1 s"
 	add("warn lateness p99 ≤ 100 ms, "+spread+" (memory store)",
 		mem[keyWarnP99] <= 100 && mem[keyWarnMissing] == 0, has(mem, keyWarnP99),
