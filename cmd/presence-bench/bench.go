@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -15,6 +16,7 @@ type bench struct {
 	dir      string // temporary files: binaries, logs, Redis's directory
 	secret   []byte
 	bin      string // presence
+	commit   string // what bin was built from, when the tool built it
 	pool     *pool
 	redis    *redisServer // while the Redis column is measured
 	progress *progress
@@ -266,6 +268,19 @@ func (b *bench) profile(ctx context.Context, srv *server, store, path, name stri
 		return nil
 	}
 	return srv.saveProfile(ctx, path, filepath.Join(b.cfg.profileDir, store+"-"+name))
+}
+
+// saveMetrics writes srv's /metrics to the profile directory as name,
+// when the run keeps profiles.
+func (b *bench) saveMetrics(ctx context.Context, srv *server, name string) error {
+	if b.cfg.profileDir == "" {
+		return nil
+	}
+	body, err := get(ctx, "http://"+srv.addr+"/metrics")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(b.cfg.profileDir, name), body, 0o644)
 }
 
 // sample is a reading of a server's counters, before or after a window.

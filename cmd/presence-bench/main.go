@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -79,6 +80,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		if out, err := build.CombinedOutput(); err != nil {
 			return fmt.Errorf("build presence (or give a binary with -server-bin): %v\n%s", err, out)
 		}
+		// Builds may leave the commit out (-buildvcs=false); git knows it.
+		if out, err := exec.CommandContext(ctx, "git", "describe", "--always", "--dirty").Output(); err == nil {
+			b.commit = strings.TrimSpace(string(out))
+		}
 	}
 	if cfg.profileDir != "" {
 		if err := os.MkdirAll(cfg.profileDir, 0o755); err != nil {
@@ -101,6 +106,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	}()
 
 	t := newTable(cfg, b.machine, b.bin)
+	t.commit = b.commit
 	for _, store := range cfg.stores {
 		col, err := b.store(ctx, store)
 		if err != nil {

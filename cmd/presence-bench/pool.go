@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // pool is the coordinator's side of the worker processes.
@@ -61,6 +62,19 @@ func startPool(n int, sources []string) (*pool, error) {
 		p.workers = append(p.workers, &workerProc{cmd: cmd, in: in, out: sc})
 	}
 	return p, nil
+}
+
+// cpu returns the CPU time the workers have used so far.
+func (p *pool) cpu() (time.Duration, error) {
+	var sum time.Duration
+	for _, w := range p.workers {
+		d, err := cpuTime(w.cmd.Process.Pid)
+		if err != nil {
+			return 0, err
+		}
+		sum += d
+	}
+	return sum, nil
 }
 
 // close ends the workers: they drop their tabs and exit once their stdin

@@ -94,6 +94,11 @@ func (b *bench) activity(ctx context.Context, store string, srv *server, group s
 	if err := <-profiled; err != nil {
 		return err
 	}
+	if presence {
+		if err := b.saveMetrics(ctx, srv, store+"-activity-metrics.txt"); err != nil {
+			return err
+		}
+	}
 	if statsBefore != nil {
 		if err := b.saveCommandStats(ctx, statsBefore, store+"-redis-commands.txt"); err != nil {
 			return err

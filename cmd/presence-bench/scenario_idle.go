@@ -78,6 +78,9 @@ func (b *bench) idle(ctx context.Context, store string, srv *server, group strin
 		if err := b.profile(ctx, srv, store, "goroutine", "goroutine.pb.gz"); err != nil {
 			return fig, err
 		}
+		if err := b.saveMetrics(ctx, srv, store+"-idle-metrics.txt"); err != nil {
+			return fig, err
+		}
 	}
 	return idleFigures{
 		rssPerTab:        float64(held-base) / 1024 / float64(n),

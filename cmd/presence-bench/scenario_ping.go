@@ -26,6 +26,10 @@ func (b *bench) ping(ctx context.Context, store string, srv *server, col column)
 	if err != nil {
 		return err
 	}
+	clientBefore, err := b.pool.cpu()
+	if err != nil {
+		return err
+	}
 	prefix := "bench-" + b.newGroup(store+"-ping") + "-"
 	results, err := do[pingResult](ctx, b.pool, "ping", func(k int) any {
 		return pingSpec{Addr: srv.addr, Secret: b.secret, Prefix: prefix, Conns: b.cfg.pingConns,
@@ -35,6 +39,10 @@ func (b *bench) ping(ctx context.Context, store string, srv *server, col column)
 		return err
 	}
 	after, err := b.sample(ctx, srv, false)
+	if err != nil {
+		return err
+	}
+	clientAfter, err := b.pool.cpu()
 	if err != nil {
 		return err
 	}
@@ -53,7 +61,9 @@ func (b *bench) ping(ctx context.Context, store string, srv *server, col column)
 	cpu := after.cpu - before.cpu
 	col[keyPingRate] = float64(requests) / b.cfg.pingWindow.Seconds()
 	col[keyPingCPU] = cpu.Seconds() / float64(requests) * 1e6
-	col[keyPingCores] = cpu.Seconds() / after.at.Sub(before.at).Seconds()
+	wall := after.at.Sub(before.at).Seconds()
+	col[keyPingCores] = cpu.Seconds() / wall
+	col[keyPingClientCores] = (clientAfter - clientBefore).Seconds() / wall
 	return nil
 }
 

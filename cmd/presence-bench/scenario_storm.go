@@ -59,7 +59,7 @@ func (b *bench) storm(ctx context.Context, store string, srv *server, group stri
 		return err
 	}
 	// What follows on these tabs starts from a quiet server.
-	if err := sleep(ctx, time.Second); err != nil {
+	if err := sleep(ctx, min(time.Second, b.cfg.settle)); err != nil {
 		return err
 	}
 	cpu := (after.cpu - before.cpu).Seconds()

@@ -86,7 +86,7 @@ func (b *bench) warnBatch(ctx context.Context, srv *server, group string, n int,
 	var fig warnFigures
 	// The server of the batch before, killed with its tabs, lets go of
 	// their sockets first.
-	if err := sleep(ctx, 500*time.Millisecond); err != nil {
+	if err := sleep(ctx, min(500*time.Millisecond, b.cfg.settle)); err != nil {
 		return fig, err
 	}
 	rate := joinRate

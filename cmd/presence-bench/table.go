@@ -56,6 +56,7 @@ const (
 	keyPingRate           = "ping_per_s"
 	keyPingCPU            = "ping_cpu_us"
 	keyPingCores          = "ping_cores"
+	keyPingClientCores    = "ping_client_cores"
 )
 
 // table is a run's figures, one column per server.
@@ -63,6 +64,7 @@ type table struct {
 	cfg     config
 	machine string
 	bin     string
+	commit  string            // the module's commit bin was built from, if known
 	columns map[string]column // "memory", "redis", "reference"
 	elapsed time.Duration
 	load    string // how busy the machine was
@@ -160,7 +162,8 @@ func (t *table) rows() []row {
 		{"… lateness p50 / max, ms", figures("%.1f / %.1f", keyInstantP50, keyInstantMax)},
 		{"… warns earlier than the deadline by > 2 ms / ≤ 2 ms; not warned", figures("%.0f / %.0f; %.0f", keyInstantEarly, keyInstantEarlyWithin, keyInstantMissing)},
 		{fmt.Sprintf("/ping requests a second, %d connections", c.pingConns), figures("%.0f", keyPingRate)},
-		{"/ping server CPU per request, µs / cores busy", figures("%.1f / %.2f", keyPingCPU, keyPingCores)},
+		{"/ping server CPU per request, µs", figures("%.1f", keyPingCPU)},
+		{"/ping cores busy: server / the tool's clients", figures("%.2f / %.2f", keyPingCores, keyPingClientCores)},
 	}
 }
 
@@ -180,7 +183,11 @@ func (t *table) write(w io.Writer) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Machine: %s; %s; %s.\n\n", t.machine, t.load, runtime.Version())
-	fmt.Fprintf(&b, "presence: %s.\n\n", describeBinary(t.bin))
+	if t.commit != "" {
+		fmt.Fprintf(&b, "presence: built from this module at %s.\n\n", t.commit)
+	} else {
+		fmt.Fprintf(&b, "presence: %s.\n\n", describeBinary(t.bin))
+	}
 	fmt.Fprintf(&b, "Conditions: %s\n\n", t.conditions())
 	var cols []string
 	for _, name := range columnOrder {
