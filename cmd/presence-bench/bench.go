@@ -244,6 +244,7 @@ func (b *bench) stats(ctx context.Context, group string, countsOnly bool) (stats
 		sum.Errors += r.Errors
 		sum.Unwarned += r.Unwarned
 		sum.Lateness = append(sum.Lateness, r.Lateness...)
+		sum.LatenessLow = append(sum.LatenessLow, r.LatenessLow...)
 		for k, v := range r.ErrorCodes {
 			sum.ErrorCodes[k] += v
 		}

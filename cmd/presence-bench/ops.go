@@ -336,9 +336,12 @@ type statsResult struct {
 	CloseCodes             map[int]int
 	// Lateness holds, for each warned tab whose hello set a deadline, the
 	// warn's receipt less the deadline, in ns; Unwarned counts the tabs
-	// with a deadline and no warn yet.
-	Lateness []int64
-	Unwarned int
+	// with a deadline and no warn yet. LatenessLow is the same less the
+	// tab's hello→state round trip: the lateness had presence read the
+	// hello only just before it sent the state.
+	Lateness    []int64
+	LatenessLow []int64
+	Unwarned    int
 }
 
 func (w *worker) stats(s statsSpec) (statsResult, error) {
@@ -370,6 +373,9 @@ func (w *worker) stats(s statsSpec) (statsResult, error) {
 		case due != 0 && warnAt != 0:
 			if !s.CountsOnly {
 				res.Lateness = append(res.Lateness, warnAt-due)
+				if stateAt := t.stateAt.Load(); stateAt != 0 {
+					res.LatenessLow = append(res.LatenessLow, warnAt-due-(stateAt-t.helloAt.Load()))
+				}
 			}
 		case due != 0:
 			res.Unwarned++

@@ -37,6 +37,7 @@ const earlyTolerance = 2 * time.Millisecond
 // warnFigures are the figures of one batch of warns.
 type warnFigures struct {
 	p50, p99, max      float64 // ms
+	lowP50, lowP99     float64 // ms, less each hello's round trip
 	early, earlyWithin float64 // warns before deadline-2ms, and within 2 ms before it
 	missing            float64 // sessions not warned by the end
 	withinSecond       float64 // the fraction warned within 1 s of their deadline
@@ -56,6 +57,7 @@ func (b *bench) warns(ctx context.Context, store string, col column, fresh func(
 			col[keyWarnEarly], col[keyWarnEarlyWithin] = f.early, f.earlyWithin
 			col[keyWarnMissing] = f.missing
 			col[keyWarnRoundTrip] = f.roundTripP99
+			col[keyWarnLowP50], col[keyWarnLowP99] = f.lowP50, f.lowP99
 		}},
 		{"instant", b.cfg.tabs, 0, true, func(f warnFigures) {
 			col[keyInstantWithin] = f.withinSecond
@@ -162,6 +164,10 @@ func (b *bench) warnBatch(ctx context.Context, srv *server, group string, n int,
 	if len(late) > 0 {
 		fig.max = float64(late[len(late)-1]) / 1e6
 	}
+	low := st.LatenessLow
+	slices.Sort(low)
+	fig.lowP50 = percentile(low, 0.50) / 1e6
+	fig.lowP99 = percentile(low, 0.99) / 1e6
 	fig.missing = float64(st.Unwarned)
 	fig.withinSecond = float64(within) / float64(n)
 	slices.Sort(trips)

@@ -47,6 +47,8 @@ const (
 	keyWarnEarlyWithin    = "warn_early_within"
 	keyWarnMissing        = "warn_missing"
 	keyWarnRoundTrip      = "warn_round_trip_ms"
+	keyWarnLowP50         = "warn_low_p50_ms"
+	keyWarnLowP99         = "warn_low_p99_ms"
 	keyInstantWithin      = "instant_within"
 	keyInstantP50         = "instant_p50_ms"
 	keyInstantMax         = "instant_max_ms"
@@ -102,13 +104,13 @@ func figures(format string, keys ...string) func(column) (string, bool) {
 	}
 }
 
-// grouped formats whole numbers of five digits or more with thousands
+// grouped formats whole numbers of four digits or more with thousands
 // separators, and leaves other values to their verb.
 type grouped float64
 
 func (g grouped) Format(f fmt.State, verb rune) {
 	v := float64(g)
-	if prec, ok := f.Precision(); ok && prec == 0 && math.Abs(v) >= 10000 {
+	if prec, ok := f.Precision(); ok && prec == 0 && math.Abs(v) >= 1000 {
 		s := strconv.FormatFloat(math.Round(math.Abs(v)), 'f', 0, 64)
 		var b strings.Builder
 		if v < 0 {
@@ -158,6 +160,7 @@ func (t *table) rows() []row {
 		{fmt.Sprintf("warn lateness p50 / p99 / max, ms (%s due within 1 s)", thousands(c.spreadTabs)), figures("%.1f / %.1f / %.1f", keyWarnP50, keyWarnP99, keyWarnMax)},
 		{"… warns earlier than the deadline by > 2 ms / ≤ 2 ms; not warned", figures("%.0f / %.0f; %.0f", keyWarnEarly, keyWarnEarlyWithin, keyWarnMissing)},
 		{"… hello→state round trip p99, ms (the deadline's uncertainty)", figures("%.1f", keyWarnRoundTrip)},
+		{"… lateness p50 / p99 less each hello's round trip, ms (a lower bound)", figures("%.1f / %.1f", keyWarnLowP50, keyWarnLowP99)},
 		{fmt.Sprintf("%s due at one instant: warned within 1 s, %%", thousands(c.tabs)), figures("%.2f", keyInstantWithin)},
 		{"… lateness p50 / max, ms", figures("%.1f / %.1f", keyInstantP50, keyInstantMax)},
 		{"… warns earlier than the deadline by > 2 ms / ≤ 2 ms; not warned", figures("%.0f / %.0f; %.0f", keyInstantEarly, keyInstantEarlyWithin, keyInstantMissing)},
@@ -333,10 +336,10 @@ func (t *table) goals() []string {
 	spread := thousands(t.cfg.spreadTabs) + " due within 1 s"
 	add("warn lateness p99 ≤ 100 ms, "+spread+" (memory store)",
 		mem[keyWarnP99] <= 100 && mem[keyWarnMissing] == 0, has(mem, keyWarnP99),
-		fmt.Sprintf("%.1f ms, %.0f not warned", mem[keyWarnP99], mem[keyWarnMissing]))
+		fmt.Sprintf("%.1f ms (%.1f ms less each hello's round trip), %.0f not warned", mem[keyWarnP99], mem[keyWarnLowP99], mem[keyWarnMissing]))
 	add("warn lateness p99 ≤ 150 ms, "+spread+" (Redis store)",
 		red[keyWarnP99] <= 150 && red[keyWarnMissing] == 0, has(red, keyWarnP99),
-		fmt.Sprintf("%.1f ms, %.0f not warned", red[keyWarnP99], red[keyWarnMissing]))
+		fmt.Sprintf("%.1f ms (%.1f ms less each hello's round trip), %.0f not warned", red[keyWarnP99], red[keyWarnLowP99], red[keyWarnMissing]))
 	perStore(fmt.Sprintf("all of %s due at one instant warned within 1 s", thousands(t.cfg.tabs)),
 		[]string{keyInstantWithin}, func(c column) bool { return c[keyInstantWithin] == 100 },
 		func(c column) string {
