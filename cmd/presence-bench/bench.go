@@ -188,7 +188,7 @@ func (b *bench) openGroup(ctx context.Context, srv *server, group string, n int,
 	if failed > 0 {
 		return nil, fmt.Errorf("%d of %d tabs could not connect to %s; the first: %s", failed, n, srv.name, first)
 	}
-	if join != nil && join.Wait && states < n {
+	if join != nil && join.Wait && !join.Refusals && states < n {
 		return nil, b.helloFailed(ctx, group, n, n, states)
 	}
 	return trips, nil
@@ -210,7 +210,7 @@ func (b *bench) hello(ctx context.Context, group string, n int, s helloSpec) ([]
 		states += r.States
 		trips = append(trips, r.RoundTrips...)
 	}
-	if sent < n || (s.Wait && states < n) {
+	if sent < n || (s.Wait && !s.Refusals && states < n) {
 		return nil, b.helloFailed(ctx, group, n, sent, states)
 	}
 	return trips, nil

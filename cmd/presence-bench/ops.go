@@ -142,6 +142,10 @@ type helloSpec struct {
 	// Wait waits up to Timeout for a state frame on every tab.
 	Wait    bool
 	Timeout time.Duration
+	// Refusals lets tabs go without their state (the server refused them,
+	// or was too slow): they count in the scenario's figures, as sessions
+	// not warned, rather than failing the run. The coordinator's alone.
+	Refusals bool `json:"-"`
 }
 
 type helloResult struct {

@@ -40,6 +40,7 @@ func (b *bench) activity(ctx context.Context, store string, srv *server, group s
 			WarnAfter: time.Duration(warnAfter) * time.Second,
 			Wait:      true,
 			Timeout:   10 * time.Second,
+			Refusals:  true,
 		}); err != nil {
 			return err
 		}

@@ -104,7 +104,10 @@ func (b *bench) warnBatch(ctx context.Context, srv *server, group string, n int,
 		Spread:    spread,
 		WarnAfter: time.Duration(warnAfter) * time.Second,
 		Wait:      true,
-		Timeout:   margin,
+		// A state that comes after the deadline makes a late warn, not
+		// a failed run.
+		Timeout:  margin + 10*time.Second,
+		Refusals: true,
 	}
 	var trips []int64
 	var err error
