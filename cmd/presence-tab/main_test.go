@@ -1,9 +1,9 @@
 package main
 
 import (
-	"flag"
 	"context"
 	"errors"
+	"flag"
 	"net/http"
 	"net/http/httptest"
 	"strings"
