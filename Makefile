@@ -3,7 +3,7 @@ GO       ?= go
 PKGS     ?= ./...
 FUZZTIME ?= 60s
 
-.PHONY: build run test test-client generate bench bench-load fuzz lint
+.PHONY: build run test test-soak test-client generate bench bench-load soak fuzz lint
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/presence ./cmd/presence
@@ -11,11 +11,18 @@ build:
 # Runs the demo: presence with a demo application at /demo/, on
 # 127.0.0.1:8765. ARGS passes flags: make run ARGS='-addr 127.0.0.1:8766'.
 run:
-	@echo "make run: building presence (the first run downloads modules and compiles for a minute or more), then serving its demo at http://127.0.0.1:8765/demo/ (flags: make run ARGS='-addr 127.0.0.1:8766')"
+	@echo "make run: building presence (the first run downloads modules and compiles for a few minutes), then serving its demo at the address it prints, http://127.0.0.1:8765/demo/ unless ARGS says otherwise (make run ARGS='-addr 127.0.0.1:8766')"
 	$(GO) run ./cmd/presence -demo $(ARGS)
 
 test: lint test-client
-	$(GO) test -race -count=1 -timeout 10m $(PKGS)
+	$(GO) test -race -count=1 -timeout 10m $$($(GO) list $(PKGS) | grep -v /internal/soak)
+	$(MAKE) test-soak
+
+# A minute of the soak (internal/soak): three nodes on a Redis that keeps
+# its data on disk, scripted people, every fault once. It runs alone, after
+# the other tests, so that their load does not blur its deadlines.
+test-soak:
+	$(GO) test -count=1 -timeout 10m -run TestSoak -v ./internal/soak
 
 # The unit tests of the browser client's pure modules, with Node's own
 # test runner. Without node they are skipped, unless CI=true.
@@ -37,6 +44,13 @@ bench:
 # flags: make bench-load ARGS='-store memory -scenario idle,activity'.
 bench-load:
 	$(GO) run ./cmd/presence-bench $(ARGS)
+
+# Ten minutes of the soak: 2,000 people at once on three nodes sharing a
+# Redis that keeps its data on disk, every fault twice; it fails on any
+# false logout, missed logout or lost end. ARGS passes flags:
+# make soak ARGS='-duration 30m -people 3000'.
+soak:
+	$(GO) run ./cmd/presence-bench soak $(ARGS)
 
 # Every fuzz target of the module, each for FUZZTIME: a duration (60s),
 # or a number of executions (10000000x) for a full campaign.

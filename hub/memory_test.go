@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -19,11 +20,14 @@ import (
 // every stack counted is the server's. Memory of the whole process per
 // tab is the load tool's figure (make bench-load).
 func BenchmarkTabStack(b *testing.B) {
-	for _, frames := range []int{0, 5} {
-		b.Run(fmt.Sprintf("activity=%d", frames), func(b *testing.B) {
+	for _, c := range []struct {
+		frames int
+		flush  time.Duration
+	}{{0, 0}, {5, 0}, {5, 5 * time.Second}} {
+		b.Run(fmt.Sprintf("activity=%d/flush=%v", c.frames, c.flush), func(b *testing.B) {
 			const tabs = 1000
 			for b.Loop() {
-				perTab, goroutines := tabStack(b, tabs, frames)
+				perTab, goroutines := tabStack(b, tabs, c.frames, c.flush)
 				b.ReportMetric(perTab, "stack-B/tab")
 				b.ReportMetric(goroutines, "goroutines/tab")
 			}
@@ -31,8 +35,8 @@ func BenchmarkTabStack(b *testing.B) {
 	}
 }
 
-func tabStack(b *testing.B, tabs, frames int) (stackPerTab, goroutinesPerTab float64) {
-	e := newEnv(&testing.T{})
+func tabStack(b *testing.B, tabs, frames int, flush time.Duration) (stackPerTab, goroutinesPerTab float64) {
+	e := newEnv(&testing.T{}, func(o *Options) { o.FlushEvery = flush })
 	defer e.store.Close()
 	defer e.reg.Close()
 	defer e.srv.Close()

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/presence-dev/presence/protocol"
+	"github.com/presence-dev/presence/session"
 )
 
 // frameBuffers hold a frame while it is checked and decoded. An idle tab
@@ -133,6 +134,9 @@ func (t *tab) frame(rd *reading, typ websocket.MessageType, data []byte, cookieT
 	t.r.metrics.frameIn(f.Type)
 	if f.Type == protocol.TypePong && t.hub != nil {
 		return // lastHeard is already up to date
+	}
+	if f.Type == protocol.TypeActivity && t.hub != nil && t.hub.deferActivity(now.Add(-session.IdleMillis(f.IdleMS))) {
+		return // kept for the hub's next flush: no store call, so no fresh stack
 	}
 	if !onFreshStack(func() bool { return t.handle(f, cookieToken) }) {
 		rd.failed = true

@@ -19,5 +19,7 @@
 // hold on a shared machine; see docs/performance.md.
 //
 // "presence-bench ref -addr 127.0.0.1:8766" runs the reference server
-// alone. Linux only.
+// alone. "presence-bench soak" runs the soak of internal/soak: scripted
+// people on three nodes sharing a Redis, with faults, checked for false
+// and missed logouts and lost ends (make soak). Linux only.
 package main

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/presence-dev/presence/internal/soak"
 )
 
 func main() {
@@ -28,7 +30,7 @@ func main() {
 }
 
 // dispatch runs the role this process was started for: the coordinator
-// people run, a worker holding tabs, or the reference server.
+// people run, a worker holding tabs, the reference server, or the soak.
 func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	switch role := os.Getenv(roleEnv); {
 	case role == "worker":
@@ -39,6 +41,8 @@ func dispatch(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return fmt.Errorf("%s is %q; unset it", roleEnv, role)
 	case len(args) > 0 && args[0] == "ref":
 		return runRef(ctx, args[1:])
+	case len(args) > 0 && args[0] == "soak":
+		return soak.Command(ctx, args[1:], stdout, stderr)
 	}
 	return run(ctx, args, stdout, stderr)
 }

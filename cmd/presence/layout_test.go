@@ -10,8 +10,8 @@ import (
 	"testing"
 )
 
-// allowedImports is DESIGN.md's layout: what each package of the module
-// may import of the module. Arrows point down; only cmd imports
+// allowedImports is DESIGN.md's layout, with the load tool and the soak
+// beside it: what each package of the module may import of the module. Arrows point down; only cmd imports
 // internal/demo, and nothing imports cmd.
 var allowedImports = map[string][]string{
 	"protocol":       nil,
@@ -28,7 +28,11 @@ var allowedImports = map[string][]string{
 	"internal/tabtest":       {"protocol"},
 	"python":                 nil,
 	"cmd/presence-tab":       {"protocol", "session"},
-	"cmd/presence":           {"httpapi", "hub", "session", "protocol", "webhook", "client", "internal/clock", "internal/demo"},
+	// The soak drives presence from outside, as an application and its
+	// people would: through the backend package, tokens and frames.
+	"internal/soak":      {"backend", "session", "protocol", "webhook"},
+	"cmd/presence-bench": {"session", "protocol", "internal/soak"},
+	"cmd/presence":       {"httpapi", "hub", "session", "protocol", "webhook", "client", "internal/clock", "internal/demo"},
 }
 
 func TestPackagesImportOnlyBelowThem(t *testing.T) {

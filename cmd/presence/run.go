@@ -160,7 +160,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 		MaxTabsPerAddress: cfg.MaxTabsPerAddress,
 		ClientAddress:     cfg.TrustedProxies.ClientAddress,
 		Broker:            broker,
-		FlushEvery:        flushEvery(cfg.Store),
+		FlushEvery:        flushEvery,
 	})
 	if err != nil {
 		return err
@@ -259,18 +259,12 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 	return nil
 }
 
-// redisFlushEvery is how long a tab's activity may wait in a node before
-// it is written to Redis: at 4 frames a second, a busy session costs one
-// write in 20 frames. The memory store, in the process, takes each at
-// once.
-const redisFlushEvery = 5 * time.Second
-
-func flushEvery(store string) time.Duration {
-	if store == "memory" {
-		return 0
-	}
-	return redisFlushEvery
-}
+// flushEvery is how long a tab's activity may wait in a node before it
+// is written to the store: at 4 frames a second, a busy session costs one
+// write in 20 frames, a round trip to Redis, or with the memory store a
+// store call, a timer and a goroutine start, where a frame otherwise
+// costs a few microseconds.
+const flushEvery = 5 * time.Second
 
 // recoveryGrace turns the configuration's grace into hub's: zero there
 // means none, zero here the default.
