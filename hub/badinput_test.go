@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -198,11 +199,18 @@ func TestViolationsCloseOnlyTheirTab(t *testing.T) {
 	bystander.Expect(protocol.TypeWarn)
 }
 
-// A tab that cannot keep up is dropped; the other tabs of its session get
-// their frames regardless.
+// A tab that cannot keep up is dropped, when its queue overflows or when
+// a write times out; the other tabs of its session get their frames
+// regardless.
 func TestSlowTabIsDroppedWithoutDelayingOthers(t *testing.T) {
+	for _, queue := range []int{4, 1 << 20} {
+		t.Run(fmt.Sprintf("queue=%d", queue), func(t *testing.T) { slowTabIsDropped(t, queue) })
+	}
+}
+
+func slowTabIsDropped(t *testing.T, queue int) {
 	e := newEnv(t, func(o *Options) {
-		o.SendQueue = 4
+		o.SendQueue = queue
 		o.WriteTimeout = 300 * time.Millisecond
 	})
 	// The slow tab says hello and then never reads again.

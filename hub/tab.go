@@ -131,9 +131,12 @@ func (t *tab) flush() {
 
 		// Not the registry's ctx: Shutdown cancels that first, and still
 		// needs the tab's close frame written. Close drops the connection.
-		ctx, cancel := context.WithTimeout(context.Background(), t.r.opts.WriteTimeout)
-		err := t.conn.Write(ctx, websocket.MessageText, frame)
-		cancel()
+		// A timer, not a context with a timeout: the connection keeps the
+		// context of its last write until the next one, and an idle tab
+		// would hold that context, its timer and its channel all day.
+		late := time.AfterFunc(t.r.opts.WriteTimeout, t.closeNow)
+		err := t.conn.Write(context.Background(), websocket.MessageText, frame)
+		late.Stop()
 		if err != nil {
 			t.closeNow()
 			return
