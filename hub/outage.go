@@ -68,20 +68,21 @@ func (w *watchedStore) held() time.Time {
 	return until
 }
 
-// missed reports whether a deadline at falls before the latest start of
-// the node, outage of its store or return of its store, while idle ends
-// are held: a deadline that passed while nobody could report it, and that
-// reports on their way may yet move. It returns until when a warning due
-// then waits: half the hold, so that the person still sees the warning
-// for the other half before the hold ends and the session with it.
+// missed reports whether a warning due at should wait, and until when:
+// while idle ends are held after the node started, or after its store
+// answered again, a warning due before the middle of the hold waits for
+// it. The deadline passed, or comes, while the reports that could move it
+// (tabs reconnecting, activity other nodes kept while the store was
+// down, applications' queues) may still be on their way; and the person
+// still sees the warning for the other half of the hold before the end.
 func (w *watchedStore) missed(at time.Time) (until time.Time, ok bool) {
 	end := w.held()
-	from := time.Unix(0, w.heldFrom.Load())
-	if end.IsZero() || !at.Before(from) {
+	if end.IsZero() {
 		return time.Time{}, false
 	}
+	from := time.Unix(0, w.heldFrom.Load())
 	until = from.Add(end.Sub(from) / 2)
-	if !w.clock.Now().Before(until) {
+	if !at.Before(until) || !w.clock.Now().Before(until) {
 		return time.Time{}, false
 	}
 	return until, true

@@ -146,3 +146,34 @@ func TestWarningDueInAnOutageWaitsForTheGrace(t *testing.T) {
 		a.Expect(protocol.TypeExpire)
 	}
 }
+
+// A warning due in the first half of the recovery grace waits for its
+// middle too: another node may still hold activity it could not write
+// while the store was down, and writes it within a second of the return.
+func TestWarningDueEarlyInTheGraceWaits(t *testing.T) {
+	var store *failingStore
+	e := newEnv(t, func(o *Options) {
+		store = &failingStore{MemoryStore: o.Store.(*session.MemoryStore)}
+		o.Store = store
+		o.RecoveryGrace = 4 * time.Second
+	})
+	e.advance(4 * time.Second) // the node's own grace is over
+	a := e.dial(t)
+	a.Hello(e.token("early"), 0) // warns at 5 s from now
+	e.advance(3 * time.Second)
+	store.down.Store(true)
+	if _, err := e.reg.Report(t.Context(), Report{SID: "other"}); err == nil {
+		t.Fatal("a report went through a store that is down")
+	}
+	e.advance(time.Second)
+	store.down.Store(false)
+	if _, err := e.reg.Report(t.Context(), Report{SID: "other"}); err != nil { // the store answers: the grace runs for 4 s from here
+		t.Fatal(err)
+	}
+	e.advance(500 * time.Millisecond)
+	a.ExpectNothing()
+	e.advance(500 * time.Millisecond) // the warning's deadline, within the first half
+	a.ExpectNothing()
+	e.advance(time.Second) // the middle of the grace
+	a.Expect(protocol.TypeWarn)
+}
