@@ -289,7 +289,7 @@ func TestDjangoProject(t *testing.T) {
 	t.Parallel()
 	py := packageVenv(t)
 	doc := readDoc(t, "django.md")
-	mustContain(t, doc, "pip install --no-build-isolation ./python", appLine, midLine, includeLine, templateLine)
+	mustContain(t, doc, "pip install --no-build-isolation /path/to/presence/python", appLine, midLine, includeLine, templateLine)
 	dir, settings := startproject(t, py)
 	presenceAddr, siteAddr := freeAddr(t), freeAddr(t)
 
@@ -391,6 +391,23 @@ func TestDjangoProjectMisconfigured(t *testing.T) {
 	if len(want) == 0 || !slices.Equal(got, want) {
 		t.Errorf("manage.py check says:\n%s\nthe docs say:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+
+	// In a shell that did not export PRESENCE_SECRET, the settings of the
+	// docs leave it unset, and the check says so as the docs' table does,
+	// rather than settings.py failing with a KeyError.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, py, "manage.py", "check")
+	cmd.Dir = filepath.Dir(filepath.Dir(settings))
+	cmd.Env = slices.DeleteFunc(slices.Clone(pythonEnv), func(kv string) bool {
+		return strings.HasPrefix(kv, "PRESENCE_SECRET=")
+	})
+	cmd.Env = append(cmd.Env, "PRESENCE_API_KEY="+liveAPIKey)
+	b, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(b), "?: (presence.E001) PRESENCE_SECRET is not set.") {
+		t.Errorf("manage.py check without PRESENCE_SECRET: %v, want presence.E001 PRESENCE_SECRET is not set.\n%s", err, b)
+	}
+	mustContain(t, doc, "`PRESENCE_SECRET is not set.`")
 }
 
 // TestFlaskApp: the minimal application of docs/flask.md, run as it is,
