@@ -1,8 +1,11 @@
 package python
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,45 +91,69 @@ func TestLiveRequestsKeepSessionAlive(t *testing.T) {
 // idle for longer than expire_after ends as soon as presence's recovery
 // grace is over. The limits come from Django's settings, in every entry,
 // not from presence's defaults.
+//
+// bob's last request must be recent enough when the grace ends to keep
+// his session: presence rightly ends it at the grace's end if his last
+// request began more than expire_after before. He stops before presence
+// restarts, so that what presence hears of him is what waited; the
+// restart, which takes a second or two on a busy machine, and a slow last
+// request come out of expire_after - grace, 9 s here. The grace runs from
+// presence's start, a little before it serves: what waited must arrive
+// within what is left of it.
 func TestLiveOutage(t *testing.T) {
 	t.Parallel()
 	store := liveRedis(t)
-	const grace = 3 * time.Second
+	const (
+		grace  = 5 * time.Second
+		expire = 14 * time.Second // Django's PRESENCE_EXPIRE_AFTER
+		outage = expire + time.Second
+	)
 	// A short token max age: what a run leaves in Redis is gone soon.
-	p, site := liveSetup(t, []string{"SITE_WARN_AFTER=2", "SITE_EXPIRE_AFTER=4"},
+	limits := []string{fmt.Sprintf("SITE_WARN_AFTER=%d", expire/2/time.Second), fmt.Sprintf("SITE_EXPIRE_AFTER=%d", expire/time.Second)}
+	p, site := liveSetup(t, limits,
 		"-store", store, "-token-max-age", "1m", "-recovery-grace", grace.String())
 	idle, idleSID := site.login("alice")
 	busy, busySID := site.login("bob")
-	p.waitStatus(idleSID, "active", 3*time.Second)
-	p.waitStatus(busySID, "active", 3*time.Second)
+	p.waitStatus(idleSID, "active", 15*time.Second)
+	p.waitStatus(busySID, "active", 15*time.Second)
 
 	p.kill()
 	stop := blackhole(t, p.addr)
 	// bob works on while presence hangs, longer than expire_after.
-	slowest, worked := workDuring(t, busy, 5*time.Second)
-	if slowest > time.Second { // the sender waits 2 s on a presence that hangs
-		t.Errorf("a request took %s while presence hung: it waited on presence", slowest)
+	took, worked := workDuring(t, busy, outage)
+	// A request that waited on presence would wait for the sender's
+	// timeout, 2 s; on a busy machine any request may be slow now and
+	// then, but not the typical one. The site logs any call of the API
+	// made while serving a request, whatever the clock says.
+	slowest := slices.Max(took)
+	if typical := median(took); typical > time.Second {
+		t.Errorf("the requests took %s (median) while presence hung, the slowest %s: they waited on presence", typical, slowest)
 	}
-	t.Logf("slowest request while presence hung: %s", slowest.Round(time.Microsecond))
+	if strings.Contains(site.stderr.String(), "presence API called while serving a request") {
+		t.Error("a request called presence's API: requests must never wait on presence")
+	}
+	t.Logf("%d requests while presence hung: median %s, slowest %s", len(took), median(took).Round(time.Microsecond),
+		slowest.Round(time.Microsecond))
 
 	stop()
 	p.start()
 	back := time.Now()
-	// The activity that waited arrives within a try or two, and must
-	// before the grace ends.
-	deadline := back.Add(grace - 500*time.Millisecond)
+	t.Logf("bob's last request began %s before presence was back", back.Sub(worked).Round(time.Millisecond))
+	// Until the activity that waited arrives, presence counts bob idle
+	// since before the outage, longer than it lasted; once it arrives,
+	// since his last request. It must arrive before the grace ends.
 	for {
 		status, idleS, expireIn := p.sessionIdle(busySID)
 		if status == "expired" {
 			t.Fatal("bob's session, used during the outage, was ended")
 		}
 		if sinceWork := int64(time.Since(worked) / time.Second); idleS <= sinceWork+1 {
-			if expireIn > 4 {
-				t.Errorf("bob's session expires in %d s: Django's limits (4 s) were not kept", expireIn)
+			if expireIn > int64(expire/time.Second) {
+				t.Errorf("bob's session expires in %d s: Django's limits (%s) were not kept", expireIn, expire)
 			}
 			break
 		}
-		if time.Now().After(deadline) {
+		if time.Since(back) > grace {
 			t.Fatalf("bob's session is idle %d s %s after presence came back: his work during the outage was not heard",
 				idleS, time.Since(back).Round(time.Millisecond))
 		}
@@ -134,16 +161,17 @@ func TestLiveOutage(t *testing.T) {
 	}
 	t.Logf("bob's activity during the outage reached presence %s after it came back", time.Since(back).Round(time.Millisecond))
 
-	ended := p.waitStatus(idleSID, "expired", grace+3*time.Second)
+	ended := p.waitStatus(idleSID, "expired", grace+15*time.Second)
 	t.Logf("alice's idle session ended %s after presence came back (recovery grace %s)",
 		ended.Sub(back).Round(time.Millisecond), grace)
 	if got := p.session(busySID); got == "expired" {
-		t.Fatal("bob's session was ended when the grace ended")
+		t.Fatalf("bob's session was ended when the grace ended, %s after his last request began (expire_after %s)",
+			time.Since(worked).Round(time.Millisecond), expire)
 	}
 	if status, _ := busy.get("/plain/"); status != http.StatusOK {
 		t.Fatalf("bob was refused after the outage: %d", status)
 	}
-	tabtest.Eventually(t, "alice's ended session refused", func() bool {
+	waitFor(t, "alice's ended session refused", 15*time.Second, func() bool {
 		status, _ := idle.get("/plain/")
 		return status == http.StatusFound
 	})

@@ -46,7 +46,10 @@ class APIError(Exception):
         retry_after: Optional[float] = None,
         body: Optional[Dict[str, Any]] = None,
     ) -> None:
-        super().__init__("presence API: %s%s: %s" % (status or "no answer", " " + code if code else "", message))
+        if status:
+            super().__init__("presence API: %d%s: %s" % (status, " " + code if code else "", message))
+        else:
+            super().__init__("presence API unreachable: " + message)
         self.status = status
         self.code = code
         self.message = message

@@ -56,7 +56,8 @@ def settings_problems(
     if not secret:
         out.append(Problem(
             "error", "presence.E001", "PRESENCE_SECRET is not set.",
-            'Set it to the secret presence runs with: PRESENCE_SECRET = os.environ["PRESENCE_SECRET"].'))
+            "Export PRESENCE_SECRET, the secret presence runs with, where the application starts, and read it "
+            'in the settings: PRESENCE_SECRET = os.environ.get("PRESENCE_SECRET").'))
     else:
         try:
             n = len(secret_bytes(secret))
@@ -67,7 +68,7 @@ def settings_problems(
                 out.append(Problem(
                     "error", "presence.E001",
                     "PRESENCE_SECRET is %d bytes; presence's secret is at least %d." % (n, MIN_SECRET_LEN),
-                    'Set it to the secret presence runs with: PRESENCE_SECRET = os.environ["PRESENCE_SECRET"].'))
+                    'Set it to the secret presence runs with: PRESENCE_SECRET = os.environ.get("PRESENCE_SECRET").'))
     if not api_url or not api_key:
         out.append(Problem(
             "warning", "presence.W001",

@@ -9,10 +9,16 @@ threaded WSGI server of runserver on 127.0.0.1 at a free port, printed as
 SITE_DIR (where the database goes), PRESENCE_SECRET, PRESENCE_URL,
 PRESENCE_API_URL, PRESENCE_API_KEY, and optionally SITE_WARN_AFTER and
 SITE_EXPIRE_AFTER (Django's PRESENCE_WARN_AFTER and PRESENCE_EXPIRE_AFTER).
+
+A call of presence's API made while the site serves a request is logged
+on stderr as "presence API called while serving a request": the
+middleware promises that no request waits on presence, and the live
+tests look for the line, which no clock on a busy machine can tell.
 """
 
 import os
 import sys
+import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -97,6 +103,37 @@ urlpatterns = [
 ]
 
 
+serving = threading.local()
+
+
+def watch_api_calls():
+    """Makes presence's API Client log each call made in a thread that
+    serves a request."""
+    from presence import api
+
+    call = api.Client._call
+
+    def watched(self, method, path, body):
+        if getattr(serving, "request", False):
+            print("presence API called while serving a request: %s %s" % (method, path), file=sys.stderr, flush=True)
+        return call(self, method, path, body)
+
+    api.Client._call = watched
+
+
+def watch_requests(application):
+    """Marks the thread that runs application as serving a request."""
+
+    def wrapped(environ, start_response):
+        serving.request = True
+        try:
+            return application(environ, start_response)
+        finally:
+            serving.request = False
+
+    return wrapped
+
+
 def main():
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
@@ -108,7 +145,8 @@ def main():
     for name in ("alice", "bob"):
         get_user_model().objects.create_user(name, password="pw-%s-123" % name)
     httpd = ThreadedWSGIServer(("127.0.0.1", 0), WSGIRequestHandler)
-    httpd.set_app(get_wsgi_application())
+    watch_api_calls()
+    httpd.set_app(watch_requests(get_wsgi_application()))
     print("listening %d" % httpd.server_address[1], flush=True)
     httpd.serve_forever()
 
