@@ -23,35 +23,47 @@ import (
 // TestLiveLoginWithoutTabTimesOut: a login with no tab and no JavaScript
 // registers the session; it expires with no request, the webhook ends
 // it, and the old session cookie is refused.
+//
+// The session must not end before expire_after; how soon after it the
+// test sees the end depends on how busy the machine is, so that is
+// logged, not asserted (hub's tests time deadlines exactly, in virtual
+// time). expire_after leaves the login's report 10 s to arrive: a report
+// later than that registers a session that has already expired.
 func TestLiveLoginWithoutTabTimesOut(t *testing.T) {
 	t.Parallel()
-	p, site := liveSetup(t, nil, "-warn-after", "2s", "-expire-after", "4s", "-recovery-grace", "1s")
+	const expire = 10 * time.Second
+	p, site := liveSetup(t, nil, "-warn-after", "5s", "-expire-after", expire.String(), "-recovery-grace", "1s")
 	loggedIn := time.Now() // the session's last activity is a little later: the times below are upper bounds
 	b, sid := site.login("alice")
-	registered := p.waitStatus(sid, "active", 3*time.Second)
+	registered := p.waitStatus(sid, "active", 15*time.Second)
 	t.Logf("registered %s after the login", registered.Sub(loggedIn).Round(time.Millisecond))
 
-	expired := p.waitStatus(sid, "expired", 8*time.Second)
-	if d := expired.Sub(loggedIn); d < 3500*time.Millisecond || d > 6*time.Second {
-		t.Errorf("expired %s after the login, want about 4 s", d)
+	expired := p.waitStatus(sid, "expired", expire+15*time.Second)
+	if d := expired.Sub(loggedIn); d < expire-500*time.Millisecond {
+		t.Errorf("expired %s after the login, before expire_after (%s)", d, expire)
 	}
-	delivered := site.waitWebhooks(1, 5*time.Second)
+	delivered := site.waitWebhooks(1, 15*time.Second)
 	status, body := b.get("/plain/")
 	refused := time.Now()
 	if status != http.StatusFound {
 		t.Fatalf("the ended session's cookie still works: %d %s", status, body)
 	}
-	deadline := loggedIn.Add(4 * time.Second)
-	t.Logf("expiry to webhook answered: %s; to the request refused: %s",
-		delivered.Sub(deadline).Round(time.Millisecond), refused.Sub(deadline).Round(time.Millisecond))
+	deadline := loggedIn.Add(expire)
+	t.Logf("expired %s after the login; expiry to webhook answered: %s; to the request refused: %s",
+		expired.Sub(loggedIn).Round(time.Millisecond), delivered.Sub(deadline).Round(time.Millisecond),
+		refused.Sub(deadline).Round(time.Millisecond))
 }
 
 // TestLiveRequestsKeepSessionAlive: requests to pages without presence.js
 // keep a session alive past expire_after, and a connected tab sees its
-// warning dismissed by them.
+// warning dismissed by them. The warning comes 2 s after the page load,
+// well within the 5 s tabtest waits for a frame; expire_after leaves the
+// request's report 4 s to dismiss it, which takes about a second, more
+// on a busy machine.
 func TestLiveRequestsKeepSessionAlive(t *testing.T) {
 	t.Parallel()
-	p, site := liveSetup(t, nil, "-warn-after", "2s", "-expire-after", "4s", "-recovery-grace", "1s")
+	const expire = 6 * time.Second
+	p, site := liveSetup(t, nil, "-warn-after", "2s", "-expire-after", expire.String(), "-recovery-grace", "1s")
 	b, sid := site.login("alice")
 	start := time.Now()
 	_, page := b.get("/app/")
@@ -61,14 +73,14 @@ func TestLiveRequestsKeepSessionAlive(t *testing.T) {
 	}
 	tab := tabtest.Dial(t, p.url(), nil)
 	tab.Hello(m[1], 0)
-	tab.ExpectWithin(protocol.TypeWarn, 4*time.Second)
+	tab.ExpectWithin(protocol.TypeWarn, tabtest.Wait)
 
 	b.get("/plain/") // the person works on a page without the script
-	if f, _ := tab.ExpectWithin(protocol.TypeState, 2500*time.Millisecond); f.Status != "active" {
+	if f, _ := tab.ExpectWithin(protocol.TypeState, tabtest.Wait); f.Status != "active" {
 		t.Fatalf("after the request the tab got %+v, want the warning dismissed", f)
 	}
 
-	for time.Since(start) < 6*time.Second {
+	for time.Since(start) < expire+2*time.Second {
 		time.Sleep(700 * time.Millisecond)
 		if status, body := b.get("/plain/"); status != http.StatusOK {
 			t.Fatalf("GET /plain/ %s after the login: %d %s", time.Since(start).Round(time.Millisecond), status, body)
@@ -181,18 +193,28 @@ func TestLiveOutage(t *testing.T) {
 // forgets its sessions; the activity that waited in Django during the
 // outage registers the working session again, with Django's limits and
 // its user, and nobody is logged out.
+//
+// The session comes back active, or warning if the restart took longer
+// than warn_after (5 s) on a busy machine; it would come back ended only
+// if the person's last request were more than expire_after (10 s) old.
 func TestLiveMemoryRestart(t *testing.T) {
 	t.Parallel()
-	p, site := liveSetup(t, []string{"SITE_WARN_AFTER=3", "SITE_EXPIRE_AFTER=6"},
+	p, site := liveSetup(t, []string{"SITE_WARN_AFTER=5", "SITE_EXPIRE_AFTER=10"},
 		"-warn-after", "540s", "-expire-after", "600s", "-recovery-grace", "1s")
 	b, sid := site.login("alice")
-	p.waitStatus(sid, "active", 3*time.Second)
+	p.waitStatus(sid, "active", 15*time.Second)
 	p.kill()
 	workDuring(t, b, 2*time.Second)
 	p.start()
-	p.waitStatus(sid, "active", 2*time.Second)
-	if _, _, expireIn := p.sessionIdle(sid); expireIn > 6 {
-		t.Errorf("the session expires in %d s: Django's limits (6 s) were not sent again", expireIn)
+	waitFor(t, "the session registered again", 15*time.Second, func() bool {
+		status := p.session(sid)
+		if status == "expired" {
+			t.Fatal("the session came back ended")
+		}
+		return status == "active" || status == "warning"
+	})
+	if _, _, expireIn := p.sessionIdle(sid); expireIn > 10 {
+		t.Errorf("the session expires in %d s: Django's limits (10 s) were not sent again", expireIn)
 	}
 	if status, _ := b.get("/plain/"); status != http.StatusOK {
 		t.Fatalf("alice was refused after the restart: %d", status)

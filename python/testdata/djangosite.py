@@ -63,6 +63,9 @@ settings.configure(
                            "NAME": os.path.join(env["SITE_DIR"], "db.sqlite3")}},
     CACHES={"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
                         "LOCATION": "presence_cache"}},
+    # A hash that costs no CPU: each login would otherwise take seconds on
+    # a busy machine, and the tests time what presence does.
+    PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
     LOGIN_URL="/accounts/login/",
     LOGIN_REDIRECT_URL="/app/",
     USE_TZ=True,
