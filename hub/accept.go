@@ -218,7 +218,8 @@ func (t *tab) report(idle time.Duration) {
 	if t.hub.deferActivity(at) {
 		return
 	}
-	at = t.hub.withUnsent(at)
+	at = t.hub.startWrite(at)
+	defer t.hub.endWrite(at)
 	ctx, cancel := context.WithTimeout(t.r.ctx, storeTimeout)
 	defer cancel()
 	snap, err := t.r.store.Touch(ctx, t.sid, max(t.r.opts.Clock.Now().Sub(at), 0), session.Terms{Limits: t.lim})

@@ -71,10 +71,26 @@ func (h *hub) written(at time.Time) {
 	h.unsent, h.flushAt = time.Time{}, time.Time{}
 }
 
-// withUnsent returns the later of at and the activity waiting to be
-// written: a write goes out with the newest activity the node holds.
-func (h *hub) withUnsent(at time.Time) time.Time {
+// startWrite returns the later of at and the activity waiting to be
+// written, for a write that goes out with the newest activity the node
+// holds, and counts that activity as known while the write is out: a
+// store slow to answer (its connections all busy under a burst) holds
+// the tab's reading, and the frames after this one, but never makes the
+// node warn from the activity it heard of before. endWrite ends that.
+func (h *hub) startWrite(at time.Time) time.Time {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return latest(at, h.unsent)
+	at = latest(at, h.unsent)
+	h.writing = latest(h.writing, at)
+	return at
+}
+
+// endWrite notes that the write of activity at returned: what it wrote is
+// in h.last by now, or kept as unsent if the store failed.
+func (h *hub) endWrite(at time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.writing.After(at) {
+		h.writing = time.Time{}
+	}
 }

@@ -95,3 +95,48 @@ func TestDeferredActivityKeepsTheSession(t *testing.T) {
 	e.advance(5 * time.Second)
 	a.Expect(protocol.TypeExpire)
 }
+
+// slowStore is a memory store whose Touch waits until it is let go, as a
+// store whose connections are all busy under a burst.
+type slowStore struct {
+	*session.MemoryStore
+	hold    atomic.Bool
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (s *slowStore) Touch(ctx context.Context, sid string, idle time.Duration, terms session.Terms) (session.Snapshot, error) {
+	if s.hold.Load() {
+		s.entered <- struct{}{}
+		<-s.release
+	}
+	return s.MemoryStore.Touch(ctx, sid, idle, terms)
+}
+
+// Activity whose write the store is slow to answer counts as known while
+// the write is out: the deadline that falls meanwhile warns nobody, though
+// the tab's next frames wait behind the write.
+func TestActivityBeingWrittenKeepsTheSession(t *testing.T) {
+	var store *slowStore
+	e := newEnv(t, func(o *Options) {
+		store = &slowStore{MemoryStore: o.Store.(*session.MemoryStore), entered: make(chan struct{}), release: make(chan struct{})}
+		o.Store = store
+	})
+	a := e.dial(t)
+	a.Hello(e.token("slow"), 0)
+	e.advance(4 * time.Second)
+	store.hold.Store(true)
+	a.Activity(0)
+	<-store.entered            // the write is out
+	e.advance(2 * time.Second) // past the warning the hello's activity set
+	a.ExpectNothing()
+	store.hold.Store(false)
+	close(store.release)
+	a.Sync()
+	// The store took the activity as of when the write reached it, 2 s
+	// late here: the warning comes warn_after after that.
+	e.advance(4500 * time.Millisecond)
+	a.ExpectNothing()
+	e.advance(500 * time.Millisecond)
+	a.Expect(protocol.TypeWarn)
+}

@@ -44,6 +44,7 @@ type hub struct {
 	unsent  time.Time
 	flushAt time.Time // when unsent waiting for a flush goes out; zero if none
 	wroteAt time.Time // when this node last wrote the session's activity
+	writing time.Time // activity a tab's write has out to the store now; zero if none
 	stored  time.Time // the store's last activity, by its latest answer, on this node's clock
 }
 
@@ -188,8 +189,9 @@ func (h *hub) applyLocked(now time.Time, snap session.Snapshot, skip *tab) (lift
 	}
 	// The next deadline is set before the tabs hear of this one: a tab
 	// may act on a frame before the lock is released.
-	if pos := h.lim.At(now.Sub(h.last)); pos.Status == session.StatusWarning {
-		warnAt := h.last.Add(h.lim.WarnAfter)
+	known := latest(h.last, h.writing) // activity a write has out counts (startWrite)
+	if pos := h.lim.At(now.Sub(known)); pos.Status == session.StatusWarning {
+		warnAt := known.Add(h.lim.WarnAfter)
 		if until, missed := h.r.store.missed(warnAt); missed && !h.warned {
 			// The warning fell due while nobody could report: the
 			// tabs reconnecting and the applications' queued reports
@@ -200,7 +202,7 @@ func (h *hub) applyLocked(now time.Time, snap session.Snapshot, skip *tab) (lift
 		}
 		// While idle ends are held, the store ends nothing before the
 		// hold does: deciding sooner would only read it again.
-		h.scheduleLocked(latest(h.last.Add(h.lim.ExpireAfter), h.r.store.held()))
+		h.scheduleLocked(latest(known.Add(h.lim.ExpireAfter), h.r.store.held()))
 		if !h.warned {
 			h.warned = true
 			h.r.metrics.warnings.Inc()
@@ -208,7 +210,7 @@ func (h *hub) applyLocked(now time.Time, snap session.Snapshot, skip *tab) (lift
 		}
 		return false
 	}
-	h.scheduleLocked(h.last.Add(h.lim.WarnAfter))
+	h.scheduleLocked(known.Add(h.lim.WarnAfter))
 	if h.warned {
 		h.warned = false
 		h.broadcast(h.stateLocked(now), protocol.TypeState, skip)
