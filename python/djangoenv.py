@@ -53,6 +53,10 @@ settings.configure(
     PRESENCE_URL="https://p.example.com",
     PRESENCE_API_URL=FAKE.url,
     PRESENCE_API_KEY=API_KEY,
+    # The fake answers at once, but a busy machine can hold its thread past
+    # the default 2 s; the sender would then send the batch again, and the
+    # fake hear it twice.
+    PRESENCE_API_TIMEOUT=10,
     PRESENCE_WARN_AFTER=20,
     PRESENCE_EXPIRE_AFTER=30,
     PRESENCE_PASSIVE_URLS=["/poll/", "/live/*"],
