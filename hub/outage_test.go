@@ -89,6 +89,19 @@ type failingStore struct {
 	down atomic.Bool
 }
 
+// outageEnv is a node on a failingStore with the given recovery grace,
+// past the grace of its own start.
+func outageEnv(t *testing.T, grace time.Duration) (*env, *failingStore) {
+	var store *failingStore
+	e := newEnv(t, func(o *Options) {
+		store = &failingStore{MemoryStore: o.Store.(*session.MemoryStore)}
+		o.Store = store
+		o.RecoveryGrace = grace
+	})
+	e.advance(grace + time.Second)
+	return e, store
+}
+
 var errUnreachable = errors.New("dial tcp: connection refused")
 
 func (s *failingStore) Touch(ctx context.Context, sid string, idle time.Duration, terms session.Terms) (session.Snapshot, error) {
@@ -113,13 +126,7 @@ func (s *failingStore) Check(ctx context.Context, sid string, lim session.Limits
 // its person still had half the grace to see the warning.
 func TestWarningDueInAnOutageWaitsForTheGrace(t *testing.T) {
 	for _, reported := range []bool{true, false} {
-		var store *failingStore
-		e := newEnv(t, func(o *Options) {
-			store = &failingStore{MemoryStore: o.Store.(*session.MemoryStore)}
-			o.Store = store
-			o.RecoveryGrace = 3 * time.Second
-		})
-		e.advance(4 * time.Second) // the node's own grace is over
+		e, store := outageEnv(t, 3*time.Second)
 		a := e.dial(t)
 		a.Hello(e.token("outage"), 0)
 		e.advance(time.Second)
@@ -151,13 +158,7 @@ func TestWarningDueInAnOutageWaitsForTheGrace(t *testing.T) {
 // middle too: another node may still hold activity it could not write
 // while the store was down, and writes it within a second of the return.
 func TestWarningDueEarlyInTheGraceWaits(t *testing.T) {
-	var store *failingStore
-	e := newEnv(t, func(o *Options) {
-		store = &failingStore{MemoryStore: o.Store.(*session.MemoryStore)}
-		o.Store = store
-		o.RecoveryGrace = 4 * time.Second
-	})
-	e.advance(4 * time.Second) // the node's own grace is over
+	e, store := outageEnv(t, 4*time.Second)
 	a := e.dial(t)
 	a.Hello(e.token("early"), 0) // warns at 5 s from now
 	e.advance(3 * time.Second)

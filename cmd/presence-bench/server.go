@@ -53,11 +53,7 @@ var httpClient = &http.Client{Timeout: 30 * time.Second}
 // no session early after it starts (-recovery-grace 0), so that warn
 // lateness is the wheel's and not the grace's.
 func newPresence(bin, store, dir string, secret []byte) (*server, error) {
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	debugAddr, err := freeAddr()
+	addr, debugAddr, err := twoFreeAddrs()
 	if err != nil {
 		return nil, err
 	}
@@ -81,11 +77,7 @@ func newReference(dir string) (*server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("find this program to start the reference server: %w", err)
 	}
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	debugAddr, err := freeAddr()
+	addr, debugAddr, err := twoFreeAddrs()
 	if err != nil {
 		return nil, err
 	}
@@ -250,4 +242,14 @@ func tail(path string, n int) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// twoFreeAddrs returns two loopback addresses with ports free now: a
+// server's own and its debug listener's.
+func twoFreeAddrs() (addr, debugAddr string, err error) {
+	if addr, err = freeAddr(); err != nil {
+		return "", "", err
+	}
+	debugAddr, err = freeAddr()
+	return addr, debugAddr, err
 }

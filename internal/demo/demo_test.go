@@ -147,16 +147,22 @@ func TestDemoTrustsOnlyItsOwnLogins(t *testing.T) {
 	}
 }
 
-// Every page follows the browser's colour scheme, as presence's dialog
-// does.
-func TestEveryPageFollowsTheColourScheme(t *testing.T) {
+// everyPage returns the body of each page of the demo, by name, as a
+// person logging in sees them.
+func everyPage(t *testing.T) map[string]string {
 	srv, c := newDemo(t)
 	pages := map[string]string{}
 	_, pages["login"] = fetch(t, c, http.MethodGet, srv.URL+"/demo/")
 	_, pages["app"] = fetch(t, c, http.MethodPost, srv.URL+"/demo/login")
 	_, pages["passive"] = fetch(t, c, http.MethodGet, srv.URL+"/demo/passive")
 	_, pages["logged-out"] = fetch(t, c, http.MethodGet, srv.URL+"/demo/logged-out")
-	for name, body := range pages {
+	return pages
+}
+
+// Every page follows the browser's colour scheme, as presence's dialog
+// does.
+func TestEveryPageFollowsTheColourScheme(t *testing.T) {
+	for name, body := range everyPage(t) {
 		if !strings.Contains(body, `<meta name="color-scheme" content="light dark">`) {
 			t.Errorf("the %s page does not follow the colour scheme", name)
 		}
@@ -166,17 +172,12 @@ func TestEveryPageFollowsTheColourScheme(t *testing.T) {
 // Every page declares the demo's icon, which the demo serves, so that a
 // browser asks for no /favicon.ico, which presence does not serve.
 func TestEveryPageHasTheIcon(t *testing.T) {
-	srv, c := newDemo(t)
-	pages := map[string]string{}
-	_, pages["login"] = fetch(t, c, http.MethodGet, srv.URL+"/demo/")
-	_, pages["app"] = fetch(t, c, http.MethodPost, srv.URL+"/demo/login")
-	_, pages["passive"] = fetch(t, c, http.MethodGet, srv.URL+"/demo/passive")
-	_, pages["logged-out"] = fetch(t, c, http.MethodGet, srv.URL+"/demo/logged-out")
-	for name, body := range pages {
+	for name, body := range everyPage(t) {
 		if !strings.Contains(body, `<link rel="icon" href="/demo/favicon.svg" type="image/svg+xml">`) {
 			t.Errorf("the %s page declares no icon", name)
 		}
 	}
+	srv, c := newDemo(t)
 	resp, svg := fetch(t, c, http.MethodGet, srv.URL+"/demo/favicon.svg")
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/svg+xml" || !strings.HasPrefix(svg, "<svg ") {
 		t.Errorf("favicon.svg = %d, %q", resp.StatusCode, resp.Header.Get("Content-Type"))
