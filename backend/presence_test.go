@@ -108,8 +108,8 @@ func (n *presenceNode) start() {
 		t.Fatal(err)
 	}
 	n.reg, err = hub.New(hub.Options{Store: n.store, Verifier: verifier, Clock: n.clock, RecoveryGrace: 2 * time.Second,
-		OnEnd: func(ctx context.Context, e hub.End) {
-			n.sender.Send(ctx, webhook.Event{SID: e.SID, UID: e.UID, Reason: string(e.Reason), At: e.At})
+		OnEnd: func(ctx context.Context, e hub.End) bool {
+			return n.sender.Send(ctx, webhook.Event{SID: e.SID, UID: e.UID, Reason: string(e.Reason), At: e.At})
 		}})
 	if err != nil {
 		t.Fatal(err)

@@ -101,13 +101,13 @@ func (s *Server) apiBatch(w http.ResponseWriter, r *http.Request) {
 		problem.write(w)
 		return
 	}
-	out := make([]batchSession, len(reps))
-	for i, rep := range reps {
-		sess, err := s.opts.Registry.Report(r.Context(), rep)
-		if err != nil {
-			s.writeSession(w, sess, err) // the store is down: 503, try again
-			return
-		}
+	sessions, err := s.opts.Registry.ReportAll(r.Context(), reps)
+	if err != nil {
+		s.writeSession(w, hub.Session{}, err) // the store is down: 503, try again
+		return
+	}
+	out := make([]batchSession, len(sessions))
+	for i, sess := range sessions {
 		out[i] = batchSession{SID: sess.SID, Status: string(sess.Status), ExpireInS: int64(sess.ExpireIn / time.Second)}
 	}
 	writeJSON(w, http.StatusOK, struct {

@@ -80,10 +80,11 @@ func newEnv(t *testing.T, tweak ...func(*hub.Options, *Options)) *env {
 	return e
 }
 
-func (e *env) recordEnd(_ context.Context, end hub.End) {
+func (e *env) recordEnd(_ context.Context, end hub.End) bool {
 	e.endsMu.Lock()
 	defer e.endsMu.Unlock()
 	e.ends = append(e.ends, end)
+	return true
 }
 
 // endsSoFar returns the ends reported so far.

@@ -92,11 +92,14 @@ func (r *Registry) refillEnds() {
 	r.log.Warn("the store lost the ended sessions; giving back the ones this node remembers", zap.Int("sessions", len(ends)))
 	for _, e := range ends {
 		ctx, cancel := context.WithTimeout(r.ctx, storeTimeout)
-		_, err := r.store.End(ctx, e.sid, e.reason, session.Limits{})
+		snap, err := r.store.End(ctx, e.sid, e.reason, session.Limits{})
 		cancel()
 		if err != nil {
 			r.storeFailed("ended sessions not all given back", err)
 			return
+		}
+		if snap.EndedNow {
+			r.confirmEnd(e.sid) // reported already, when it ended
 		}
 	}
 }

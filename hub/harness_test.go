@@ -76,10 +76,11 @@ func newEnv(t *testing.T, tweak ...func(*Options)) *env {
 // testLimits are the server's defaults in the tests.
 var testLimits = session.Limits{WarnAfter: 5 * time.Second, ExpireAfter: 10 * time.Second}
 
-func (e *env) recordEnd(_ context.Context, end End) {
+func (e *env) recordEnd(_ context.Context, end End) bool {
 	e.endsMu.Lock()
 	defer e.endsMu.Unlock()
 	e.ends = append(e.ends, end)
+	return true
 }
 
 // endsSoFar returns the ends reported so far.

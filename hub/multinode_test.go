@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -70,6 +71,9 @@ type cluster struct {
 	flushEvery time.Duration
 	// wrap, when set, gives a starting node its store through it.
 	wrap func(*session.RedisStore) session.Store
+	// dropEnds is how many of the next ends the nodes fail to hand on, as
+	// a node killed between the store's end and the webhook's queue does.
+	dropEnds atomic.Int32
 }
 
 type node struct {
@@ -128,10 +132,14 @@ func (c *cluster) start(addr string) *node {
 		FlushEvery:    c.flushEvery,
 		Broker:        NewRedisBroker(c.client, c.prefix),
 		RecoveryGrace: c.grace,
-		OnEnd: func(_ context.Context, e End) {
+		OnEnd: func(_ context.Context, e End) bool {
+			if c.dropEnds.Add(-1) >= 0 {
+				return false
+			}
 			c.endsMu.Lock()
 			c.ends = append(c.ends, e)
 			c.endsMu.Unlock()
+			return true
 		},
 	})
 	if err != nil {
@@ -543,6 +551,40 @@ func TestNoTabSessionOutlivesItsNode(t *testing.T) {
 	c.settle()
 	if n := len(c.endsSoFar()); n != 1 {
 		t.Errorf("%d ends, want 1", n)
+	}
+}
+
+// An end that its node did not hand on (it died first, or the webhook's
+// queue refused it) is reported again by some node once the store's
+// ConfirmWithin has passed, and then never again.
+func TestEndNotHandedOnIsReportedAgain(t *testing.T) {
+	c := newCluster(t, requireRedis(t, testRedisAddr()), 2)
+	lim := session.Limits{WarnAfter: 2 * time.Second, ExpireAfter: 4 * time.Second}
+	if _, err := c.nodes[0].reg.Report(t.Context(), Report{SID: "dropped", UID: "u1", Limits: lim}); err != nil {
+		t.Fatal(err)
+	}
+	c.dropEnds.Store(1)
+	c.advance(4 * time.Second) // the deadline
+	c.advance(claimEvery)      // the next claims
+	c.settle()
+	if n := c.dropEnds.Load(); n > 0 {
+		t.Fatalf("no node decided the end by its deadline (%d drops left)", n)
+	}
+	if ends := c.endsSoFar(); len(ends) != 0 {
+		t.Fatalf("ends = %+v, want none handed on yet", ends)
+	}
+	c.advance(session.ConfirmWithin) // the confirmation is overdue
+	c.advance(claimEvery)
+	c.advance(claimEvery)
+	c.settle()
+	ends := c.endsSoFar()
+	if len(ends) != 1 || ends[0].SID != "dropped" || ends[0].UID != "u1" || ends[0].Reason != session.ReasonIdle {
+		t.Fatalf("ends = %+v, want dropped's idle end with its user, reported again once", ends)
+	}
+	c.advance(3 * session.ConfirmWithin)
+	c.settle()
+	if n := len(c.endsSoFar()); n != 1 {
+		t.Errorf("%d ends, want 1: a confirmed end is not reported again", n)
 	}
 }
 

@@ -35,10 +35,14 @@ type Options struct {
 
 	// OnEnd is told of every session end this node decides: idle expiry,
 	// logout from a tab, logout or revocation through the API. Each end
-	// is reported once across all nodes sharing the store. It runs on the
-	// goroutine that saw the end and must not block for long; ctx ends
-	// when the Registry closes. Nil means nobody is told.
-	OnEnd func(ctx context.Context, e End)
+	// is reported once across all nodes sharing the store, or, with a
+	// session.EndConfirmer store, at least once: OnEnd reports whether it
+	// handed the end on, and an end not handed on, or whose node died
+	// before it could say so, is reported again within a few seconds by
+	// some node. It runs on the goroutine that saw the end and must not
+	// block for long; ctx ends when the Registry closes. Nil means nobody
+	// is told.
+	OnEnd func(ctx context.Context, e End) bool
 
 	// PassivePaths lists page paths whose hello is not activity, as
 	// django-session-security's PASSIVE_URLS: exact paths ("/poll") and

@@ -250,17 +250,37 @@ func (r *Registry) resync() {
 	}
 }
 
-// reportEnd tells Options.OnEnd that a session ended. Exactly one call,
-// on one node, sees a given end (Snapshot.EndedNow). The user is the
-// store's, else uid, the one this node knows.
+// reportEnd tells Options.OnEnd that a session ended, and confirms to a
+// session.EndConfirmer store that the end was handed on. One call, on one
+// node, sees a given end (Snapshot.EndedNow); with an EndConfirmer, a
+// later one too if this node dies or cannot confirm in time. The user is
+// the store's, else uid, the one this node knows.
 func (r *Registry) reportEnd(sid, uid string, snap session.Snapshot) {
 	if snap.UID != "" {
 		uid = snap.UID
 	}
 	r.ends.add(sid, snap.Reason, r.opts.Clock.Now())
 	r.log.Debug("session ended", zap.String("sid", sid), zap.String("reason", string(snap.Reason)))
-	if r.opts.OnEnd != nil {
-		r.opts.OnEnd(r.ctx, End{SID: sid, UID: uid, Reason: snap.Reason, At: snap.EndedAt})
+	if r.opts.OnEnd != nil && !r.opts.OnEnd(r.ctx, End{SID: sid, UID: uid, Reason: snap.Reason, At: snap.EndedAt}) {
+		return // not handed on: the store announces it again
+	}
+	r.confirmEnd(sid)
+}
+
+// confirmEnd tells a session.EndConfirmer store that sid's end, announced
+// to this node, was handed on. A failure is logged: the store then
+// announces the end again, and it is reported twice.
+func (r *Registry) confirmEnd(sid string) {
+	c, ok := r.store.Store.(session.EndConfirmer)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.ctx, storeTimeout)
+	defer cancel()
+	err := c.ConfirmEnd(ctx, sid)
+	r.store.note(err)
+	if err != nil {
+		r.storeFailed("an end not confirmed; it will be reported again", err)
 	}
 }
 

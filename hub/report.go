@@ -21,7 +21,8 @@ type Report struct {
 	// Zero means the session's own: as this node or the store keeps them,
 	// or the server's defaults for a session the store does not know.
 	Limits session.Limits
-	// Idle is how long ago the person was last active.
+	// Idle is how long ago the person was last active, counted from the
+	// call: the time the call then waits on the store is not activity.
 	Idle time.Duration
 	// Passive makes the report a read: it moves no activity, but a
 	// session the store does not know starts with its last activity Idle
@@ -50,6 +51,12 @@ type Session struct {
 func (r *Registry) Report(ctx context.Context, rep Report) (Session, error) {
 	ctx, cancel := r.callContext(ctx)
 	defer cancel()
+	return r.report(ctx, rep, r.opts.Clock.Now().Add(-rep.Idle))
+}
+
+// report is Report with the person's last activity at active, an instant
+// of the node's clock.
+func (r *Registry) report(ctx context.Context, rep Report, active time.Time) (Session, error) {
 	lim, uid := rep.Limits, rep.UID
 	if lim == (session.Limits{}) {
 		lim, uid = r.known(rep.SID, uid)
@@ -69,11 +76,68 @@ func (r *Registry) Report(ctx context.Context, rep Report) (Session, error) {
 		}
 		lim = snap.Limits.Or(r.opts.Verifier.Defaults())
 	}
-	snap, err := r.join(ctx, rep.SID, rep.Idle, session.Terms{Limits: lim, UID: rep.UID}, rep.Passive)
+	snap, err := r.join(ctx, rep.SID, r.idleSince(active), session.Terms{Limits: lim, UID: rep.UID}, rep.Passive)
 	if err != nil {
 		return Session{}, r.callFailed(err)
 	}
 	return r.answer(rep.SID, lim, uid, snap), nil
+}
+
+// ReportAll records many reports as Report does, answered in order. The
+// reports whose session's limits are given or known here go to the store
+// together, in one round trip on a store that batches (Redis); the others
+// one by one. Every Idle counts from the call, however long the reports
+// wait on the store. The error is the store's first, when it could not
+// answer: some reports may have been recorded, and the caller should send
+// them all again.
+func (r *Registry) ReportAll(ctx context.Context, reps []Report) ([]Session, error) {
+	ctx, cancel := r.callContext(ctx)
+	defer cancel()
+	now := r.opts.Clock.Now()
+	out := make([]Session, len(reps))
+	type pending struct {
+		i   int
+		lim session.Limits
+		uid string
+	}
+	var (
+		calls   []session.Call
+		waiting []pending
+	)
+	for i, rep := range reps {
+		lim, uid := rep.Limits, rep.UID
+		if lim == (session.Limits{}) {
+			lim, uid = r.known(rep.SID, uid)
+		}
+		if lim == (session.Limits{}) || rep.Passive {
+			// The store must say which limits apply first: one by one.
+			s, err := r.report(ctx, rep, now.Add(-rep.Idle))
+			if err != nil {
+				return nil, err
+			}
+			out[i] = s
+			continue
+		}
+		calls = append(calls, session.Call{SID: rep.SID, Touch: true, Terms: session.Terms{Limits: lim, UID: rep.UID}})
+		waiting = append(waiting, pending{i, lim, uid})
+	}
+	for j := range calls {
+		calls[j].Idle = r.idleSince(now.Add(-reps[waiting[j].i].Idle))
+	}
+	for j, res := range r.store.Batch(ctx, calls) {
+		if res.Err != nil {
+			return nil, r.callFailed(res.Err)
+		}
+		p := waiting[j]
+		out[p.i] = r.answer(calls[j].SID, p.lim, p.uid, res.Snapshot)
+	}
+	return out, nil
+}
+
+// idleSince is how long ago active was, by the node's clock; never less
+// than zero.
+func (r *Registry) idleSince(active time.Time) time.Duration {
+	return max(r.opts.Clock.Now().Sub(active), 0)
 }
 
 // Lookup reads a session, ending it if it is past its deadline; a session

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/presence-dev/presence/internal/clock"
 	"github.com/presence-dev/presence/protocol"
 	"github.com/presence-dev/presence/session"
 )
@@ -209,4 +210,71 @@ func TestShutdownIsBoundedByItsDeadline(t *testing.T) {
 	}
 	release()
 	a.ExpectClose(protocol.CloseServiceRestart)
+}
+
+// slowChecks is a store that answers batches, and takes 2 s of the
+// manual clock over each Check of s3.
+type slowChecks struct {
+	*session.MemoryStore
+	clock   *clock.Manual
+	batches atomic.Int32
+}
+
+func (s *slowChecks) Check(ctx context.Context, sid string, lim session.Limits) (session.Snapshot, error) {
+	if sid == "s3" {
+		s.clock.Advance(2 * time.Second)
+	}
+	return s.MemoryStore.Check(ctx, sid, lim)
+}
+
+func (s *slowChecks) Batch(ctx context.Context, calls []session.Call) []session.Result {
+	s.batches.Add(1)
+	return session.Batch(ctx, s.MemoryStore, calls)
+}
+
+// ReportAll sends the reports whose limits are known in one batch, and
+// counts every idle time from the call: the time the reports wait on the
+// store is not activity, or a slow store would push deadlines later.
+func TestReportAllCountsIdleFromTheCall(t *testing.T) {
+	var store *slowChecks
+	e := newEnv(t, func(o *Options) {
+		store = &slowChecks{MemoryStore: o.Store.(*session.MemoryStore), clock: o.Clock.(*clock.Manual)}
+		o.Store = store
+	})
+	lim := session.Limits{WarnAfter: 20 * time.Second, ExpireAfter: 30 * time.Second}
+	got, err := e.reg.ReportAll(t.Context(), []Report{
+		{SID: "s3"}, // no limits: the store says which first (2 s), one by one
+		{SID: "s1", UID: "u1", Limits: lim, Idle: time.Second},
+		{SID: "s2", Limits: lim, Idle: 5 * time.Second},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := store.batches.Load(); n != 1 {
+		t.Errorf("%d batches, want 1", n)
+	}
+	if len(got) != 3 || got[0].SID != "s3" || got[1].SID != "s1" || got[2].SID != "s2" {
+		t.Fatalf("ReportAll = %+v, want s3, s1, s2 in order", got)
+	}
+	if got[0].Status != session.StatusActive || got[0].Limits != testLimits {
+		t.Errorf("s3 = %+v, want active by the defaults", got[0])
+	}
+	for i, want := range map[int]time.Duration{1: 3 * time.Second, 2: 7 * time.Second} {
+		if got[i].Status != session.StatusActive || got[i].Idle != want || got[i].Limits != lim {
+			t.Errorf("%s = %+v, want active, idle %v: its report's idle plus the 2 s s3 took", got[i].SID, got[i], want)
+		}
+	}
+	// s1 ends 30 s after its activity, 29 s after the call began.
+	e.advance(27*time.Second - time.Millisecond)
+	if s := e.lookup(t, "s1"); s.Status != session.StatusWarning {
+		t.Fatalf("s1 just before its deadline = %+v, want warning", s)
+	}
+	e.advance(time.Millisecond)
+	if s := e.lookup(t, "s1"); s.Status != session.StatusExpired {
+		t.Fatalf("s1 at its deadline = %+v, want expired", s)
+	}
+	eventually(t, "s1's end", func() bool { return len(e.endsSoFar()) == 1 })
+	if end := e.endsSoFar()[0]; end.SID != "s1" || end.UID != "u1" {
+		t.Errorf("end = %+v, want s1's", end)
+	}
 }

@@ -87,6 +87,24 @@ type Claimer interface {
 	ClaimDue(ctx context.Context, n int, lease time.Duration) ([]string, error)
 }
 
+// EndConfirmer is a Store whose ends outlive the node told of them. A
+// call told Snapshot.EndedNow must confirm, within ConfirmWithin, that it
+// handed the end on (to the webhook's queue); until it does, the store
+// keeps the end where ClaimDue finds it, and tells a later call EndedNow
+// again once ConfirmWithin has passed. A node killed, or a reply lost,
+// between the store's end and the webhook's queue then loses no end; the
+// price is that an end may be reported twice, which the webhook's
+// Idempotency-Key lets the receiver drop. RedisStore is one.
+type EndConfirmer interface {
+	// ConfirmEnd records that the end of sid, announced to this node, was
+	// handed on. Confirming a session that is not ended does nothing.
+	ConfirmEnd(ctx context.Context, sid string) error
+}
+
+// ConfirmWithin is how long a node told of an end has to confirm it
+// (EndConfirmer) before the end is announced again.
+const ConfirmWithin = 5 * time.Second
+
 // checkUID refuses a user id past maxUIDLen bytes, the tokens' limit.
 func checkUID(uid string) error {
 	if len(uid) > maxUIDLen {

@@ -76,8 +76,9 @@ type RedisStore struct {
 }
 
 var (
-	_ Store   = (*RedisStore)(nil)
-	_ Claimer = (*RedisStore)(nil)
+	_ Store        = (*RedisStore)(nil)
+	_ Claimer      = (*RedisStore)(nil)
+	_ EndConfirmer = (*RedisStore)(nil)
 )
 
 //go:embed store_redis.lua
@@ -138,9 +139,10 @@ const maxRedisIdle = 1 << 52 // microseconds, about 142 years
 
 // The rules store_redis.lua runs.
 const (
-	ruleTouch = "touch"
-	ruleCheck = "check"
-	ruleEnd   = "end"
+	ruleTouch   = "touch"
+	ruleCheck   = "check"
+	ruleEnd     = "end"
+	ruleConfirm = "confirm"
 )
 
 // Touch implements Store.
@@ -158,6 +160,15 @@ func (s *RedisStore) Touch(ctx context.Context, sid string, idle time.Duration, 
 // Rounding down keeps Last no earlier than the caller said.
 func redisIdle(idle time.Duration) int64 {
 	return min(int64(max(idle, 0)/time.Microsecond), maxRedisIdle)
+}
+
+// ConfirmEnd implements EndConfirmer.
+func (s *RedisStore) ConfirmEnd(ctx context.Context, sid string) error {
+	if err := s.usable(ctx, sid, Limits{}, true); err != nil {
+		return err
+	}
+	_, err := s.run(ctx, ruleConfirm, sid, Limits{}, 0, "")
+	return err
 }
 
 // Check implements Store.
@@ -251,7 +262,7 @@ func (s *RedisStore) ruleCall(id uint64, rule, sid string, lim Limits, arg int64
 	// stay zero: the script then uses the session's own.
 	expireAfter, warnAfter := micros(lim.ExpireAfter), micros(lim.WarnAfter)
 	return []string{s.key(sid), s.dueKey(bucketOf(sid))},
-		[]any{rule, s.now(), s.retention, expireAfter, arg, id, warnAfter, sid, uid, s.holding()}
+		[]any{rule, s.now(), s.retention, expireAfter, arg, id, warnAfter, sid, uid, s.holding(), micros(ConfirmWithin)}
 }
 
 // ruleAnswer reads store_redis.lua's answer for sid as a Snapshot; err is

@@ -3,12 +3,20 @@
 -- touch, check, end, settle, mark and snapshot line for line; change both
 -- together. Nobody sweeps in Redis: a session past its deadline is ended by
 -- settle in the first call that finds it so, and that call announces it.
+-- One thing only Redis does: the call told of an end must confirm that it
+-- handed the end on (the "confirm" rule); until it does, the session stays
+-- in its bucket's deadline set at the confirmation's deadline, and past it
+-- the next call, a claim's above all, is told of the end again, so that a
+-- node killed, or a reply lost, between the end and the webhook's queue
+-- loses no end.
 --
 -- KEYS[1]  the session's hash: last, until, endedAt, reason, flags, by,
---          warn, exp (the limits of the latest call that gave some), uid
+--          warn, exp (the limits of the latest call that gave some), uid,
+--          ack (the deadline to confirm an announced end by; 0: none)
 -- KEYS[2]  the deadlines of the session's bucket: a sorted set of session
---          ids scored by their idle deadline (until), for ClaimDue
--- ARGV[1]  the rule: "touch", "check" or "end"
+--          ids scored by their idle deadline (until), and ended sessions
+--          not confirmed yet by ack, for ClaimDue
+-- ARGV[1]  the rule: "touch", "check", "end" or "confirm"
 -- ARGV[2]  the clock: 0 means Redis TIME; else RedisOptions.Clock (unix microseconds)
 -- ARGV[3]  retention, microseconds, positive
 -- ARGV[4]  the caller's ExpireAfter, microseconds; 0: the session's own
@@ -19,6 +27,7 @@
 -- ARGV[8]  the session id, the deadline set's member
 -- ARGV[9]  touch: the session's user; "" keeps the one it has
 -- ARGV[10] 1 while idle ends are held (Store.HoldIdleEnds), else 0
+-- ARGV[11] how long a call told of an end has to confirm it, microseconds
 --
 -- Times are unix microseconds: Lua numbers are doubles, exact for integers
 -- up to 2^53, which microseconds since 1970 stay far below.
@@ -28,6 +37,7 @@
 
 local MAX = 9007199254740991 -- 2^53 - 1, the largest exact integer
 local HAS_LAST, ANNOUNCED = 1, 2 -- flags, as in timeline.go
+local CONFIRMED = 4 -- the announced end was handed on; Redis only
 local ACTIVE, IDLE = 0, 1 -- reason codes, as in timeline.go
 
 local key = KEYS[1]
@@ -42,6 +52,7 @@ local expireAfter = tonumber(ARGV[4])
 local warnAfter = tonumber(ARGV[7])
 local id = ARGV[6]
 local hold = ARGV[10] == '1'
+local confirmWithin = tonumber(ARGV[11])
 
 -- add returns a+b for b >= 0, saturating at MAX.
 local function add(a, b)
@@ -57,6 +68,13 @@ end
 
 local function has(flags, f) return bit.band(flags, f) ~= 0 end
 
+-- announce tells this call of e's end, which it must confirm by ack.
+local function announce(e)
+  e.flags = bit.bor(e.flags, ANNOUNCED)
+  e.by = id
+  e.ack = add(now, confirmWithin)
+end
+
 -- mark ends e at endedAt for r, kept for retention after now, not after
 -- endedAt: a token minted just before the store learnt of an end that lies
 -- in the past must not start the session afresh either.
@@ -64,24 +82,25 @@ local function mark(e, endedAt, r)
   e.reason = r
   e.endedAt = endedAt
   e.untl = add(now, retention)
-  e.flags = bit.bor(e.flags, ANNOUNCED)
-  e.by = id
+  announce(e)
   return e
 end
 
 -- settle applies what every call checks first; it returns endedNow, ended.
 -- An ended session stays ended (a mark nobody announced yet is announced
--- by this call; the call that announced it is told again if retried); an
--- active one whose last + ExpireAfter is not after now ends at that
--- deadline, idle, unless idle ends are held.
+-- by this call, and so is one whose announcement was not confirmed in
+-- time; the call that announced it is told again if retried); an active
+-- one whose last + ExpireAfter is not after now ends at that deadline,
+-- idle, unless idle ends are held.
 local function settle(e)
   if e.reason ~= ACTIVE then
-    if not has(e.flags, ANNOUNCED) then
-      e.flags = bit.bor(e.flags, ANNOUNCED)
-      e.by = id
+    if e.by == id then return true, true end
+    local unconfirmed = e.ack > 0 and e.ack <= now and not has(e.flags, CONFIRMED)
+    if not has(e.flags, ANNOUNCED) or unconfirmed then
+      announce(e)
       return true, true
     end
-    return e.by == id, true
+    return false, true
   end
   -- Without limits (none given, none kept) the deadline is the latest
   -- one any call computed: never earlier than some caller's.
@@ -94,9 +113,9 @@ local function settle(e)
   return false, false
 end
 
-local f = redis.call('HMGET', key, 'last', 'until', 'endedAt', 'reason', 'flags', 'by', 'warn', 'exp', 'uid')
+local f = redis.call('HMGET', key, 'last', 'until', 'endedAt', 'reason', 'flags', 'by', 'warn', 'exp', 'uid', 'ack')
 local known = f[5] ~= false
-local e = { last = 0, untl = 0, endedAt = 0, reason = ACTIVE, flags = 0, by = '', warn = 0, exp = 0, uid = '' }
+local e = { last = 0, untl = 0, endedAt = 0, reason = ACTIVE, flags = 0, by = '', warn = 0, exp = 0, uid = '', ack = 0 }
 if known then
   e.last = tonumber(f[1])
   e.untl = tonumber(f[2])
@@ -107,8 +126,9 @@ if known then
   e.warn = tonumber(f[7]) or 0
   e.exp = tonumber(f[8]) or 0
   e.uid = f[9] or ''
+  e.ack = tonumber(f[10]) or 0
 end
-local before = { e.last, e.untl, e.endedAt, e.reason, e.flags, e.by, e.warn, e.exp, e.uid }
+local before = { e.last, e.untl, e.endedAt, e.reason, e.flags, e.by, e.warn, e.exp, e.uid, e.ack }
 
 -- The call runs with its own limits, which the session then keeps, or,
 -- when it gives none, with the session's (limits in timeline.go).
@@ -163,6 +183,12 @@ elseif rule == 'end' then
       endedNow = true
     end
   end
+elseif rule == 'confirm' then
+  if not known then
+    keep = false
+  elseif e.reason ~= ACTIVE then
+    e.flags = bit.bor(e.flags, CONFIRMED)
+  end
 else
   return redis.error_reply('ERR presence: unknown rule ' .. tostring(rule))
 end
@@ -171,7 +197,7 @@ end
 -- active session outlives its latest idle deadline by retention (past that
 -- deadline it is still an ended mark, which settle turns into an idle end
 -- on the next call), an ended mark lives until its until.
-local after = { e.last, e.untl, e.endedAt, e.reason, e.flags, e.by, e.warn, e.exp, e.uid }
+local after = { e.last, e.untl, e.endedAt, e.reason, e.flags, e.by, e.warn, e.exp, e.uid, e.ack }
 local changed = not known
 for i = 1, #after do
   changed = changed or after[i] ~= before[i]
@@ -181,19 +207,21 @@ if keep and changed then
   redis.call('HSET', key,
     'last', int(e.last), 'until', int(e.untl), 'endedAt', int(e.endedAt),
     'reason', int(e.reason), 'flags', int(e.flags), 'by', e.by,
-    'warn', int(e.warn), 'exp', int(e.exp), 'uid', e.uid)
+    'warn', int(e.warn), 'exp', int(e.exp), 'uid', e.uid, 'ack', int(e.ack))
   local expiry = e.untl
   if e.reason == ACTIVE then expiry = add(e.untl, retention) end
   redis.call('PEXPIRE', key, int(math.max(1, math.ceil((expiry - now) / 1000))))
 end
 
 -- The bucket's deadline set holds every active session at its deadline,
--- so that any node finds it due there (ClaimDue), and nothing else. It
--- follows the hash on every call, written or not: a call that finds the
--- set behind (a claim's lease, a set lost with its node's Redis) puts it
--- right.
+-- and every end not confirmed yet at its ack, so that any node finds it
+-- due there (ClaimDue), and nothing else. It follows the hash on every
+-- call, written or not: a call that finds the set behind (a claim's
+-- lease, a set lost with its node's Redis) puts it right.
 if keep and e.reason == ACTIVE then
   redis.call('ZADD', KEYS[2], e.untl, ARGV[8])
+elseif keep and e.ack > 0 and not has(e.flags, CONFIRMED) then
+  redis.call('ZADD', KEYS[2], e.ack, ARGV[8])
 else
   redis.call('ZREM', KEYS[2], ARGV[8])
 end

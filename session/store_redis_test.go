@@ -249,6 +249,7 @@ func TestRedisClaimDue(t *testing.T) {
 	must(t)(s.Touch(ctx, "later", 0, Terms{Limits: lim}))
 	must(t)(s.Touch(ctx, "gone", 0, Terms{Limits: short}))
 	must(t)(s.End(ctx, "gone", ReasonLogout, Limits{}))
+	confirmed(t, s, "gone")
 
 	claim := func(st *RedisStore) []string {
 		t.Helper()
@@ -275,6 +276,7 @@ func TestRedisClaimDue(t *testing.T) {
 	if !snap.Ended || !snap.EndedNow || snap.UID != "u1" {
 		t.Fatalf("Check of the claimed session = %+v, want ended now, with its user", snap)
 	}
+	confirmed(t, other, "idle")
 	clk.Advance(2 * time.Minute) // past the lease: an ended session is not in the set
 	if got := claim(other); !slices.Equal(got, []string{"busy"}) {
 		t.Fatalf("claimed %v after the lease, want [busy]: idle ended, later not due", got)
@@ -289,6 +291,83 @@ func TestRedisClaimDue(t *testing.T) {
 	must(t)(s.Touch(ctx, "busy", 0, Terms{Limits: Limits{WarnAfter: time.Hour, ExpireAfter: 10 * time.Hour}}))
 	if score := c.ZScore(ctx, s.dueKey(bucketOf("busy")), "busy").Val(); int64(score) != clk.Now().Add(10*time.Hour).UnixMicro() {
 		t.Errorf("busy's deadline in the set = %v, want now + 10 h", score)
+	}
+}
+
+// An end whose node never confirmed it (killed between the end and the
+// webhook's queue, or cut off from the reply) waits in the deadline set;
+// once ConfirmWithin has passed, a claim finds it and the next call is
+// told EndedNow again, until one confirms.
+func TestRedisUnconfirmedEndIsAnnouncedAgain(t *testing.T) {
+	t.Parallel()
+	c := redisForTest(t)
+	clk := clock.NewManual(redisTime(t, c))
+	s := newRedisForTest(t, c, RedisOptions{Clock: clk})
+	other := &RedisStore{client: s.client, prefix: s.prefix, retention: s.retention, clock: clk} // another node
+	ctx := t.Context()
+	short := Limits{WarnAfter: 5 * time.Second, ExpireAfter: 10 * time.Second}
+	must(t)(s.Touch(ctx, "lost", 0, Terms{Limits: short, UID: "u1"}))
+	must(t)(s.Touch(ctx, "kept", 0, Terms{Limits: short}))
+	clk.Advance(10 * time.Second)
+	must(t)(s.End(ctx, "gone", ReasonLogout, Limits{})) // never confirmed either
+	for _, sid := range []string{"lost", "kept"} {
+		if snap := must(t)(s.Check(ctx, sid, Limits{})); !snap.EndedNow {
+			t.Fatalf("%s: %+v, want ended now", sid, snap)
+		}
+	}
+	confirmed(t, s, "kept")
+
+	claim := func(st *RedisStore) []string {
+		t.Helper()
+		sids, err := st.ClaimDue(ctx, 100, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(sids)
+		return sids
+	}
+	clk.Advance(ConfirmWithin - time.Millisecond)
+	if got := claim(other); len(got) != 0 {
+		t.Fatalf("claimed %v before the confirmation was due", got)
+	}
+	if snap := must(t)(other.Check(ctx, "lost", Limits{})); snap.EndedNow {
+		t.Fatalf("lost announced again before the confirmation was due: %+v", snap)
+	}
+	clk.Advance(time.Millisecond)
+	if got := claim(other); !slices.Equal(got, []string{"gone", "lost"}) {
+		t.Fatalf("claimed %v once the confirmations were due, want [gone lost]", got)
+	}
+	for _, sid := range []string{"gone", "lost"} {
+		snap := must(t)(other.Check(ctx, sid, Limits{}))
+		if !snap.Ended || !snap.EndedNow {
+			t.Fatalf("%s checked after its claim: %+v, want announced again", sid, snap)
+		}
+		if sid == "lost" && (snap.UID != "u1" || snap.Reason != ReasonIdle) {
+			t.Errorf("lost announced again as %+v, want its user and reason", snap)
+		}
+		if again := must(t)(s.Check(ctx, sid, Limits{})); again.EndedNow {
+			t.Fatalf("%s announced to a second caller at once: %+v", sid, again)
+		}
+	}
+	confirmed(t, other, "gone")
+	clk.Advance(time.Hour)
+	if got := claim(s); !slices.Equal(got, []string{"lost"}) {
+		t.Fatalf("claimed %v an hour on, want only lost, which nobody confirmed", got)
+	}
+	confirmed(t, s, "lost")
+	clk.Advance(time.Hour)
+	if got := claim(s); len(got) != 0 {
+		t.Fatalf("claimed %v after every end was confirmed", got)
+	}
+	// Confirming a live session, or one nobody knows, changes nothing.
+	must(t)(s.Touch(ctx, "live", 0, Terms{Limits: short}))
+	confirmed(t, s, "live")
+	confirmed(t, s, "unknown")
+	if snap := must(t)(s.Check(ctx, "live", Limits{})); snap.Ended {
+		t.Fatalf("live after ConfirmEnd: %+v", snap)
+	}
+	if n := c.Exists(ctx, s.key("unknown")).Val(); n != 0 {
+		t.Errorf("ConfirmEnd of an unknown session wrote its key")
 	}
 }
 

@@ -19,6 +19,17 @@ type storeHarness struct {
 	advance func(time.Duration)
 }
 
+// confirmed confirms sid's end, as the node told of it does, on a store
+// that asks for it (EndConfirmer).
+func confirmed(t *testing.T, s Store, sid string) {
+	t.Helper()
+	if c, ok := s.(EndConfirmer); ok {
+		if err := c.ConfirmEnd(t.Context(), sid); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // testStore runs the rules every Store must follow, each subtest on a
 // fresh store from newStore, which closes it when the test ends. The Redis
 // store runs them too.
@@ -173,6 +184,7 @@ func testNeverRevived(t *testing.T, newStore func(t *testing.T) storeHarness) {
 			ctx := t.Context()
 			first := must(t)(e.end(ctx, h))
 			wantEnded(t, first, first.EndedAt, e.reason, true)
+			confirmed(t, h.Store, "s")
 			for _, c := range calls {
 				h.advance(time.Minute)
 				wantEnded(t, must(t)(c.call(ctx, h)), first.EndedAt, e.reason, false)

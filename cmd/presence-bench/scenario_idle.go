@@ -42,13 +42,14 @@ func (b *bench) idle(ctx context.Context, store string, srv *server, group strin
 		return fig, err
 	}
 	// The reference answers nothing: its count of frames read says when
-	// every hello is in.
+	// every hello is in, with the time presence's answers get.
 	presence := srv.name == "presence"
-	if _, err := b.hello(ctx, group, n, helloSpec{Wait: presence, Timeout: time.Minute}); err != nil {
+	const helloTimeout = time.Minute
+	if _, err := b.hello(ctx, group, n, helloSpec{Wait: presence, Timeout: helloTimeout}); err != nil {
 		return fig, err
 	}
 	if !presence {
-		if err := waitFrames(ctx, srv, float64(n), 10*time.Second); err != nil {
+		if err := waitFrames(ctx, srv, float64(n), helloTimeout); err != nil {
 			return fig, err
 		}
 	}

@@ -118,7 +118,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	var onEnd func(context.Context, hub.End)
+	var onEnd func(context.Context, hub.End) bool
 	if cfg.WebhookURL != "" {
 		sender, err := webhook.NewSender(webhook.Options{
 			URL:        cfg.WebhookURL,
@@ -141,8 +141,8 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 				d.log.Warn("webhook deliveries cut short by the shutdown", zap.Error(err))
 			}
 		}()
-		onEnd = func(ctx context.Context, e hub.End) {
-			sender.Send(ctx, webhook.Event{SID: e.SID, UID: e.UID, Reason: string(e.Reason), At: e.At})
+		onEnd = func(ctx context.Context, e hub.End) bool {
+			return sender.Send(ctx, webhook.Event{SID: e.SID, UID: e.UID, Reason: string(e.Reason), At: e.At})
 		}
 	}
 	reg, err := hub.New(hub.Options{

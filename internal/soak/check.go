@@ -127,13 +127,11 @@ func (r *run) checkOne(ctx context.Context, h *history, rep *Report) {
 		rep.Ends++
 	case len(expires) > 0:
 		got = expires[0].at
-		rep.LostEnds++
-		rep.example(fmt.Sprintf("lost end: %s (%s) told its tab %s, never delivered", sid, h.script.Kind, expires[0].reason))
+		rep.lostEnd(fmt.Sprintf("lost end: %s (%s) told its tab %s at %.3f s, never delivered", sid, h.script.Kind, expires[0].reason, got.Sub(r.start).Seconds()))
 	default:
 		status := r.status(ctx, sid)
 		if status == "expired" {
-			rep.LostEnds++
-			rep.example(fmt.Sprintf("lost end: %s (%s) expired, never delivered", sid, h.script.Kind))
+			rep.lostEnd(fmt.Sprintf("lost end: %s (%s) expired, due at %.3f s, never delivered", sid, h.script.Kind, want.Sub(r.start).Seconds()))
 			return
 		}
 		rep.MissedLogouts++

@@ -31,14 +31,26 @@ type Report struct {
 	RefusedDeliveries int           // deliveries answered 500 while the receiver was down
 	BadDeliveries     int           // deliveries that were not a valid signed end
 
-	Examples []string // the first failures, for a person to look into
+	Examples []string // the first failures, and every lost end, for a person to look into
 	Notes    []string // problems of the soak itself
+	shown    int      // the examples of failures other than lost ends
 }
 
+// maxExamples is how many false and missed logouts a report lists.
+const maxExamples = 20
+
 func (rep *Report) example(s string) {
-	if len(rep.Examples) < 10 {
+	if rep.shown < maxExamples {
+		rep.shown++
 		rep.Examples = append(rep.Examples, s)
 	}
+}
+
+// lostEnd records a lost end; every one is listed, since each may be a
+// different hole.
+func (rep *Report) lostEnd(s string) {
+	rep.LostEnds++
+	rep.Examples = append(rep.Examples, s)
 }
 
 // Failed reports whether the soak found a broken invariant: a false or
