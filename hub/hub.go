@@ -26,15 +26,19 @@ type hub struct {
 	r   *Registry
 	sid string
 
-	mu        sync.Mutex
-	uid       string
-	tabs      map[*tab]struct{}
-	lim       session.Limits
-	last      time.Time // the latest last activity seen, on this node's clock
-	warned    bool      // the tabs were told of the coming expiry
-	ended     bool      // the session is over; no tab may join
-	gone      bool      // removed from the registry; a joining tab needs a new hub
-	queued    bool      // waiting for a deadline worker
+	mu     sync.Mutex
+	uid    string
+	tabs   map[*tab]struct{}
+	lim    session.Limits
+	last   time.Time // the latest last activity seen, on this node's clock
+	warned bool      // the tabs were told of the coming expiry
+	// heldBack: some tab was told "active" for a warning that waits (see
+	// applyLocked), perhaps with no time left, and keeps its page covered
+	// until a state says the session goes on.
+	heldBack  bool
+	ended     bool // the session is over; no tab may join
+	gone      bool // removed from the registry; a joining tab needs a new hub
+	queued    bool // waiting for a deadline worker
 	timer     *wheelTimer
 	deadline  time.Time
 	endReason session.Reason
@@ -211,8 +215,8 @@ func (h *hub) applyLocked(now time.Time, snap session.Snapshot, skip *tab) (lift
 		return false
 	}
 	h.scheduleLocked(known.Add(h.lim.WarnAfter))
-	if h.warned {
-		h.warned = false
+	if h.warned || h.heldBack {
+		h.warned, h.heldBack = false, false
 		h.broadcast(h.stateLocked(now), protocol.TypeState, skip)
 	}
 	if !nearWarn || !newer {
@@ -224,15 +228,16 @@ func (h *hub) applyLocked(now time.Time, snap session.Snapshot, skip *tab) (lift
 	return true
 }
 
-// stateLocked encodes the session's state frame as of now. Its status
-// is the session's Position, the rule the server API follows too; it
-// agrees with what the tabs were told, since applyLocked warns by the same
-// rule, but for a warning it holds back, and every state is sent as of
-// the now applyLocked last ran with.
+// stateLocked encodes the session's state frame as of now, for a tab
+// about to be sent it. Its status is the session's Position, the rule the
+// server API follows too; it agrees with what the tabs were told, since
+// applyLocked warns by the same rule, but for a warning it holds back, and
+// every state is sent as of the now applyLocked last ran with.
 func (h *hub) stateLocked(now time.Time) []byte {
 	pos := h.lim.At(now.Sub(h.last))
 	if pos.Status == session.StatusWarning && !h.warned {
 		pos.Status = session.StatusActive // a warning that waits (see applyLocked)
+		h.heldBack = true
 	}
 	return protocol.State{
 		Status:        protocol.Status(pos.Status),

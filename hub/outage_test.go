@@ -178,3 +178,32 @@ func TestWarningDueEarlyInTheGraceWaits(t *testing.T) {
 	e.advance(time.Second) // the middle of the grace
 	a.Expect(protocol.TypeWarn)
 }
+
+// A tab that joins while a warning waits for the grace is told "active"
+// with no time left, which keeps a covered page covered; when another
+// tab's activity lifts the session, the tabs told so hear that it goes
+// on, so that their pages show again.
+func TestTabsToldOfAHeldWarningHearItLifted(t *testing.T) {
+	e, store := outageEnv(t, 4*time.Second)
+	a := e.dial(t)
+	a.Hello(e.token("held"), 0)
+	store.down.Store(true)
+	e.advance(testLimits.ExpireAfter + time.Second) // past the end, in the outage
+	a.ExpectNothing()
+	store.down.Store(false)
+	e.advance(storeRetry) // the store answers: the grace holds the warning and the end
+	a.ExpectNothing()
+	b := e.dial(t)
+	if st := b.Hello(e.token("held"), testLimits.ExpireAfter.Milliseconds()); st.Status != protocol.StatusActive || st.ExpireInMS != 0 {
+		t.Fatalf("state of a tab joining in the grace = %+v, want active with no time left", st)
+	}
+	c := e.dial(t)
+	c.Hello(e.token("held"), 0) // the person is back
+	for name, tb := range map[string]*testTab{"the joined tab": b, "the first tab": a} {
+		f := tb.Expect(protocol.TypeState)
+		if f.Status != protocol.StatusActive || f.ExpireInMS != testLimits.ExpireAfter.Milliseconds() {
+			t.Errorf("%s got %+v, want active with expire_after left", name, f)
+		}
+	}
+	c.ExpectNothing()
+}

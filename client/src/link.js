@@ -8,17 +8,9 @@
 // machine.js) and tries again with a backoff capped at 5 s.
 
 import { explain } from "./refusal.js";
-import { readClaims } from "./token.js";
+import { useToken } from "./token.js";
 import * as time from "./timeline.js";
 import { effect, emit, expire, localEnd, log, send, setLink, timer, uncover, unwarn, warn } from "./status.js";
-
-// useToken adopts a token: the newest goes with every hello and /ping.
-// The limits it names count until a state frame names presence's.
-export function useToken(state, token) {
-  state.token = token || "";
-  state.claims = readClaims(state.token);
-  state.limits = time.knownLimits(state.stated, state.claims, state.options);
-}
 
 // pinging reports whether the tab asks /ping rather than a WebSocket: on
 // the fallback, and once presence refused it, until a /ping answers.
@@ -73,19 +65,21 @@ export function opened(t, event) {
 export function frame(t, { frame: f }) {
   const s = t.state;
   s.heardAt = t.at;
+  // An end that presence holds back (its grace after a restart) leaves a
+  // covered page covered, whether it says state or warn, until a state
+  // with time left or the expire that follows.
+  const held = f.expire_in_ms <= 0 && s.status == "checking";
   if (f.type == "state") {
     hear(s);
     s.limits = s.stated = { warnMs: f.warn_after_ms, expireMs: f.expire_after_ms };
     setLink(t, "live");
     emit(t, "state", f);
     s.expiresAt = t.at + f.expire_in_ms;
-    // An end that presence holds back (its grace after a restart) leaves
-    // a covered page covered until the expire that follows.
-    if (f.expire_in_ms <= 0 && s.status == "checking") return;
+    if (held) return;
     uncover(t);
     if (f.status == "warning") return warn(t, f.expire_in_ms);
     unwarn(t);
-  } else if (f.type == "warn") {
+  } else if (f.type == "warn" && !held) {
     warn(t, f.expire_in_ms);
     if (f.kind == "lifetime") s.endsAt = s.expiresAt;
   } else if (f.type == "expire") expire(t, f);

@@ -5,7 +5,8 @@
 // path with plain objects. docs/client.md tables the statuses.
 
 import * as time from "./timeline.js";
-import { answered, ask, closed, connect, frame, opened, pinging, reconnect, refuse, token, useToken } from "./link.js";
+import { answered, ask, closed, connect, frame, opened, pinging, reconnect, refuse, token } from "./link.js";
+import { useToken } from "./token.js";
 import { enter, expire, localEnd, log, logout, send, share, stop, terminal, timer, unwarn, warn } from "./status.js";
 
 // initial is the state of a tab that starts now (at). options are the
@@ -90,9 +91,13 @@ function byOwnClock(t) {
     log(t, "warn", "presence: no limits known (from presence, the token, or data-warn-after and data-expire-after): without presence this page sets no deadline of its own");
   }
   const end = deadlineOf(s), status = time.localStatus(t.at, end, s.limits);
-  if (status == "checking") check(t);
-  else if (status == "warned") warn(t, end - t.at, true);
+  if (status == "checking") return check(t);
+  if (status == "warned") warn(t, end - t.at, true);
   else if (s.status == "warned") unwarn(t, true);
+  // The tick is a second apart: a timer keeps the warning and the cover
+  // on time.
+  const next = status == "page" && s.limits ? end - s.limits.expireMs + s.limits.warnMs : end;
+  if (next < Infinity) timer(t, "deadline", next - t.at);
 }
 
 // check covers the page content until presence says whether the session
@@ -144,6 +149,7 @@ const handlers = {
     else if (name == "reconnect") connect(t);
     else if (name == "ping") ask(t);
     else if (name == "logout") expire(t, localEnd(t.state, "logout"));
+    else if (name == "deadline") byOwnClock(t);
   },
 
   // tick runs every second. Timers of a sleeping laptop or a background

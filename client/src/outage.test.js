@@ -80,36 +80,6 @@ test("during an outage another tab's activity puts this tab's warning off", () =
   assert.deepEqual(tab.of("post"), []);
 });
 
-test("once presence answers, its word decides: live uncovers, ended leaves, a held end stays covered", () => {
-  const covered = () => killed().ticks(119e3);
-  // Activity in another browser: presence says active.
-  const live = covered();
-  assert.equal(live.state.view, "covered");
-  live.after(100, { type: "opened", path: "/" });
-  assert.equal(live.sent()[0].idle_ms, 120.1e3, "hello says how long the person has been idle");
-  live.after(30, state("active", 100e3));
-  assert.equal(live.state.status, "live");
-  assert.equal(live.state.view, "page");
-  // The session ended meanwhile: presence says expire.
-  const ended = covered().after(100, { type: "opened", path: "/" }).after(30, { type: "frame", frame: { type: "expire", reason: "idle", redirect_url: "/bye" } });
-  assert.equal(ended.state.status, "ended");
-  assert.equal(ended.of("leave")[0].redirectUrl, "/bye");
-  // presence restarted and holds idle ends for its grace: the page stays covered until its expire.
-  const held = covered().after(100, { type: "opened", path: "/" }).after(30, state("warning", 0));
-  assert.equal(held.state.view, "covered");
-  assert.equal(held.state.contact, true);
-  held.ticks(5e3);
-  assert.equal(held.state.view, "covered");
-  assert.deepEqual(held.of("connect"), [], "no new check while presence holds the end");
-  held.frame({ type: "expire", reason: "idle", redirect_url: "/bye" });
-  assert.equal(held.state.status, "ended");
-  // A warned tab whose presence says active hides the warning.
-  const warned = killed().ticks(61e3).after(100, { type: "timer", name: "reconnect" }).after(30, { type: "opened", path: "/" });
-  warned.after(30, state("active", 110e3));
-  assert.equal(warned.state.status, "live");
-  assert.deepEqual(warned.emitted(), ["state", "active"]);
-});
-
 test("the classic flow covers and uncovers alike: a /ping that answers again decides", () => {
   const tab = new Tab({ transport: "ping" }).after(100, { type: "answered", value: 0 });
   tab.after(1e3, { type: "timer", name: "ping" }).after(100, { type: "answered" });

@@ -2,6 +2,16 @@
 // presence checks it. The client only needs the limits, the session id
 // and the logout URL that the application put there.
 
+import { knownLimits } from "./timeline.js";
+
+// useToken adopts a token: the newest goes with every hello and /ping.
+// The limits it names count until a state frame names presence's.
+export function useToken(state, token) {
+  state.token = token || "";
+  state.claims = readClaims(state.token);
+  state.limits = knownLimits(state.stated, state.claims, state.options);
+}
+
 // readClaims returns the JSON payload of a gorilla/securecookie token,
 // base64url(timestamp|base64url(json)|mac), or {} for anything else.
 export function readClaims(token) {
