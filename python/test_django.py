@@ -147,7 +147,15 @@ class DjangoTest(DjangoCase):
                                  HTTP_PRESENCE_SIGNATURE="t=1,v1=00")
             self.assertEqual(resp.status_code, 401)
             self.assertIn("outside the tolerance", json.loads(resp.content)["error"]["message"])
+        # The session is gone, but its cookie names the ended session: a
+        # script gets 401, as it would before the webhook; the response
+        # drops the cookie, as Django does for an empty session.
+        resp = client.get("/data/", HTTP_ACCEPT="application/json")
+        self.assertEqual(resp.status_code, 401)
+        self.assertEqual(json.loads(resp.content)["error"]["code"], "session_ended")
         self.assertEqual(client.get("/page/").status_code, 302)
+        self.assertEqual(Client().get("/data/", HTTP_ACCEPT="application/json").status_code, 200,
+                         "a request with no cookie is the view's to answer")
 
     def test_old_names(self):
         self.assertIs(presence.PresenceMiddleware, presence.django.PresenceMiddleware)

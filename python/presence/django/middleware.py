@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
+from django.conf import settings
 from django.contrib.auth import logout
 from django.core.cache import cache
 from django.http import JsonResponse
@@ -27,7 +28,8 @@ class PresenceMiddleware:
       presence's API, recorded it in the cache), it calls
       django.contrib.auth.logout, so the view sees an anonymous user (and
       @login_required redirects to the login page); an AJAX or JSON
-      request gets 401 instead;
+      request gets 401 instead, and so does one whose session the webhook
+      already deleted (its cookie still names the ended session);
     - else, unless the path is passive, the request is activity of the
       session: queued in this process and sent to presence within a
       second by a background thread, with the user id and limits. No
@@ -47,6 +49,8 @@ class PresenceMiddleware:
     def __call__(self, request: Any) -> Any:
         key = authenticated_key(request)
         if key is None:
+            if wants_json(request.headers) and self.ended_cookie(request):
+                return JsonResponse(error_body("session_ended", "the session ended; log in again"), status=401)
             return self.get_response(request)
         at = time.monotonic()
         sid = session_id(conf.sid_secret(), key)
@@ -60,3 +64,11 @@ class PresenceMiddleware:
             warn_after, expire_after = conf.limits()
             sender.record(sid, at=at, uid=conf.uid(request.user), warn_after=warn_after, expire_after=expire_after)
         return self.get_response(request)
+
+    @staticmethod
+    def ended_cookie(request: Any) -> bool:
+        """Reports whether the request's session cookie names a session
+        presence ended: after the webhook deleted it, the request is
+        anonymous, but a script waiting for 401 should still get one."""
+        key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        return bool(key) and is_ended(cache, session_id(conf.sid_secret(), key))
