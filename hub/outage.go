@@ -40,6 +40,9 @@ type watchedStore struct {
 	down      atomic.Bool
 	heldUntil atomic.Int64 // unix nanoseconds on clock; what the store was told
 	heldFrom  atomic.Int64 // unix nanoseconds on clock: when the node started, or its store failed or answered again
+	// back, when set, runs on a goroutine of its own each time the store
+	// answers again after an outage.
+	back func()
 
 	mu        sync.Mutex
 	downSince time.Time
@@ -105,6 +108,9 @@ func (w *watchedStore) note(err error) {
 		w.hold(now.Add(w.grace))
 		w.log.Warn("the store answers again; no session ends for idleness during the recovery grace",
 			zap.Duration("outage", now.Sub(w.downSince)), zap.Int("failed_calls", w.failed), zap.Duration("grace", w.grace))
+		if w.back != nil {
+			go w.back()
+		}
 	case errors.Is(err, context.Canceled):
 	default:
 		w.mu.Lock()

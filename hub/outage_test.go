@@ -207,3 +207,26 @@ func TestTabsToldOfAHeldWarningHearItLifted(t *testing.T) {
 	}
 	c.ExpectNothing()
 }
+
+// Activity a node kept while its store was down is written as soon as
+// the store answers again, not at the hub's next retry: the other nodes
+// warn from the store once the middle of their grace has passed.
+func TestKeptActivityIsWrittenWhenTheStoreIsBack(t *testing.T) {
+	e, store := outageEnv(t, 4*time.Second)
+	a := e.dial(t)
+	a.Hello(e.token("kept"), 0)
+	e.advance(time.Second)
+	store.down.Store(true)
+	a.Activity(0) // the store cannot take it: the hub keeps it
+	a.Sync()
+	active := e.clock.Now()
+	e.advance(500 * time.Millisecond)
+	store.down.Store(false)
+	if _, err := e.reg.Report(t.Context(), Report{SID: "other"}); err != nil { // the store answers again
+		t.Fatal(err)
+	}
+	eventually(t, "the kept activity written", func() bool {
+		snap, err := e.store.Check(t.Context(), "kept", session.Limits{})
+		return err == nil && snap.Last.Equal(active)
+	})
+}

@@ -77,6 +77,7 @@ func New(opts Options) (*Registry, error) {
 	r.caps.maxTabs, r.caps.maxPerAddress = opts.MaxTabs, opts.MaxTabsPerAddress
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.store = newWatchedStore(opts.Store, opts.Clock, opts.RecoveryGrace, opts.Logger)
+	r.store.back = r.writeKept
 	r.ends = newRememberedEnds(opts.Verifier.MaxAge() + session.MaxClockSkew)
 	for i := range r.shards {
 		r.shards[i].hubs = make(map[string]*hub)
@@ -230,6 +231,30 @@ func (r *Registry) nudged(sid string) {
 		h.queueCheck()
 	}
 	r.metrics.nudgesIn.Inc() // after the check is queued: see settle in the tests
+}
+
+// writeKept writes, once the store answers again after an outage, the
+// activity this node kept meanwhile, at once rather than at each hub's
+// next retry: the other nodes decide warnings from the store, once the
+// middle of their recovery grace has passed.
+func (r *Registry) writeKept() {
+	for i := range r.shards {
+		sh := &r.shards[i]
+		sh.mu.Lock()
+		hubs := make([]*hub, 0, len(sh.hubs))
+		for _, h := range sh.hubs {
+			hubs = append(hubs, h)
+		}
+		sh.mu.Unlock()
+		for _, h := range hubs {
+			h.mu.Lock()
+			kept := !h.unsent.IsZero()
+			h.mu.Unlock()
+			if kept {
+				h.queueCheck()
+			}
+		}
+	}
 }
 
 // resync re-reads every session this node holds, after nudges may have
