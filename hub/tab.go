@@ -99,8 +99,23 @@ func (t *tab) closeAfter(code protocol.CloseCode, reason string) {
 // expire tells the tab its session is over and closes it with 4410.
 func (t *tab) expire(reason session.Reason) {
 	frame := protocol.Expire{Reason: protocol.Reason(reason), RedirectURL: t.logoutURL}.AppendJSON(nil)
-	t.send(frame, protocol.TypeExpire)
-	t.closeAfter(protocol.CloseSessionEnded, "session ended")
+	// The frame and the close are queued at once, so that no frame (a
+	// ping, a fresh token) slips in after the tab heard of the end. It is
+	// the last frame: it may go one over the send queue's bound.
+	t.mu.Lock()
+	if t.closed || t.closeCode != 0 {
+		t.mu.Unlock()
+		return
+	}
+	t.queue = append(t.queue, frame)
+	t.closeCode, t.closeReason = protocol.CloseSessionEnded, "session ended"
+	start := !t.flushing
+	t.flushing = true
+	t.mu.Unlock()
+	t.r.metrics.frameOut(protocol.TypeExpire)
+	if start {
+		go t.flush()
+	}
 }
 
 // flush writes the queue, then the pending close, and exits.
