@@ -156,10 +156,10 @@ func (t *tab) hello(f protocol.ClientFrame, cookieToken string) bool {
 		t.closeAfter(protocol.CloseTokenRefused, "token refused")
 		return false
 	}
-	t.sid, t.lim, t.logoutURL, t.claims = claims.SID, claims.Limits(), claims.LogoutURL, claims
+	t.claims = claims
 
 	passive := f.Passive || t.r.passive(f.Path)
-	snap, err := t.r.join(ctx, t.sid, session.IdleMillis(f.IdleMS), session.Terms{Limits: t.lim, UID: claims.UID}, passive)
+	snap, err := t.r.join(ctx, t.sid(), session.IdleMillis(f.IdleMS), session.Terms{Limits: t.limits(), UID: claims.UID}, passive)
 	if err != nil && t.r.ctx.Err() != nil {
 		return false // the registry is closing this tab
 	}
@@ -170,7 +170,7 @@ func (t *tab) hello(f protocol.ClientFrame, cookieToken string) bool {
 		return false
 	}
 	if snap.Ended {
-		t.r.take(t.sid, t.lim, claims.UID, snap)
+		t.r.take(t.sid(), t.limits(), claims.UID, snap)
 		t.expire(snap.Reason)
 		return false
 	}
@@ -178,8 +178,8 @@ func (t *tab) hello(f protocol.ClientFrame, cookieToken string) bool {
 	// sends the state, after which the client may go quiet.
 	t.startKeepalive(t.r.opts.Clock.Now())
 	for {
-		h := t.r.hubFor(t.sid, t.lim, claims.UID)
-		ok, full, lifted := h.admit(t, snap, t.lim, claims.UID)
+		h := t.r.hubFor(t.sid(), t.limits(), claims.UID)
+		ok, full, lifted := h.admit(t, snap, t.limits(), claims.UID)
 		if !ok {
 			continue
 		}
@@ -191,7 +191,7 @@ func (t *tab) hello(f protocol.ClientFrame, cookieToken string) bool {
 		}
 		t.hub = h
 		if lifted {
-			t.r.nudge(t.sid)
+			t.r.nudge(t.sid())
 		}
 		break
 	}
@@ -222,7 +222,7 @@ func (t *tab) report(idle time.Duration) {
 	defer t.hub.endWrite(at)
 	ctx, cancel := context.WithTimeout(t.r.ctx, storeTimeout)
 	defer cancel()
-	snap, err := t.r.store.Touch(ctx, t.sid, max(t.r.opts.Clock.Now().Sub(at), 0), session.Terms{Limits: t.lim})
+	snap, err := t.r.store.Touch(ctx, t.sid(), max(t.r.opts.Clock.Now().Sub(at), 0), session.Terms{Limits: t.limits()})
 	if err != nil {
 		t.r.storeFailed("activity kept until it is back", err)
 		t.hub.remember(at)
@@ -236,7 +236,7 @@ func (t *tab) report(idle time.Duration) {
 func (t *tab) logout() {
 	ctx, cancel := context.WithTimeout(t.r.ctx, storeTimeout)
 	defer cancel()
-	snap, err := t.r.store.End(ctx, t.sid, session.ReasonLogout, t.lim)
+	snap, err := t.r.store.End(ctx, t.sid(), session.ReasonLogout, t.limits())
 	if err != nil {
 		t.r.storeFailed("logout not recorded", err)
 		t.sendError(protocol.CodeStoreUnavailable, "presence cannot reach its store; log out again")

@@ -234,7 +234,7 @@ func slowTabIsDropped(t *testing.T, queue int) {
 	h := e.reg.lookup("s1")
 	var slowTab *tab
 	h.mu.Lock()
-	for tt := range h.tabs {
+	for _, tt := range h.tabs {
 		if slowTab == nil || tt.seq < slowTab.seq {
 			slowTab = tt
 		}

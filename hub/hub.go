@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -26,9 +27,11 @@ type hub struct {
 	r   *Registry
 	sid string
 
-	mu     sync.Mutex
-	uid    string
-	tabs   map[*tab]struct{}
+	mu  sync.Mutex
+	uid string
+	// tabs are the session's tabs on this node: a slice, since most
+	// sessions have one tab, and a set would weigh more than the tab.
+	tabs   []*tab
 	lim    session.Limits
 	last   time.Time // the latest last activity seen, on this node's clock
 	warned bool      // the tabs were told of the coming expiry
@@ -53,7 +56,7 @@ type hub struct {
 }
 
 func newHub(r *Registry, sid string, lim session.Limits, uid string) *hub {
-	return &hub{r: r, sid: sid, lim: lim, uid: uid, tabs: make(map[*tab]struct{})}
+	return &hub{r: r, sid: sid, lim: lim, uid: uid}
 }
 
 func (h *hub) userID() string {
@@ -104,7 +107,7 @@ func (h *hub) admit(t *tab, snap session.Snapshot, lim session.Limits, uid strin
 	if len(h.tabs) >= h.r.opts.MaxTabsPerSession {
 		return true, true, false
 	}
-	h.tabs[t] = struct{}{}
+	h.tabs = append(h.tabs, t)
 	h.lim = lim
 	if uid != "" {
 		h.uid = uid
@@ -133,7 +136,12 @@ func (h *hub) nearWarnLocked(now time.Time) bool {
 // last tab.
 func (h *hub) leave(t *tab) {
 	h.mu.Lock()
-	delete(h.tabs, t)
+	if i := slices.Index(h.tabs, t); i >= 0 {
+		last := len(h.tabs) - 1
+		h.tabs[i] = h.tabs[last]
+		h.tabs[last] = nil
+		h.tabs = h.tabs[:last]
+	}
 	drop := h.ended && len(h.tabs) == 0
 	h.mu.Unlock()
 	if drop {
@@ -249,7 +257,7 @@ func (h *hub) stateLocked(now time.Time) []byte {
 }
 
 func (h *hub) broadcast(frame []byte, typ protocol.Type, skip *tab) {
-	for t := range h.tabs {
+	for _, t := range h.tabs {
 		if t != skip {
 			t.send(frame, typ)
 		}
@@ -265,7 +273,7 @@ func (h *hub) endLocked(reason session.Reason) {
 		h.timer.stop()
 	}
 	h.r.metrics.expiries.WithLabelValues(string(reason)).Inc()
-	for t := range h.tabs {
+	for _, t := range h.tabs {
 		t.expire(reason)
 	}
 }

@@ -55,9 +55,9 @@ func (t *tab) read(cookieToken string) {
 			if code := websocket.CloseStatus(err); code != -1 {
 				// A close frame, the tab's or ours echoed: the end of a
 				// connection, not an error.
-				t.r.log.Debug("tab closed", zap.String("sid", t.sid), zap.Int("code", int(code)))
+				t.r.log.Debug("tab closed", zap.String("sid", t.sid()), zap.Int("code", int(code)))
 			} else {
-				t.r.log.Debug("tab dropped", zap.String("sid", t.sid), zap.Error(err))
+				t.r.log.Debug("tab dropped", zap.String("sid", t.sid()), zap.Error(err))
 			}
 			return
 		}

@@ -30,12 +30,10 @@ type tab struct {
 	// Set by the reading goroutine at hello, before the tab joins a hub
 	// and before helloed; read afterwards, under the hub's lock. Only the
 	// wheel's goroutine changes claims.IssuedAt after hello, when it hands
-	// the tab a fresh token.
-	sid       string
-	lim       session.Limits
-	logoutURL string
-	claims    session.Claims
-	hub       *hub // read and written by the reading goroutine, or a frame's handler while it waits
+	// the tab a fresh token. The claims name the session, its limits and
+	// its logout URL (see sid and limits).
+	claims session.Claims
+	hub    *hub // read and written by the reading goroutine, or a frame's handler while it waits
 
 	helloed   atomic.Bool
 	lastHeard atomic.Int64 // unix nanoseconds on the node's clock
@@ -49,6 +47,12 @@ type tab struct {
 	closeCode   protocol.CloseCode // close with this once the queue is written
 	closeReason string
 }
+
+// sid is the tab's session, from its hello.
+func (t *tab) sid() string { return t.claims.SID }
+
+// limits are the tab's session's limits, from its token.
+func (t *tab) limits() session.Limits { return t.claims.Limits() }
 
 // send queues frame for the tab. It never blocks: a tab whose queue is
 // full is too slow for its session and is dropped.
@@ -98,7 +102,7 @@ func (t *tab) closeAfter(code protocol.CloseCode, reason string) {
 
 // expire tells the tab its session is over and closes it with 4410.
 func (t *tab) expire(reason session.Reason) {
-	frame := protocol.Expire{Reason: protocol.Reason(reason), RedirectURL: t.logoutURL}.AppendJSON(nil)
+	frame := protocol.Expire{Reason: protocol.Reason(reason), RedirectURL: t.claims.LogoutURL}.AppendJSON(nil)
 	// The frame and the close are queued at once, so that no frame (a
 	// ping, a fresh token) slips in after the tab heard of the end. It is
 	// the last frame: it may go one over the send queue's bound.
