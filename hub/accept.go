@@ -94,15 +94,16 @@ func (r *Registry) refuseTab(conn *websocket.Conn, capped string) {
 	conn.Close(status(protocol.CloseTryAgainLater), "too many tabs")
 }
 
-// handle acts on one decoded frame. It reports false when the tab is being
-// closed.
-func (t *tab) handle(f protocol.ClientFrame, cookieToken string) bool {
+// handle acts on one decoded frame, received at received: the idle
+// times a frame reports count from then, however long it then waits for
+// a stack or the store. It reports false when the tab is being closed.
+func (t *tab) handle(f protocol.ClientFrame, cookieToken string, received time.Time) bool {
 	if f.Type == protocol.TypeHello {
 		if t.hub != nil {
 			t.sendError(protocol.CodeDuplicateHello, "hello was already received on this connection")
 			return true
 		}
-		return t.hello(f, cookieToken)
+		return t.hello(f, cookieToken, received.Add(-session.IdleMillis(f.IdleMS)))
 	}
 	if t.hub == nil {
 		t.sendError(protocol.CodeHelloRequired, "the first frame must be hello")
@@ -111,9 +112,9 @@ func (t *tab) handle(f protocol.ClientFrame, cookieToken string) bool {
 	}
 	switch f.Type {
 	case protocol.TypeActivity:
-		t.report(session.IdleMillis(f.IdleMS))
+		t.report(received.Add(-session.IdleMillis(f.IdleMS)))
 	case protocol.TypeExtend:
-		t.report(0)
+		t.report(received)
 	case protocol.TypeLogout:
 		t.logout()
 	case protocol.TypePong:
@@ -129,6 +130,21 @@ func (t *tab) handle(f protocol.ClientFrame, cookieToken string) bool {
 // goroutine would double an idle tab's stack for the rest of its life
 // (BenchmarkTabStack). A frame that needs them costs a goroutine start
 // and two switches instead (BenchmarkOnFreshStack).
+//
+// At most maxFreshStacks run at once; the others wait on their tab's
+// small stack. Without the bound, a burst of hellos waiting on a slow
+// store (a pool of Redis connections) would hold a grown stack each,
+// thousands at once, and the runtime keeps the memory they freed.
+func (r *Registry) onFreshStack(f func() bool) bool {
+	r.freshStacks <- struct{}{}
+	defer func() { <-r.freshStacks }()
+	return onFreshStack(f)
+}
+
+// maxFreshStacks bounds the goroutines onFreshStack runs at once: far
+// more than the store's connections, so none waits for work.
+const maxFreshStacks = 256
+
 func onFreshStack(f func() bool) bool {
 	result := make(chan bool, 1)
 	go func() { result <- f() }()
@@ -136,8 +152,9 @@ func onFreshStack(f func() bool) bool {
 }
 
 // hello admits the tab to its session's hub, or closes it with 4401 for a
-// bad token or 4410 for a session that has ended.
-func (t *tab) hello(f protocol.ClientFrame, cookieToken string) bool {
+// bad token or 4410 for a session that has ended. active is the person's
+// last activity the hello reports.
+func (t *tab) hello(f protocol.ClientFrame, cookieToken string, active time.Time) bool {
 	token, _ := session.HelloToken(f.Token, cookieToken)
 	ctx, cancel := context.WithTimeout(t.r.ctx, storeTimeout)
 	defer cancel()
@@ -159,7 +176,7 @@ func (t *tab) hello(f protocol.ClientFrame, cookieToken string) bool {
 	t.claims = claims
 
 	passive := f.Passive || t.r.passive(f.Path)
-	snap, err := t.r.join(ctx, t.sid(), session.IdleMillis(f.IdleMS), session.Terms{Limits: t.limits(), UID: claims.UID}, passive)
+	snap, err := t.r.join(ctx, t.sid(), t.r.idleSince(active), session.Terms{Limits: t.limits(), UID: claims.UID}, passive)
 	if err != nil && t.r.ctx.Err() != nil {
 		return false // the registry is closing this tab
 	}
@@ -211,10 +228,9 @@ func (r *Registry) join(ctx context.Context, sid string, idle time.Duration, ter
 	return r.store.Touch(ctx, sid, idle, terms)
 }
 
-// report records activity idle ago and updates every tab of the session:
+// report records activity at at and updates every tab of the session:
 // at once, or with the hub's next flush (see Options.FlushEvery).
-func (t *tab) report(idle time.Duration) {
-	at := t.r.opts.Clock.Now().Add(-idle)
+func (t *tab) report(at time.Time) {
 	if t.hub.deferActivity(at) {
 		return
 	}

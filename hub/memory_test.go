@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/presence-dev/presence/internal/tabtest"
+	"github.com/presence-dev/presence/protocol"
+	"github.com/presence-dev/presence/session"
 )
 
 // BenchmarkTabStack measures what the goroutine of an idle tab keeps: its
@@ -93,4 +97,68 @@ func BenchmarkOnFreshStack(b *testing.B) {
 			onFreshStack(work)
 		}
 	})
+}
+
+// Frames that wait on the store run at most maxFreshStacks at once, each
+// on a stack of its own; the others wait on their tab's small stack, so
+// that a burst of hellos on a slow store does not grow thousands of
+// stacks at once.
+func TestFreshStacksAreBounded(t *testing.T) {
+	e := newEnv(t)
+	release := make(chan struct{})
+	var running, most atomic.Int64
+	work := func() bool {
+		n := running.Add(1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		<-release
+		running.Add(-1)
+		return true
+	}
+	const frames = 2 * maxFreshStacks
+	var done sync.WaitGroup
+	for range frames {
+		done.Go(func() { e.reg.onFreshStack(work) })
+	}
+	eventually(t, "the bound reached", func() bool { return running.Load() == maxFreshStacks })
+	time.Sleep(20 * time.Millisecond) // room for any over the bound to start
+	if n := most.Load(); n != maxFreshStacks {
+		t.Fatalf("%d ran at once, want at most %d", n, maxFreshStacks)
+	}
+	close(release)
+	done.Wait()
+	if n := running.Load(); n != 0 {
+		t.Fatalf("%d still running", n)
+	}
+}
+
+// A frame that waits for a stack counts its idle time from its receipt:
+// the wait is not activity, or a crowd of frames would push deadlines
+// later.
+func TestAFrameWaitingForAStackCountsFromItsReceipt(t *testing.T) {
+	e := newEnv(t)
+	release := make(chan struct{})
+	var held sync.WaitGroup
+	for range maxFreshStacks {
+		held.Go(func() { e.reg.onFreshStack(func() bool { <-release; return true }) })
+	}
+	eventually(t, "every stack taken", func() bool { return len(e.reg.freshStacks) == maxFreshStacks })
+	a := e.dial(t)
+	received := e.clock.Now()
+	a.SendFrame(protocol.ClientFrame{Type: protocol.TypeHello, Token: e.token("waits"), IdleMS: 1000})
+	eventually(t, "the hello read", func() bool { return testutil.ToFloat64(e.reg.metrics.in[protocol.TypeHello]) == 1 })
+	e.advance(3 * time.Second) // the hello waits for a stack meanwhile
+	close(release)
+	held.Wait()
+	if st := a.Expect(protocol.TypeState); st.IdleMS != 4000 {
+		t.Errorf("state idle_ms = %d, want 4000: a second before the hello's receipt, 3 s ago", st.IdleMS)
+	}
+	snap, err := e.store.Check(t.Context(), "waits", session.Limits{})
+	if err != nil || !snap.Last.Equal(received.Add(-time.Second)) {
+		t.Errorf("stored last activity %v (%v), want %v", snap.Last, err, received.Add(-time.Second))
+	}
 }

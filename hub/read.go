@@ -138,7 +138,7 @@ func (t *tab) frame(rd *reading, typ websocket.MessageType, data []byte, cookieT
 	if f.Type == protocol.TypeActivity && t.hub != nil && t.hub.deferActivity(now.Add(-session.IdleMillis(f.IdleMS))) {
 		return // kept for the hub's next flush: no store call, so no fresh stack
 	}
-	if !onFreshStack(func() bool { return t.handle(f, cookieToken) }) {
+	if !t.r.onFreshStack(func() bool { return t.handle(f, cookieToken, now) }) {
 		rd.failed = true
 	}
 }

@@ -26,11 +26,13 @@ type Registry struct {
 	wheel   *wheel
 	due     *dueQueue
 
-	caps   caps
-	ends   *rememberedEnds
-	seed   maphash.Seed
-	shards [shardCount]shard
-	tabSeq atomic.Uint64
+	caps caps
+	ends *rememberedEnds
+	// freshStacks holds a token for each goroutine onFreshStack runs.
+	freshStacks chan struct{}
+	seed        maphash.Seed
+	shards      [shardCount]shard
+	tabSeq      atomic.Uint64
 
 	// ctx is the root of every store call, publish and end report the
 	// registry makes; Shutdown and Close cancel it, so that nothing
@@ -73,6 +75,8 @@ func New(opts Options) (*Registry, error) {
 		log:     opts.Logger,
 		metrics: m,
 		seed:    maphash.MakeSeed(),
+
+		freshStacks: make(chan struct{}, maxFreshStacks),
 	}
 	r.caps.maxTabs, r.caps.maxPerAddress = opts.MaxTabs, opts.MaxTabsPerAddress
 	r.ctx, r.cancel = context.WithCancel(context.Background())
