@@ -176,6 +176,9 @@ func (t *tab) hello(f protocol.ClientFrame, cookieToken string, active time.Time
 	t.claims = claims
 
 	passive := f.Passive || t.r.passive(f.Path)
+	if !passive {
+		t.noteOwnActivity(active)
+	}
 	snap, err := t.r.join(ctx, t.sid(), t.r.idleSince(active), session.Terms{Limits: t.limits(), UID: claims.UID}, passive)
 	if err != nil && t.r.ctx.Err() != nil {
 		return false // the registry is closing this tab
@@ -231,6 +234,7 @@ func (r *Registry) join(ctx context.Context, sid string, idle time.Duration, ter
 // report records activity at at and updates every tab of the session:
 // at once, or with the hub's next flush (see Options.FlushEvery).
 func (t *tab) report(at time.Time) {
+	t.noteOwnActivity(at)
 	if t.hub.deferActivity(at) {
 		return
 	}
@@ -246,6 +250,13 @@ func (t *tab) report(at time.Time) {
 	}
 	t.hub.written(at)
 	t.hub.take(snap, nil)
+}
+
+// noteOwnActivity records activity at that the tab itself reported.
+func (t *tab) noteOwnActivity(at time.Time) {
+	if n := at.UnixNano(); n > t.ownActive.Load() {
+		t.ownActive.Store(n) // only the tab's own frames write it, one at a time
+	}
 }
 
 // logout ends the session in every tab.

@@ -120,6 +120,7 @@ func (h *hub) admit(t *tab, snap session.Snapshot, lim session.Limits, uid strin
 	lifted = h.applyLocked(now, snap, t)
 	if !h.ended {
 		t.send(h.stateLocked(now), protocol.TypeState)
+		t.toldEnd = latest(now, h.last.Add(h.lim.ExpireAfter)).UnixNano()
 	}
 	return true, false, lifted
 }
@@ -219,13 +220,18 @@ func (h *hub) applyLocked(now time.Time, snap session.Snapshot, skip *tab) (lift
 			h.warned = true
 			h.r.metrics.warnings.Inc()
 			h.broadcast(protocol.Warn{ExpireInMS: pos.ExpireIn.Milliseconds()}.AppendJSON(nil), protocol.TypeWarn, skip)
+			for _, t := range h.tabs {
+				t.toldEnd = now.Add(pos.ExpireIn).UnixNano()
+			}
 		}
 		return false
 	}
 	h.scheduleLocked(known.Add(h.lim.WarnAfter))
 	if h.warned || h.heldBack {
 		h.warned, h.heldBack = false, false
-		h.broadcast(h.stateLocked(now), protocol.TypeState, skip)
+		h.tellLocked(now, skip, nil)
+	} else {
+		h.tellLocked(now, skip, h.staleLocked(now))
 	}
 	if !nearWarn || !newer {
 		return false
@@ -234,6 +240,40 @@ func (h *hub) applyLocked(now time.Time, snap session.Snapshot, skip *tab) (lift
 	// once the lock is released (Registry.nudge).
 	h.r.unpublished.Add(1)
 	return true
+}
+
+// tellLocked sends the session's state to the tabs but skip for which
+// only is true, or all of them when only is nil, and notes the end they
+// are told of.
+func (h *hub) tellLocked(now time.Time, skip *tab, only func(*tab) bool) {
+	var frame []byte
+	end := h.last.Add(h.lim.ExpireAfter).UnixNano()
+	for _, t := range h.tabs {
+		if t == skip || (only != nil && !only(t)) {
+			continue
+		}
+		if frame == nil {
+			frame = h.stateLocked(now)
+		}
+		t.send(frame, protocol.TypeState)
+		t.toldEnd = end
+	}
+}
+
+// staleLocked returns which tabs must hear that the session goes on:
+// those that were told of an end that activity elsewhere (a tab in
+// another browser, on another node, the application's requests) has
+// moved since, once that end's warning point has passed. A page keeps a
+// clock of its own too, and covers itself when the end it knows of
+// passes; the end it knows of is the later of the one it was told and its
+// own activity's.
+func (h *hub) staleLocked(now time.Time) func(*tab) bool {
+	end := h.last.Add(h.lim.ExpireAfter).UnixNano()
+	lead := int64(h.lim.ExpireAfter - h.lim.WarnAfter)
+	return func(t *tab) bool {
+		known := max(t.toldEnd, t.ownActive.Load()+int64(h.lim.ExpireAfter))
+		return known < end && now.UnixNano() >= known-lead
+	}
 }
 
 // stateLocked encodes the session's state frame as of now, for a tab

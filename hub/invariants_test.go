@@ -137,7 +137,13 @@ func TestConcurrentFreshAndStaleReports(t *testing.T) {
 		}
 		wg.Wait()
 		for _, tt := range all {
-			tt.Sync()
+			// A tab whose own reports are stale hears that the session
+			// goes on (a state); nothing else.
+			for _, f := range tt.Collect() {
+				if f.Type != protocol.TypeState || f.Status != protocol.StatusActive {
+					t.Fatalf("round %d: got %+v, want nothing but an active state", round, f)
+				}
+			}
 		}
 		snap, err := e.store.Check(t.Context(), "s1", session.Limits{WarnAfter: 5 * time.Second, ExpireAfter: 10 * time.Second})
 		if err != nil {
@@ -235,4 +241,28 @@ func TestPassiveHelloIsNotActivity(t *testing.T) {
 	if st := c.Expect(protocol.TypeState); st.IdleMS != 2000 {
 		t.Fatalf("passive tab of a new session: state = %+v, want idle 2000", st)
 	}
+}
+
+// A tab whose person stopped, while the session goes on through another
+// tab (in another browser, say, which shares nothing with it), hears so
+// each time the end it was told of reaches its warning point: the page
+// keeps a clock of its own, and would cover itself when that end passed.
+// The busy tab, whose own activity tells it as much, hears nothing.
+func TestAnIdleTabHearsThatTheSessionGoesOn(t *testing.T) {
+	e := newEnv(t)
+	busy, idle := e.dial(t), e.dial(t)
+	busy.Hello(e.token("two"), 0)
+	idle.Hello(e.token("two"), 0)
+	for second := 1; second <= 11; second++ {
+		e.advance(time.Second)
+		busy.Activity(0)
+		busy.Sync()
+		if second == 5 || second == 10 { // the warning points of the ends idle was told of: 10 s, then 15 s
+			if st := idle.Expect(protocol.TypeState); st.Status != protocol.StatusActive || st.ExpireInMS != testLimits.ExpireAfter.Milliseconds() {
+				t.Fatalf("at %d s the idle tab got %+v, want active, expire_after left", second, st)
+			}
+		}
+		idle.ExpectNothing()
+	}
+	busy.ExpectNothing()
 }

@@ -140,6 +140,10 @@ func TestWarningDueInAnOutageWaitsForTheGrace(t *testing.T) {
 			if _, err := e.reg.Report(t.Context(), Report{SID: "outage"}); err != nil {
 				t.Fatal(err)
 			}
+			// The tab's own end passed: it hears that the session goes on.
+			if st := a.Expect(protocol.TypeState); st.Status != protocol.StatusActive || st.ExpireInMS != testLimits.ExpireAfter.Milliseconds() {
+				t.Fatalf("state after the application's report = %+v, want active, expire_after left", st)
+			}
 		}
 		e.advance(1500 * time.Millisecond) // half the grace
 		if reported {

@@ -135,8 +135,12 @@ func (t *tab) frame(rd *reading, typ websocket.MessageType, data []byte, cookieT
 	if f.Type == protocol.TypePong && t.hub != nil {
 		return // lastHeard is already up to date
 	}
-	if f.Type == protocol.TypeActivity && t.hub != nil && t.hub.deferActivity(now.Add(-session.IdleMillis(f.IdleMS))) {
-		return // kept for the hub's next flush: no store call, so no fresh stack
+	if f.Type == protocol.TypeActivity && t.hub != nil {
+		at := now.Add(-session.IdleMillis(f.IdleMS))
+		t.noteOwnActivity(at)
+		if t.hub.deferActivity(at) {
+			return // kept for the hub's next flush: no store call, so no fresh stack
+		}
 	}
 	if !t.r.onFreshStack(func() bool { return t.handle(f, cookieToken, now) }) {
 		rd.failed = true

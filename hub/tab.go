@@ -37,6 +37,12 @@ type tab struct {
 
 	helloed   atomic.Bool
 	lastHeard atomic.Int64 // unix nanoseconds on the node's clock
+	// ownActive is the latest activity the tab itself reported, and
+	// toldEnd the end it was last told of (a state or warn frame's instant
+	// plus expire_in), both unix nanoseconds on the node's clock; toldEnd
+	// is guarded by the hub's lock. See hub.refreshLocked.
+	ownActive atomic.Int64
+	toldEnd   int64
 	keepalive *wheelTimer
 	pingAt    time.Time // the next ping; the wheel's goroutine's after hello
 

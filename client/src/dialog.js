@@ -32,10 +32,13 @@ function attributes(node, values) {
   return node;
 }
 
-// formatUnit says "3 minutes" in the page's language.
+// formatUnit says "3 minutes" in the page's language. Its formats are
+// made once, when the dialog is built: the first can take a tenth of a
+// second, which would hold back the warning's first frame.
+const formats = {};
 function formatUnit(value, unit) {
   try {
-    return new Intl.NumberFormat(html.lang || [], { style: "unit", unit, unitDisplay: "long" }).format(value);
+    return (formats[unit] ||= new Intl.NumberFormat(html.lang || [], { style: "unit", unit, unitDisplay: "long" })).format(value);
   } catch {
     return value + " " + unit + (value == 1 ? "" : "s");
   }
@@ -46,6 +49,8 @@ function formatUnit(value, unit) {
 // onStay and onLogout run when the person chooses. drawn is false where
 // the application draws the warning itself.
 export function createDialog(texts, id, listen, onStay, onLogout, drawn) {
+  formatUnit(0, "minute");
+  formatUnit(0, "second");
   const root = element("div", "root");
   const dialog = attributes(element("div", "dialog", root), {
     role: "alertdialog",
