@@ -79,12 +79,22 @@ func (w *worker) send(r reply) {
 }
 
 // progress returns a function that reports a count for request id, at
-// most five times a second.
+// most five times a second. The tabs of a request call it from their own
+// goroutines.
 func (w *worker) progress(id int) func(n int) {
-	var last time.Time
+	var (
+		mu   sync.Mutex
+		last time.Time
+	)
 	return func(n int) {
-		if now := time.Now(); now.Sub(last) >= 200*time.Millisecond {
+		mu.Lock()
+		now := time.Now()
+		due := now.Sub(last) >= 200*time.Millisecond
+		if due {
 			last = now
+		}
+		mu.Unlock()
+		if due {
 			w.send(reply{ID: id, Progress: &n})
 		}
 	}
