@@ -227,12 +227,9 @@ func (h *hub) applyLocked(now time.Time, snap session.Snapshot, skip *tab) (lift
 		return false
 	}
 	h.scheduleLocked(known.Add(h.lim.WarnAfter))
-	if h.warned || h.heldBack {
-		h.warned, h.heldBack = false, false
-		h.tellLocked(now, skip, nil)
-	} else {
-		h.tellLocked(now, skip, h.staleLocked(now))
-	}
+	all := h.warned || h.heldBack
+	h.warned, h.heldBack = false, false
+	h.tellLocked(now, skip, all)
 	if !nearWarn || !newer {
 		return false
 	}
@@ -242,14 +239,14 @@ func (h *hub) applyLocked(now time.Time, snap session.Snapshot, skip *tab) (lift
 	return true
 }
 
-// tellLocked sends the session's state to the tabs but skip for which
-// only is true, or all of them when only is nil, and notes the end they
+// tellLocked sends the session's state to the tabs but skip, all of
+// them or only the stale ones (see staleLocked), and notes the end they
 // are told of.
-func (h *hub) tellLocked(now time.Time, skip *tab, only func(*tab) bool) {
+func (h *hub) tellLocked(now time.Time, skip *tab, all bool) {
 	var frame []byte
 	end := h.last.Add(h.lim.ExpireAfter).UnixNano()
 	for _, t := range h.tabs {
-		if t == skip || (only != nil && !only(t)) {
+		if t == skip || (!all && !h.staleLocked(t, now, end)) {
 			continue
 		}
 		if frame == nil {
@@ -260,20 +257,16 @@ func (h *hub) tellLocked(now time.Time, skip *tab, only func(*tab) bool) {
 	}
 }
 
-// staleLocked returns which tabs must hear that the session goes on:
-// those that were told of an end that activity elsewhere (a tab in
-// another browser, on another node, the application's requests) has
-// moved since, once that end's warning point has passed. A page keeps a
-// clock of its own too, and covers itself when the end it knows of
-// passes; the end it knows of is the later of the one it was told and its
-// own activity's.
-func (h *hub) staleLocked(now time.Time) func(*tab) bool {
-	end := h.last.Add(h.lim.ExpireAfter).UnixNano()
-	lead := int64(h.lim.ExpireAfter - h.lim.WarnAfter)
-	return func(t *tab) bool {
-		known := max(t.toldEnd, t.ownActive.Load()+int64(h.lim.ExpireAfter))
-		return known < end && now.UnixNano() >= known-lead
-	}
+// staleLocked reports whether t must hear that the session goes on, end
+// being the session's end in unix nanoseconds: it was told of an end that
+// activity elsewhere (a tab in another browser, on another node, the
+// application's requests) has moved since, and that end's warning point
+// has passed. A page keeps a clock of its own too, and covers itself when
+// the end it knows of passes; the end it knows of is the later of the one
+// it was told and its own activity's.
+func (h *hub) staleLocked(t *tab, now time.Time, end int64) bool {
+	known := max(t.toldEnd, t.ownActive.Load()+int64(h.lim.ExpireAfter))
+	return known < end && now.UnixNano() >= known-int64(h.lim.ExpireAfter-h.lim.WarnAfter)
 }
 
 // stateLocked encodes the session's state frame as of now, for a tab

@@ -242,29 +242,26 @@ func (r *Registry) nudged(sid string) {
 // next retry: the other nodes decide warnings from the store, once the
 // middle of their recovery grace has passed.
 func (r *Registry) writeKept() {
-	for i := range r.shards {
-		sh := &r.shards[i]
-		sh.mu.Lock()
-		hubs := make([]*hub, 0, len(sh.hubs))
-		for _, h := range sh.hubs {
-			hubs = append(hubs, h)
+	r.eachHub(func(h *hub) {
+		h.mu.Lock()
+		kept := !h.unsent.IsZero()
+		h.mu.Unlock()
+		if kept {
+			h.queueCheck()
 		}
-		sh.mu.Unlock()
-		for _, h := range hubs {
-			h.mu.Lock()
-			kept := !h.unsent.IsZero()
-			h.mu.Unlock()
-			if kept {
-				h.queueCheck()
-			}
-		}
-	}
+	})
 }
 
 // resync re-reads every session this node holds, after nudges may have
 // been lost.
 func (r *Registry) resync() {
 	r.refillEnds()
+	r.eachHub(func(h *hub) { h.queueCheck() })
+}
+
+// eachHub runs f on every hub this node holds, a shard at a time, with
+// no shard's lock held while f runs.
+func (r *Registry) eachHub(f func(*hub)) {
 	for i := range r.shards {
 		sh := &r.shards[i]
 		sh.mu.Lock()
@@ -274,7 +271,7 @@ func (r *Registry) resync() {
 		}
 		sh.mu.Unlock()
 		for _, h := range hubs {
-			h.queueCheck()
+			f(h)
 		}
 	}
 }

@@ -233,6 +233,17 @@ func clusterSlotTag(key string) string {
 	return tag
 }
 
+// claimSorted claims up to 100 due sessions on st for a minute, sorted.
+func claimSorted(t *testing.T, st *RedisStore) []string {
+	t.Helper()
+	sids, err := st.ClaimDue(t.Context(), 100, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(sids)
+	return sids
+}
+
 // Every active session waits in its bucket's deadline set at its idle
 // deadline; ClaimDue hands each due one to one caller per lease, and a
 // decision puts the set right.
@@ -251,25 +262,16 @@ func TestRedisClaimDue(t *testing.T) {
 	must(t)(s.End(ctx, "gone", ReasonLogout, Limits{}))
 	confirmed(t, s, "gone")
 
-	claim := func(st *RedisStore) []string {
-		t.Helper()
-		sids, err := st.ClaimDue(ctx, 100, time.Minute)
-		if err != nil {
-			t.Fatal(err)
-		}
-		slices.Sort(sids)
-		return sids
-	}
-	if got := claim(s); len(got) != 0 {
+	if got := claimSorted(t, s); len(got) != 0 {
 		t.Fatalf("claimed %v before any deadline", got)
 	}
 	clk.Advance(8 * time.Second)
 	must(t)(s.Touch(ctx, "busy", 0, Terms{Limits: short})) // busy's deadline moves to 18 s
 	clk.Advance(2 * time.Second)
-	if got := claim(s); !slices.Equal(got, []string{"idle"}) {
+	if got := claimSorted(t, s); !slices.Equal(got, []string{"idle"}) {
 		t.Fatalf("claimed %v at 10 s, want [idle]", got)
 	}
-	if got := claim(other); len(got) != 0 {
+	if got := claimSorted(t, other); len(got) != 0 {
 		t.Fatalf("another node claimed %v within the lease", got)
 	}
 	snap := must(t)(other.Check(ctx, "idle", Limits{}))
@@ -278,12 +280,12 @@ func TestRedisClaimDue(t *testing.T) {
 	}
 	confirmed(t, other, "idle")
 	clk.Advance(2 * time.Minute) // past the lease: an ended session is not in the set
-	if got := claim(other); !slices.Equal(got, []string{"busy"}) {
+	if got := claimSorted(t, other); !slices.Equal(got, []string{"busy"}) {
 		t.Fatalf("claimed %v after the lease, want [busy]: idle ended, later not due", got)
 	}
 	// A claim the claimer never decided comes back when its lease ends.
 	clk.Advance(time.Minute)
-	if got := claim(s); !slices.Equal(got, []string{"busy"}) {
+	if got := claimSorted(t, s); !slices.Equal(got, []string{"busy"}) {
 		t.Fatalf("claimed %v after an undecided lease, want [busy]", got)
 	}
 	// A claimed session that a call keeps alive (its limits lengthened by
@@ -317,24 +319,15 @@ func TestRedisUnconfirmedEndIsAnnouncedAgain(t *testing.T) {
 	}
 	confirmed(t, s, "kept")
 
-	claim := func(st *RedisStore) []string {
-		t.Helper()
-		sids, err := st.ClaimDue(ctx, 100, time.Minute)
-		if err != nil {
-			t.Fatal(err)
-		}
-		slices.Sort(sids)
-		return sids
-	}
 	clk.Advance(ConfirmWithin - time.Millisecond)
-	if got := claim(other); len(got) != 0 {
+	if got := claimSorted(t, other); len(got) != 0 {
 		t.Fatalf("claimed %v before the confirmation was due", got)
 	}
 	if snap := must(t)(other.Check(ctx, "lost", Limits{})); snap.EndedNow {
 		t.Fatalf("lost announced again before the confirmation was due: %+v", snap)
 	}
 	clk.Advance(time.Millisecond)
-	if got := claim(other); !slices.Equal(got, []string{"gone", "lost"}) {
+	if got := claimSorted(t, other); !slices.Equal(got, []string{"gone", "lost"}) {
 		t.Fatalf("claimed %v once the confirmations were due, want [gone lost]", got)
 	}
 	for _, sid := range []string{"gone", "lost"} {
@@ -351,12 +344,12 @@ func TestRedisUnconfirmedEndIsAnnouncedAgain(t *testing.T) {
 	}
 	confirmed(t, other, "gone")
 	clk.Advance(time.Hour)
-	if got := claim(s); !slices.Equal(got, []string{"lost"}) {
+	if got := claimSorted(t, s); !slices.Equal(got, []string{"lost"}) {
 		t.Fatalf("claimed %v an hour on, want only lost, which nobody confirmed", got)
 	}
 	confirmed(t, s, "lost")
 	clk.Advance(time.Hour)
-	if got := claim(s); len(got) != 0 {
+	if got := claimSorted(t, s); len(got) != 0 {
 		t.Fatalf("claimed %v after every end was confirmed", got)
 	}
 	// Confirming a live session, or one nobody knows, changes nothing.
