@@ -21,6 +21,10 @@ const storeTimeout = 5 * time.Second
 // can delay a logout, guessing could log out someone who is still there.
 const storeRetry = time.Second
 
+// keptRetry is how soon the write of activity a node kept is tried again
+// when it failed while the store is coming back (watchedStore.retryIn).
+const keptRetry = 100 * time.Millisecond
+
 // hub is one session's tabs on this node and its entry in the timer wheel.
 // Its fields are guarded by mu, which is never held across I/O.
 type hub struct {
@@ -120,9 +124,18 @@ func (h *hub) admit(t *tab, snap session.Snapshot, lim session.Limits, uid strin
 	lifted = h.applyLocked(now, snap, t)
 	if !h.ended {
 		t.send(h.stateLocked(now), protocol.TypeState)
-		t.toldEnd = latest(now, h.last.Add(h.lim.ExpireAfter)).UnixNano()
+		t.toldEnd = latest(now, h.knownLocked().Add(h.lim.ExpireAfter)).UnixNano()
 	}
 	return true, false, lifted
+}
+
+// knownLocked returns the latest activity this node knows of: the
+// store's, as last read or written, or its own that a write has out to
+// the store (startWrite) or that waits to be written (deferActivity,
+// remember). The node decides and tells its tabs by it, so that activity
+// its store could not take yet never turns into a warning here.
+func (h *hub) knownLocked() time.Time {
+	return latest(latest(h.last, h.writing), h.unsent)
 }
 
 // nearWarnLocked reports whether, as far as this node knows, the session
@@ -202,7 +215,7 @@ func (h *hub) applyLocked(now time.Time, snap session.Snapshot, skip *tab) (lift
 	}
 	// The next deadline is set before the tabs hear of this one: a tab
 	// may act on a frame before the lock is released.
-	known := latest(h.last, h.writing) // activity a write has out counts (startWrite)
+	known := h.knownLocked()
 	if pos := h.lim.At(now.Sub(known)); pos.Status == session.StatusWarning {
 		warnAt := known.Add(h.lim.WarnAfter)
 		if until, missed := h.r.store.missed(warnAt); missed && !h.warned {
@@ -244,7 +257,7 @@ func (h *hub) applyLocked(now time.Time, snap session.Snapshot, skip *tab) (lift
 // are told of.
 func (h *hub) tellLocked(now time.Time, skip *tab, all bool) {
 	var frame []byte
-	end := h.last.Add(h.lim.ExpireAfter).UnixNano()
+	end := h.knownLocked().Add(h.lim.ExpireAfter).UnixNano()
 	for _, t := range h.tabs {
 		if t == skip || (!all && !h.staleLocked(t, now, end)) {
 			continue
@@ -275,7 +288,7 @@ func (h *hub) staleLocked(t *tab, now time.Time, end int64) bool {
 // applyLocked warns by the same rule, but for a warning it holds back, and
 // every state is sent as of the now applyLocked last ran with.
 func (h *hub) stateLocked(now time.Time) []byte {
-	pos := h.lim.At(now.Sub(h.last))
+	pos := h.lim.At(now.Sub(h.knownLocked()))
 	if pos.Status == session.StatusWarning && !h.warned {
 		pos.Status = session.StatusActive // a warning that waits (see applyLocked)
 		h.heldBack = true
@@ -360,7 +373,7 @@ func (h *hub) remember(at time.Time) {
 		h.unsent = at
 	}
 	if !h.ended && !h.gone {
-		h.scheduleLocked(h.r.opts.Clock.Now().Add(storeRetry))
+		h.scheduleLocked(h.r.opts.Clock.Now().Add(h.r.store.retryIn(true)))
 	}
 }
 
@@ -407,7 +420,7 @@ func (h *hub) planCheck() (p duePlan, ok bool) {
 		return duePlan{}, false
 	}
 	now := h.r.opts.Clock.Now()
-	p = duePlan{h: h, unsent: h.unsent, idle: now.Sub(h.last), uid: h.uid}
+	p = duePlan{h: h, unsent: h.unsent, idle: now.Sub(h.knownLocked()), uid: h.uid}
 	p.call = session.Call{SID: h.sid, Terms: session.Terms{Limits: h.lim}}
 	if !h.unsent.IsZero() {
 		p.call.Touch, p.call.Idle = true, max(now.Sub(h.unsent), 0)
@@ -442,10 +455,11 @@ func (h *hub) finishCheck(ctx context.Context, p duePlan, res session.Result) {
 		if h.r.ctx.Err() != nil {
 			return // the registry is closing
 		}
-		h.r.log.Debug("store unavailable; deadline postponed", zap.Error(err), zap.Duration("retry_in", storeRetry))
+		retry := h.r.store.retryIn(p.call.Touch)
+		h.r.log.Debug("store unavailable; deadline postponed", zap.Error(err), zap.Duration("retry_in", retry))
 		h.mu.Lock()
 		if !h.ended && !h.gone {
-			h.scheduleLocked(h.r.opts.Clock.Now().Add(storeRetry))
+			h.scheduleLocked(h.r.opts.Clock.Now().Add(retry))
 		}
 		h.mu.Unlock()
 		return

@@ -44,6 +44,8 @@ type watchedStore struct {
 	// answers again after an outage.
 	back func()
 
+	backAt atomic.Int64 // unix nanoseconds on clock: when the store last answered again after failing
+
 	mu        sync.Mutex
 	downSince time.Time
 	failed    int // calls that failed in this outage
@@ -91,6 +93,21 @@ func (w *watchedStore) missed(at time.Time) (until time.Time, ok bool) {
 	return until, true
 }
 
+// retryIn returns how soon a call that failed is tried again: storeRetry
+// in an outage, but keptRetry for the write of activity a node kept
+// (kept) while the store is coming back: for a moment after a restart a
+// Redis answers some calls and fails others, and the other nodes warn
+// from the store once the middle of their grace has passed, so the kept
+// activity must be there by then. A store that answered again less than
+// a grace ago counts as coming back.
+func (w *watchedStore) retryIn(kept bool) time.Duration {
+	back := w.backAt.Load()
+	if kept && back != 0 && w.clock.Now().Sub(time.Unix(0, back)) < max(w.grace, storeRetry) {
+		return keptRetry
+	}
+	return storeRetry
+}
+
 // note records the outcome of a store call. A call the registry cancelled
 // says nothing of the store.
 func (w *watchedStore) note(err error) {
@@ -105,6 +122,7 @@ func (w *watchedStore) note(err error) {
 			return
 		}
 		now := w.clock.Now()
+		w.backAt.Store(now.UnixNano())
 		w.hold(now.Add(w.grace))
 		w.log.Warn("the store answers again; no session ends for idleness during the recovery grace",
 			zap.Duration("outage", now.Sub(w.downSince)), zap.Int("failed_calls", w.failed), zap.Duration("grace", w.grace))
@@ -144,6 +162,12 @@ func (w *watchedStore) End(ctx context.Context, sid string, reason session.Reaso
 	snap, err := w.Store.End(ctx, sid, reason, lim)
 	w.note(err)
 	return snap, err
+}
+
+func (w *watchedStore) Ping(ctx context.Context) error {
+	err := w.Store.Ping(ctx)
+	w.note(err)
+	return err
 }
 
 // Batch runs calls through session.Batch, noting each call's outcome.

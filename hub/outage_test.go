@@ -83,10 +83,14 @@ func TestWatchedStoreHoldsThroughOutages(t *testing.T) {
 }
 
 // failingStore is a memory store that fails every call while down, as a
-// Redis that cannot be reached.
+// Redis that cannot be reached. Up, it still fails the Touches of
+// activity less than freshFails old, as a Redis that answers some calls
+// and not others in the moment it comes back.
 type failingStore struct {
 	*session.MemoryStore
-	down atomic.Bool
+	down       atomic.Bool
+	freshFails atomic.Int64 // a time.Duration
+	failed     atomic.Int64 // Touches failed
 }
 
 // outageEnv is a node on a failingStore with the given recovery grace,
@@ -105,10 +109,18 @@ func outageEnv(t *testing.T, grace time.Duration) (*env, *failingStore) {
 var errUnreachable = errors.New("dial tcp: connection refused")
 
 func (s *failingStore) Touch(ctx context.Context, sid string, idle time.Duration, terms session.Terms) (session.Snapshot, error) {
-	if s.down.Load() {
+	if s.down.Load() || idle < time.Duration(s.freshFails.Load()) {
+		s.failed.Add(1)
 		return session.Snapshot{}, errUnreachable
 	}
 	return s.MemoryStore.Touch(ctx, sid, idle, terms)
+}
+
+func (s *failingStore) Ping(ctx context.Context) error {
+	if s.down.Load() {
+		return errUnreachable
+	}
+	return s.MemoryStore.Ping(ctx)
 }
 
 func (s *failingStore) Check(ctx context.Context, sid string, lim session.Limits) (session.Snapshot, error) {
@@ -231,6 +243,84 @@ func TestKeptActivityIsWrittenWhenTheStoreIsBack(t *testing.T) {
 	}
 	eventually(t, "the kept activity written", func() bool {
 		snap, err := e.store.Check(t.Context(), "kept", session.Limits{})
+		return err == nil && snap.Last.Equal(active)
+	})
+}
+
+// Activity a node keeps because its store could not take it counts in
+// what the node decides and tells its tabs, although the store's answers
+// do not show it yet: a tab joining with an older view of the session
+// brings no warning to the tab that was active. With no grace, so that
+// only this rule stands between the person and the warning.
+func TestKeptActivityCountsBeforeItIsWritten(t *testing.T) {
+	e, store := outageEnv(t, -1)
+	a := e.dial(t)
+	a.Hello(e.token("kept-known"), 0)
+	e.advance(time.Second)
+	store.down.Store(true)
+	a.Activity(0) // kept: the store cannot take it
+	a.Sync()
+	for range 9 { // the hub's retries fail
+		e.advance(500 * time.Millisecond)
+	}
+	// The store is back, but fails the write of the kept activity.
+	store.freshFails.Store(int64(testLimits.WarnAfter))
+	store.down.Store(false)
+	// 5.5 s after the hello, 4.5 s after the kept activity: the store
+	// says warn, the node knows better.
+	b := e.dial(t)
+	st := b.Hello(e.token("kept-known"), testLimits.WarnAfter.Milliseconds())
+	if st.Status != protocol.StatusActive || st.IdleMS > 4600 {
+		t.Errorf("state of the joining tab = %+v, want active and idle since the kept activity", st)
+	}
+	a.ExpectNothing()
+}
+
+// A write of kept activity that fails while the store is coming back is
+// tried again within a tick or two, not a second later: the other nodes
+// warn from the store once the middle of their grace has passed.
+func TestKeptActivityIsRetriedSoonWhileTheStoreComesBack(t *testing.T) {
+	e, store := outageEnv(t, 4*time.Second)
+	a := e.dial(t)
+	a.Hello(e.token("flapping"), 0)
+	e.advance(time.Second)
+	store.down.Store(true)
+	a.Activity(0)
+	a.Sync()
+	active := e.clock.Now()
+	e.advance(500 * time.Millisecond)
+	// The store answers a read, then fails the write of the kept
+	// activity that its return sets off.
+	store.freshFails.Store(int64(time.Minute))
+	failed := store.failed.Load()
+	store.down.Store(false)
+	e.lookup(t, "other")
+	eventually(t, "the kept activity's write tried and failed", func() bool { return store.failed.Load() > failed })
+	store.freshFails.Store(0)
+	e.advance(2 * keptRetry)
+	eventually(t, "the kept activity written", func() bool {
+		snap, err := e.store.Check(t.Context(), "flapping", session.Limits{})
+		return err == nil && snap.Last.Equal(active)
+	})
+}
+
+// A node learns that its store answers again within a probe's period,
+// though nothing else calls it, and writes the activity it kept then,
+// rather than at its hub's next retry a second later.
+func TestKeptActivityIsWrittenSoonAfterTheStoreReturns(t *testing.T) {
+	e, store := outageEnv(t, 4*time.Second)
+	a := e.dial(t)
+	a.Hello(e.token("probed"), 0)
+	e.advance(time.Second)
+	store.down.Store(true)
+	a.Activity(0)
+	a.Sync()
+	active := e.clock.Now()
+	e.advance(probeEvery) // a probe fails
+	store.down.Store(false)
+	e.advance(probeEvery + 100*time.Millisecond) // the next succeeds; the retry is still 0.65 s away
+	eventually(t, "the kept activity written", func() bool {
+		snap, err := e.store.Check(t.Context(), "probed", session.Limits{})
 		return err == nil && snap.Last.Equal(active)
 	})
 }

@@ -68,7 +68,7 @@ func (r *Registry) Shutdown(ctx context.Context) error {
 
 // Close cancels every store call, publish and end report under way,
 // closes every tab at once without a close handshake, and stops the
-// broker, the claims of due sessions, the timer wheel and the deadline
+// broker, the claims of due sessions, the store's probes, the timer wheel and the deadline
 // workers, waiting for them. It
 // is idempotent and does not close the store, which the caller owns.
 func (r *Registry) Close() error {
@@ -84,6 +84,7 @@ func (r *Registry) Close() error {
 		if r.claimer != nil {
 			r.claimer.close()
 		}
+		r.prober.close()
 		r.wheel.close()
 		r.due.close()
 	})
