@@ -289,8 +289,9 @@ type sample struct {
 	at           time.Time
 	cpu          time.Duration
 	frames       float64
-	redisCmds    int64 // commands, those that scripts run included
-	redisScripts int64 // calls of scripts
+	redisCmds    int64   // commands, those that scripts run included
+	nodeCmds     float64 // commands the node sent to Redis (presence_redis_commands_total)
+	redisScripts int64   // calls of scripts
 	redisCPU     time.Duration
 	hasRedisCPU  bool
 }
@@ -310,6 +311,9 @@ func (b *bench) sample(ctx context.Context, srv *server, frames bool) (sample, e
 	}
 	if b.redis != nil && srv.name == "presence" {
 		if s.redisCmds, err = b.redis.commands(ctx); err != nil {
+			return s, err
+		}
+		if s.nodeCmds, err = srv.metric(ctx, "presence_redis_commands_total"); err != nil {
 			return s, err
 		}
 		if s.redisScripts, err = b.redis.scriptCalls(ctx); err != nil {

@@ -113,7 +113,8 @@ func (b *bench) activity(ctx context.Context, store string, srv *server, group s
 	col[keyFramesOffered] = float64(offered)
 	col[keyFramesCounted] = counted
 	if after.hasRedisCPU {
-		col[keyRedisCmds] = float64(after.redisCmds-before.redisCmds) / counted
+		col[keyRedisCmds] = (after.nodeCmds - before.nodeCmds) / counted
+		col[keyRedisProcessed] = float64(after.redisCmds-before.redisCmds) / counted
 		col[keyRedisScripts] = float64(after.redisScripts-before.redisScripts) / counted
 		col[keyRedisCPU] = (after.redisCPU - before.redisCPU).Seconds() / counted * 1e6
 	}

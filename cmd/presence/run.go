@@ -92,6 +92,10 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 		return err
 	}
 	defer store.Close()
+	var sent redisCommands
+	if redisClient != nil {
+		redisClient.AddHook(&sent)
+	}
 	// The stop's deadline, for what still runs once the tabs are closed;
 	// set when the stop begins.
 	stopBy := time.Now().Add(shutdownBudget)
@@ -118,6 +122,9 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if redisClient != nil {
+		sent.register(metrics)
+	}
 	var onEnd func(context.Context, hub.End) bool
 	if cfg.WebhookURL != "" {
 		sender, err := webhook.NewSender(webhook.Options{
