@@ -49,8 +49,8 @@ func NewEnded(opts EndedOptions) *Ended {
 	return &Ended{keep: opts.Keep, max: opts.Max, now: opts.Now, ends: newRecent[string](opts.Max)}
 }
 
-// Add records that presence ended session sid for reason (idle, logout or
-// revoked from the webhook; expired when the API said so without a
+// Add records that presence ended session sid for reason (idle, logout,
+// revoked or lifetime from the webhook; expired when the API said so without a
 // reason). Adding an end already known keeps its first reason and
 // remembers it for Keep from now. An empty sid is ignored.
 func (e *Ended) Add(sid, reason string) {

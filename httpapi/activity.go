@@ -30,6 +30,9 @@ type apiActivity struct {
 	UID         string `json:"uid"`
 	WarnAfter   int64  `json:"warn_after"`
 	ExpireAfter int64  `json:"expire_after"`
+	// EndAt is the session's absolute end, Unix seconds, as a token's
+	// end_at; the store keeps the first it learns of.
+	EndAt int64 `json:"end_at"`
 }
 
 // batchSession is a session as a batch's answer shows it.
@@ -47,11 +50,12 @@ func (s *Server) report(a apiActivity) (hub.Report, error) {
 		// As idleFor: absent means now, negative counts as 0.
 		rep.Idle = session.IdleSeconds(*a.IdleS)
 	}
-	claims := session.Claims{SID: a.SID, UID: a.UID, WarnAfter: a.WarnAfter, ExpireAfter: a.ExpireAfter}
+	claims := session.Claims{SID: a.SID, UID: a.UID, WarnAfter: a.WarnAfter, ExpireAfter: a.ExpireAfter, EndAt: a.EndAt}
 	filled, err := s.opts.Verifier.CheckClaims(claims)
 	if err != nil {
 		return hub.Report{}, err
 	}
+	rep.EndAt = filled.End()
 	// Limits given, even one of the two, are the session's from now on, as
 	// a token's are; none leaves the session's own, or the defaults for a
 	// session presence does not know yet.
@@ -159,7 +163,7 @@ func (s *Server) parseBatch(body []byte) ([]hub.Report, *batchProblem) {
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&a); err != nil {
 			return nil, &batchProblem{http.StatusBadRequest, protocol.CodeBadRequest,
-				fmt.Sprintf("sessions[%d]: must be an object of sid, idle_s, uid, warn_after and expire_after: %v", i, err), i}
+				fmt.Sprintf("sessions[%d]: must be an object of sid, idle_s, uid, warn_after, expire_after and end_at: %v", i, err), i}
 		}
 		rep, err := s.report(a)
 		if err != nil {

@@ -105,7 +105,8 @@ func TestBatchRefusals(t *testing.T) {
 		{"warn past the default expire", `{"sessions": [{"sid": "x", "warn_after": 30}]}`, 400, "bad_request", 0, "warn_after"},
 		{"negative limit", `{"sessions": [{"sid": "x", "expire_after": -1}]}`, 400, "bad_request", 0, "expire_after is -1"},
 		{"user too long", `{"sessions": [{"sid": "x", "uid": "` + strings.Repeat("u", 257) + `"}]}`, 400, "bad_request", 0, "uid is 257 bytes"},
-		{"end_at not yet", `{"sessions": [{"sid": "x", "end_at": 1}]}`, 400, "bad_request", 0, "end_at"},
+		{"negative end_at", `{"sessions": [` + good + `, {"sid": "x", "end_at": -1}]}`, 400, "bad_request", 1, "sessions[1]: end_at is -1"},
+		{"end_at in milliseconds", `{"sessions": [{"sid": "x", "end_at": 1767225600000}]}`, 400, "bad_request", 0, "not milliseconds"},
 		{"too many", `{"sessions": [` + strings.TrimSuffix(strings.Repeat(good+",", maxBatch+1), ",") + `]}`, 413, "too_large", -1, "at most 1000"},
 	}
 	for _, c := range cases {
@@ -147,4 +148,31 @@ func TestActivityRegistersALogin(t *testing.T) {
 		ends := e.endsSoFar()
 		return len(ends) == 1 && ends[0].SID == "s1" && ends[0].UID == "u7"
 	})
+}
+
+// A login registered with end_at ends then, whatever the activity, with
+// reason lifetime; the session's answer gives its ends_at until then.
+func TestActivityRegistersAnAbsoluteEnd(t *testing.T) {
+	e := newEnv(t)
+	endAt := e.clock.Now().Add(time.Hour).Unix()
+	status, body := e.api(t, "POST", "/api/v1/sessions/s1/activity", testAPIKey, fmt.Sprintf(`{"uid": "u7", "warn_after": 400, "expire_after": 600, "end_at": %d}`, endAt))
+	if status != 200 || body["ends_at"] != float64(endAt) {
+		t.Fatalf("activity: %d %v, want ends_at %d", status, body, endAt)
+	}
+	if _, body := e.api(t, "GET", "/api/v1/sessions/plain", testAPIKey, ""); body["ends_at"] != nil {
+		t.Errorf("a session without an end: %v", body)
+	}
+	for range 12 { // active every 5 minutes: the idle end never comes
+		e.advance(5 * time.Minute)
+		if status, body := e.api(t, "POST", "/api/v1/sessions/s1/activity", testAPIKey, `{}`); status != 200 {
+			t.Fatalf("activity: %d %v", status, body)
+		}
+	}
+	eventually(t, "the lifetime end reported", func() bool {
+		ends := e.endsSoFar()
+		return len(ends) == 1 && ends[0].Reason == session.ReasonLifetime
+	})
+	if _, body := e.api(t, "GET", "/api/v1/sessions/s1", testAPIKey, ""); body["status"] != "expired" || body["ends_at"] != nil {
+		t.Errorf("after the end: %v", body)
+	}
 }

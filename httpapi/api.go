@@ -20,12 +20,15 @@ const APIPrefix = "/api/v1/"
 
 // apiSession is a session as the server API shows it.
 type apiSession struct {
-	SID       string    `json:"sid"`
-	Status    string    `json:"status"` // active, warning, expired or unknown
-	IdleS     int64     `json:"idle_s"`
-	Tabs      int       `json:"tabs"`
-	ExpireInS int64     `json:"expire_in_s"`
-	Error     *apiError `json:"error,omitempty"`
+	SID       string `json:"sid"`
+	Status    string `json:"status"` // active, warning, expired or unknown
+	IdleS     int64  `json:"idle_s"`
+	Tabs      int    `json:"tabs"`
+	ExpireInS int64  `json:"expire_in_s"`
+	// EndsAt is a live session's absolute end, Unix seconds; absent when
+	// it has none.
+	EndsAt *int64    `json:"ends_at,omitempty"`
+	Error  *apiError `json:"error,omitempty"`
 }
 
 type apiError struct {
@@ -39,7 +42,7 @@ type apiError struct {
 // authenticates with Authorization: Bearer key (docs/api.md):
 //
 //	GET  /api/v1/sessions/{sid}           the session's state
-//	POST /api/v1/sessions/{sid}/activity  {"idle_s", "uid", "warn_after", "expire_after"}: activity the application saw, or a login
+//	POST /api/v1/sessions/{sid}/activity  {"idle_s", "uid", "warn_after", "expire_after", "end_at"}: activity the application saw, or a login
 //	POST /api/v1/sessions/{sid}/logout    {"reason": "logout"|"revoked"}: end it in every tab now
 //	POST /api/v1/activity                 {"sessions": [...]}: the same for up to 1,000 sessions
 //
@@ -151,6 +154,10 @@ func (s *Server) writeSession(w http.ResponseWriter, sess hub.Session, err error
 		IdleS:     int64(sess.Idle / time.Second),
 		Tabs:      sess.Tabs,
 		ExpireInS: int64(sess.ExpireIn / time.Second),
+	}
+	if !sess.EndsAt.IsZero() && sess.Status != session.StatusExpired {
+		endsAt := sess.EndsAt.Unix()
+		out.EndsAt = &endsAt
 	}
 	status := http.StatusOK
 	if sess.Status == session.StatusUnknown {

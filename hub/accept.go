@@ -179,7 +179,7 @@ func (t *tab) hello(f protocol.ClientFrame, cookieToken string, active time.Time
 	if !passive {
 		t.noteOwnActivity(active)
 	}
-	snap, err := t.r.join(ctx, t.sid(), t.r.idleSince(active), session.Terms{Limits: t.limits(), UID: claims.UID}, passive)
+	snap, err := t.r.join(ctx, t.sid(), t.r.idleSince(active), session.Terms{Limits: t.limits(), UID: claims.UID, EndAt: t.endAt()}, passive)
 	if err != nil && t.r.ctx.Err() != nil {
 		return false // the registry is closing this tab
 	}
@@ -242,7 +242,7 @@ func (t *tab) report(at time.Time) {
 	defer t.hub.endWrite(at)
 	ctx, cancel := context.WithTimeout(t.r.ctx, storeTimeout)
 	defer cancel()
-	snap, err := t.r.store.Touch(ctx, t.sid(), max(t.r.opts.Clock.Now().Sub(at), 0), session.Terms{Limits: t.limits()})
+	snap, err := t.r.store.Touch(ctx, t.sid(), max(t.r.opts.Clock.Now().Sub(at), 0), session.Terms{Limits: t.limits(), EndAt: t.endAt()})
 	if err != nil {
 		t.r.storeFailed("activity kept until it is back", err)
 		t.hub.remember(at)

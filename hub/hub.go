@@ -39,6 +39,12 @@ type hub struct {
 	lim    session.Limits
 	last   time.Time // the latest last activity seen, on this node's clock
 	warned bool      // the tabs were told of the coming expiry
+	// warnedEnd: the warning the tabs were told of is for the session's
+	// absolute end (a warn of kind lifetime), which activity does not lift.
+	warnedEnd bool
+	// endsAt is the session's absolute end, on this node's clock, by the
+	// store's answers; zero when it has none.
+	endsAt time.Time
 	// heldBack: some tab was told "active" for a warning that waits (see
 	// applyLocked), perhaps with no time left, and keeps its page covered
 	// until a state says the session goes on.
@@ -124,7 +130,7 @@ func (h *hub) admit(t *tab, snap session.Snapshot, lim session.Limits, uid strin
 	lifted = h.applyLocked(now, snap, t)
 	if !h.ended {
 		t.send(h.stateLocked(now), protocol.TypeState)
-		t.toldEnd = latest(now, h.knownLocked().Add(h.lim.ExpireAfter)).UnixNano()
+		t.toldEnd = latest(now, h.endOfLocked(h.knownLocked())).UnixNano()
 	}
 	return true, false, lifted
 }
@@ -136,6 +142,39 @@ func (h *hub) admit(t *tab, snap session.Snapshot, lim session.Limits, uid strin
 // its store could not take yet never turns into a warning here.
 func (h *hub) knownLocked() time.Time {
 	return latest(latest(h.last, h.writing), h.unsent)
+}
+
+// positionLocked is the session's position at now, had its last activity
+// been known: by its idle limits and its absolute end, if it has one.
+func (h *hub) positionLocked(now, known time.Time) session.Position {
+	if h.endsAt.IsZero() {
+		return h.lim.At(now.Sub(known))
+	}
+	return h.lim.Until(now.Sub(known), h.endsAt.Sub(now))
+}
+
+// endOfLocked is when the session ends, had its last activity been known:
+// its idle deadline, or its absolute end if that comes first.
+func (h *hub) endOfLocked(known time.Time) time.Time {
+	end := known.Add(h.lim.ExpireAfter)
+	if !h.endsAt.IsZero() && h.endsAt.Before(end) {
+		return h.endsAt
+	}
+	return end
+}
+
+// warnOfLocked is when the session's warning is due, had its last
+// activity been known: warn_after after it, or expire_after - warn_after
+// before the absolute end if that comes first.
+func (h *hub) warnOfLocked(known time.Time) time.Time {
+	warn := known.Add(h.lim.WarnAfter)
+	if h.endsAt.IsZero() {
+		return warn
+	}
+	if end := h.endsAt.Add(h.lim.WarnAfter - h.lim.ExpireAfter); end.Before(warn) {
+		return end
+	}
+	return warn
 }
 
 // nearWarnLocked reports whether, as far as this node knows, the session
@@ -213,12 +252,18 @@ func (h *hub) applyLocked(now time.Time, snap session.Snapshot, skip *tab) (lift
 	if last.After(h.last) {
 		h.last, newer = last, true
 	}
+	if !snap.EndsAt.IsZero() {
+		// The store's clock may not be this node's: carry over the time
+		// left.
+		if end := now.Add(snap.EndsAt.Sub(snap.Now)); h.endsAt.IsZero() || end.Before(h.endsAt) {
+			h.endsAt = end
+		}
+	}
 	// The next deadline is set before the tabs hear of this one: a tab
 	// may act on a frame before the lock is released.
 	known := h.knownLocked()
-	if pos := h.lim.At(now.Sub(known)); pos.Status == session.StatusWarning {
-		warnAt := known.Add(h.lim.WarnAfter)
-		if until, missed := h.r.store.missed(warnAt); missed && !h.warned {
+	if pos := h.positionLocked(now, known); pos.Status == session.StatusWarning {
+		if until, missed := h.r.store.missed(h.warnOfLocked(known)); missed && !h.warned && !pos.Lifetime {
 			// The warning fell due while nobody could report: the
 			// tabs reconnecting and the applications' queued reports
 			// may dismiss it, so it waits for them as the end does,
@@ -226,22 +271,33 @@ func (h *hub) applyLocked(now time.Time, snap session.Snapshot, skip *tab) (lift
 			h.scheduleLocked(until)
 			return false
 		}
-		// While idle ends are held, the store ends nothing before the
-		// hold does: deciding sooner would only read it again.
-		h.scheduleLocked(latest(known.Add(h.lim.ExpireAfter), h.r.store.held()))
-		if !h.warned {
-			h.warned = true
-			h.r.metrics.warnings.Inc()
-			h.broadcast(protocol.Warn{ExpireInMS: pos.ExpireIn.Milliseconds()}.AppendJSON(nil), protocol.TypeWarn, skip)
+		// While idle ends are held, the store ends nothing for
+		// idleness before the hold does: deciding sooner would only
+		// read it again. The absolute end is not held.
+		end := latest(known.Add(h.lim.ExpireAfter), h.r.store.held())
+		if !h.endsAt.IsZero() && h.endsAt.Before(end) {
+			end = h.endsAt
+		}
+		h.scheduleLocked(end)
+		if !h.warned || pos.Lifetime && !h.warnedEnd {
+			if !h.warned {
+				h.r.metrics.warnings.Inc()
+			}
+			h.warned, h.warnedEnd = true, pos.Lifetime
+			kind := protocol.WarnIdle
+			if pos.Lifetime {
+				kind = protocol.WarnLifetime
+			}
+			h.broadcast(protocol.Warn{ExpireInMS: pos.ExpireIn.Milliseconds(), Kind: kind}.AppendJSON(nil), protocol.TypeWarn, skip)
 			for _, t := range h.tabs {
 				t.toldEnd = now.Add(pos.ExpireIn).UnixNano()
 			}
 		}
 		return false
 	}
-	h.scheduleLocked(known.Add(h.lim.WarnAfter))
+	h.scheduleLocked(h.warnOfLocked(known))
 	all := h.warned || h.heldBack
-	h.warned, h.heldBack = false, false
+	h.warned, h.warnedEnd, h.heldBack = false, false, false
 	h.tellLocked(now, skip, all)
 	if !nearWarn || !newer {
 		return false
@@ -257,7 +313,7 @@ func (h *hub) applyLocked(now time.Time, snap session.Snapshot, skip *tab) (lift
 // are told of.
 func (h *hub) tellLocked(now time.Time, skip *tab, all bool) {
 	var frame []byte
-	end := h.knownLocked().Add(h.lim.ExpireAfter).UnixNano()
+	end := h.endOfLocked(h.knownLocked()).UnixNano()
 	for _, t := range h.tabs {
 		if t == skip || (!all && !h.staleLocked(t, now, end)) {
 			continue
@@ -288,7 +344,7 @@ func (h *hub) staleLocked(t *tab, now time.Time, end int64) bool {
 // applyLocked warns by the same rule, but for a warning it holds back, and
 // every state is sent as of the now applyLocked last ran with.
 func (h *hub) stateLocked(now time.Time) []byte {
-	pos := h.lim.At(now.Sub(h.knownLocked()))
+	pos := h.positionLocked(now, h.knownLocked())
 	if pos.Status == session.StatusWarning && !h.warned {
 		pos.Status = session.StatusActive // a warning that waits (see applyLocked)
 		h.heldBack = true
@@ -299,6 +355,8 @@ func (h *hub) stateLocked(now time.Time) []byte {
 		WarnAfterMS:   h.lim.WarnAfter.Milliseconds(),
 		ExpireAfterMS: h.lim.ExpireAfter.Milliseconds(),
 		ExpireInMS:    pos.ExpireIn.Milliseconds(),
+		EndInMS:       pos.EndIn.Milliseconds(),
+		HasEnd:        pos.HasEnd,
 	}.AppendJSON(nil)
 }
 
@@ -408,6 +466,7 @@ type duePlan struct {
 	unsent time.Time // the activity the call writes; zero for a Check
 	idle   time.Duration
 	uid    string
+	endsAt time.Time // the absolute end the hub knows of, to give back to a store that lost it
 }
 
 // planCheck takes the hub off the due queue and says what to ask the
@@ -420,7 +479,7 @@ func (h *hub) planCheck() (p duePlan, ok bool) {
 		return duePlan{}, false
 	}
 	now := h.r.opts.Clock.Now()
-	p = duePlan{h: h, unsent: h.unsent, idle: now.Sub(h.knownLocked()), uid: h.uid}
+	p = duePlan{h: h, unsent: h.unsent, idle: now.Sub(h.knownLocked()), uid: h.uid, endsAt: h.endsAt}
 	p.call = session.Call{SID: h.sid, Terms: session.Terms{Limits: h.lim}}
 	if !h.unsent.IsZero() {
 		p.call.Touch, p.call.Idle = true, max(now.Sub(h.unsent), 0)
@@ -440,7 +499,7 @@ func (h *hub) finishCheck(ctx context.Context, p duePlan, res session.Result) {
 		// neither expires early nor lives forever, and decide nothing
 		// until the other nodes, nudged, have given back theirs: this
 		// node's view may be older than theirs.
-		if _, err = h.r.store.Touch(ctx, h.sid, p.idle, session.Terms{Limits: p.call.Terms.Limits, UID: p.uid}); err == nil {
+		if _, err = h.r.store.Touch(ctx, h.sid, p.idle, session.Terms{Limits: p.call.Terms.Limits, UID: p.uid, EndAt: p.endsAt}); err == nil {
 			h.r.log.Debug("store had forgotten a session; restored it", zap.String("sid", h.sid), zap.Duration("idle", p.idle))
 			h.r.publish(h.sid)
 			h.mu.Lock()

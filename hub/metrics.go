@@ -100,7 +100,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	for _, code := range protocol.Codes {
 		m.errors.WithLabelValues(code)
 	}
-	for _, reason := range []string{"idle", "logout", "revoked"} {
+	for _, reason := range []string{"idle", "logout", "revoked", "lifetime"} {
 		m.expiries.WithLabelValues(reason)
 	}
 	m.in = make(map[protocol.Type]prometheus.Counter)

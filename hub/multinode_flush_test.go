@@ -66,7 +66,7 @@ func TestLostFlushesEndNoActiveSession(t *testing.T) {
 // expectPastStates expects a frame of type typ on tt, after any number of
 // active states: an idle tab hears that the session goes on while
 // another tab is at work.
-func expectPastStates(t *testing.T, tt *testTab, typ protocol.Type) {
+func expectPastStates(t *testing.T, tt *testTab, typ protocol.Type) protocol.ServerFrame {
 	t.Helper()
 	for {
 		f, ok := tt.Next()
@@ -79,6 +79,6 @@ func expectPastStates(t *testing.T, tt *testTab, typ protocol.Type) {
 		if f.Type != typ {
 			t.Fatalf("got frame %+v, want type %q", f, typ)
 		}
-		return
+		return f
 	}
 }

@@ -108,6 +108,14 @@ type Options struct {
 	// their activity first (session.Store.HoldIdleEnds). Zero means 8 s;
 	// a negative value means no grace.
 	RecoveryGrace time.Duration
+
+	// MaxLifetime, when positive, gives every session an absolute end
+	// that long after this node first reports it to the store, unless
+	// its token or its application gives an earlier one (session.Terms
+	// .EndAt). The store keeps the first end it learns of: one kept in
+	// Redis holds across restarts of the nodes; the memory store forgets
+	// it with its sessions.
+	MaxLifetime time.Duration
 }
 
 // End is one session's end, as Options.OnEnd receives it.

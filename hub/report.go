@@ -28,6 +28,9 @@ type Report struct {
 	// session the store does not know starts with its last activity Idle
 	// ago.
 	Passive bool
+	// EndAt is the session's absolute end, from the application; zero
+	// means none. The store keeps the first it learns of.
+	EndAt time.Time
 }
 
 // Session is one session as a node sees it right after a call.
@@ -38,6 +41,9 @@ type Session struct {
 	Limits session.Limits
 	// Reason says why the session ended, once it has.
 	Reason session.Reason
+	// EndsAt is the live session's absolute end, on the store's clock;
+	// zero when it has none.
+	EndsAt time.Time
 	// Tabs counts the session's tabs connected to this node.
 	Tabs int
 }
@@ -76,7 +82,7 @@ func (r *Registry) report(ctx context.Context, rep Report, active time.Time) (Se
 		}
 		lim = snap.Limits.Or(r.opts.Verifier.Defaults())
 	}
-	snap, err := r.join(ctx, rep.SID, r.idleSince(active), session.Terms{Limits: lim, UID: rep.UID}, rep.Passive)
+	snap, err := r.join(ctx, rep.SID, r.idleSince(active), session.Terms{Limits: lim, UID: rep.UID, EndAt: r.endAt(rep.EndAt)}, rep.Passive)
 	if err != nil {
 		return Session{}, r.callFailed(err)
 	}
@@ -118,7 +124,7 @@ func (r *Registry) ReportAll(ctx context.Context, reps []Report) ([]Session, err
 			out[i] = s
 			continue
 		}
-		calls = append(calls, session.Call{SID: rep.SID, Touch: true, Terms: session.Terms{Limits: lim, UID: rep.UID}})
+		calls = append(calls, session.Call{SID: rep.SID, Touch: true, Terms: session.Terms{Limits: lim, UID: rep.UID, EndAt: r.endAt(rep.EndAt)}})
 		waiting = append(waiting, pending{i, lim, uid})
 	}
 	for j := range calls {
@@ -210,13 +216,29 @@ func (r *Registry) known(sid, uid string) (session.Limits, string) {
 // the session as it stands.
 func (r *Registry) answer(sid string, lim session.Limits, uid string, snap session.Snapshot) Session {
 	lim = snap.Limits.Or(lim).Or(r.opts.Verifier.Defaults())
-	s := Session{SID: sid, Position: snap.Position(lim), Limits: lim, Reason: snap.Reason}
+	s := Session{SID: sid, Position: snap.Position(lim), Limits: lim, Reason: snap.Reason, EndsAt: snap.EndsAt}
 	if h := r.take(sid, lim, uid, snap); h != nil {
 		h.mu.Lock()
 		s.Tabs = len(h.tabs)
 		h.mu.Unlock()
 	}
 	return s
+}
+
+// endAt returns the absolute end a call gives the store for a session
+// whose token or application gives end (zero: none): the earlier of end
+// and Options.MaxLifetime from now. The store keeps the first end a
+// session is given, so that MaxLifetime counts from the session's first
+// sight.
+func (r *Registry) endAt(end time.Time) time.Time {
+	if r.opts.MaxLifetime <= 0 {
+		return end
+	}
+	max := r.opts.Clock.Now().Add(r.opts.MaxLifetime)
+	if end.IsZero() || max.Before(end) {
+		return max
+	}
+	return end
 }
 
 // callContext bounds a store call made for a caller: by ctx, by the store

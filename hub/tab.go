@@ -60,6 +60,17 @@ func (t *tab) sid() string { return t.claims.SID }
 // limits are the tab's session's limits, from its token.
 func (t *tab) limits() session.Limits { return t.claims.Limits() }
 
+// endAt is the absolute end the tab's writes give the store: its token's,
+// or Options.MaxLifetime's (Registry.endAt). It reads only the claim, which
+// no goroutine changes after hello.
+func (t *tab) endAt() time.Time {
+	var end time.Time
+	if t.claims.EndAt != 0 {
+		end = time.Unix(t.claims.EndAt, 0)
+	}
+	return t.r.endAt(end)
+}
+
 // send queues frame for the tab. It never blocks: a tab whose queue is
 // full is too slow for its session and is dropped.
 func (t *tab) send(frame []byte, typ protocol.Type) {

@@ -53,9 +53,9 @@ var benchEncode = []struct {
 	ours func([]byte) []byte
 	std  any
 }{
-	{"state", State{StatusActive, 0, 540000, 600000, 600000}.AppendJSON,
+	{"state", State{Status: StatusActive, WarnAfterMS: 540000, ExpireAfterMS: 600000, ExpireInMS: 600000}.AppendJSON,
 		stdState{"state", "active", 0, 540000, 600000, 600000}},
-	{"warn", Warn{60000}.AppendJSON, stdWarn{"warn", 60000}},
+	{"warn", Warn{ExpireInMS: 60000}.AppendJSON, stdWarn{"warn", 60000, "idle"}},
 	{"expire", Expire{ReasonIdle, "/accounts/logout/"}.AppendJSON,
 		stdExpire{"expire", "idle", "/accounts/logout/"}},
 }

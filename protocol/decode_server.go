@@ -35,6 +35,8 @@ const (
 	sfCode
 	sfMessage
 	sfToken
+	sfEndInMS
+	sfKind
 	numServerFields
 )
 
@@ -50,6 +52,8 @@ var serverNames = [numServerFields]string{
 	sfCode:          "code",
 	sfMessage:       "message",
 	sfToken:         "token",
+	sfEndInMS:       "end_in_ms",
+	sfKind:          "kind",
 }
 
 // serverFieldsOf returns the bits of the members besides "type" that
@@ -57,9 +61,9 @@ var serverNames = [numServerFields]string{
 func serverFieldsOf(t Type) uint16 {
 	switch t {
 	case TypeState:
-		return 1<<sfStatus | 1<<sfIdleMS | 1<<sfWarnAfterMS | 1<<sfExpireAfterMS | 1<<sfExpireInMS
+		return 1<<sfStatus | 1<<sfIdleMS | 1<<sfWarnAfterMS | 1<<sfExpireAfterMS | 1<<sfExpireInMS | 1<<sfEndInMS
 	case TypeWarn:
-		return 1 << sfExpireInMS
+		return 1<<sfExpireInMS | 1<<sfKind
 	case TypeExpire:
 		return 1<<sfReason | 1<<sfRedirectURL
 	case TypeError:
@@ -123,7 +127,7 @@ func decodeServer(data []byte) (ServerFrame, *Error) {
 		}
 		m := &vals[id]
 		switch id {
-		case sfIdleMS, sfWarnAfterMS, sfExpireAfterMS, sfExpireInMS:
+		case sfIdleMS, sfWarnAfterMS, sfExpireAfterMS, sfExpireInMS, sfEndInMS:
 			n, err := strconv.ParseInt(string(m.value), 10, 64)
 			if m.kind != kindNumber || err != nil {
 				return ServerFrame{}, &Error{Code: CodeBadField, Message: serverNames[id] +
@@ -138,6 +142,8 @@ func decodeServer(data []byte) (ServerFrame, *Error) {
 				f.ExpireAfterMS = n
 			case sfExpireInMS:
 				f.ExpireInMS = n
+			case sfEndInMS:
+				f.EndInMS, f.HasEnd = n, true
 			}
 		default:
 			if m.kind != kindString {
@@ -157,6 +163,8 @@ func decodeServer(data []byte) (ServerFrame, *Error) {
 				f.Message = v
 			case sfToken:
 				f.Token = v
+			case sfKind:
+				f.Kind = WarnKind(v)
 			}
 		}
 	}

@@ -14,6 +14,8 @@ import (
 // AppendJSON appends the state frame, every member always written:
 //
 //	{"type":"state","status":"active","idle_ms":0,"warn_after_ms":540000,"expire_after_ms":600000,"expire_in_ms":600000}
+//
+// but end_in_ms, written after them when the session has an absolute end.
 func (f State) AppendJSON(b []byte) []byte {
 	b = append(b, `{"type":"state","status":`...)
 	b = appendString(b, string(f.Status))
@@ -25,13 +27,23 @@ func (f State) AppendJSON(b []byte) []byte {
 	b = strconv.AppendInt(b, f.ExpireAfterMS, 10)
 	b = append(b, `,"expire_in_ms":`...)
 	b = strconv.AppendInt(b, f.ExpireInMS, 10)
+	if f.HasEnd {
+		b = append(b, `,"end_in_ms":`...)
+		b = strconv.AppendInt(b, f.EndInMS, 10)
+	}
 	return append(b, '}')
 }
 
-// AppendJSON appends the warn frame: {"type":"warn","expire_in_ms":60000}.
+// AppendJSON appends the warn frame:
+// {"type":"warn","expire_in_ms":60000,"kind":"idle"}.
 func (f Warn) AppendJSON(b []byte) []byte {
 	b = append(b, `{"type":"warn","expire_in_ms":`...)
 	b = strconv.AppendInt(b, f.ExpireInMS, 10)
+	b = append(b, `,"kind":`...)
+	if f.Kind == "" {
+		f.Kind = WarnIdle
+	}
+	b = appendString(b, string(f.Kind))
 	return append(b, '}')
 }
 

@@ -21,6 +21,16 @@ type (
 	stdWarn struct {
 		Type       string `json:"type"`
 		ExpireInMS int64  `json:"expire_in_ms"`
+		Kind       string `json:"kind"`
+	}
+	stdStateEnd struct {
+		Type          string `json:"type"`
+		Status        string `json:"status"`
+		IdleMS        int64  `json:"idle_ms"`
+		WarnAfterMS   int64  `json:"warn_after_ms"`
+		ExpireAfterMS int64  `json:"expire_after_ms"`
+		ExpireInMS    int64  `json:"expire_in_ms"`
+		EndInMS       int64  `json:"end_in_ms"`
 	}
 	stdExpire struct {
 		Type        string `json:"type"`
@@ -65,13 +75,16 @@ func TestAppendJSONMatchesStdlib(t *testing.T) {
 		std  any
 	}
 	tests := []test{
-		{"state", State{StatusActive, 0, 540000, 600000, 600000}.AppendJSON(nil),
+		{"state", State{StatusActive, 0, 540000, 600000, 600000, 0, false}.AppendJSON(nil),
 			stdState{"state", "active", 0, 540000, 600000, 600000}},
-		{"state warning", State{StatusWarning, 545000, 540000, 600000, 55000}.AppendJSON(nil),
+		{"state warning", State{StatusWarning, 545000, 540000, 600000, 55000, 0, false}.AppendJSON(nil),
 			stdState{"state", "warning", 545000, 540000, 600000, 55000}},
-		{"state extremes", State{"", -1 << 63, 1<<63 - 1, -1, 0}.AppendJSON(nil),
+		{"state extremes", State{"", -1 << 63, 1<<63 - 1, -1, 0, 0, false}.AppendJSON(nil),
 			stdState{"state", "", -1 << 63, 1<<63 - 1, -1, 0}},
-		{"warn", Warn{60000}.AppendJSON(nil), stdWarn{"warn", 60000}},
+		{"state with an end", State{StatusActive, 0, 540000, 600000, 600000, 0, true}.AppendJSON(nil),
+			stdStateEnd{"state", "active", 0, 540000, 600000, 600000, 0}},
+		{"warn", Warn{ExpireInMS: 60000}.AppendJSON(nil), stdWarn{"warn", 60000, "idle"}},
+		{"warn lifetime", Warn{60000, WarnLifetime}.AppendJSON(nil), stdWarn{"warn", 60000, "lifetime"}},
 		{"expire", Expire{ReasonIdle, "/logout/"}.AppendJSON(nil), stdExpire{"expire", "idle", "/logout/"}},
 		{"expire no redirect", Expire{ReasonLogout, ""}.AppendJSON(nil), stdExpire{"expire", "logout", ""}},
 		{"ping", Ping{}.AppendJSON(nil), struct {
@@ -115,10 +128,10 @@ func TestAppendJSONMatchesStdlib(t *testing.T) {
 func TestAppendJSONAppends(t *testing.T) {
 	t.Parallel()
 	b := []byte("prefix ")
-	b = Warn{1}.AppendJSON(b)
+	b = Warn{ExpireInMS: 1}.AppendJSON(b)
 	b = append(b, ' ')
 	b = Ping{}.AppendJSON(b)
-	if want := `prefix {"type":"warn","expire_in_ms":1} {"type":"ping"}`; string(b) != want {
+	if want := `prefix {"type":"warn","expire_in_ms":1,"kind":"idle"} {"type":"ping"}`; string(b) != want {
 		t.Errorf("got %s, want %s", b, want)
 	}
 }
@@ -130,10 +143,14 @@ func TestServerFrameRoundTrip(t *testing.T) {
 		data []byte
 		want ServerFrame
 	}{
-		{"state", State{StatusWarning, 545000, 540000, 600000, 55000}.AppendJSON(nil),
+		{"state", State{StatusWarning, 545000, 540000, 600000, 55000, 0, false}.AppendJSON(nil),
 			ServerFrame{Type: TypeState, Status: StatusWarning, IdleMS: 545000, WarnAfterMS: 540000,
 				ExpireAfterMS: 600000, ExpireInMS: 55000}},
-		{"warn", Warn{60000}.AppendJSON(nil), ServerFrame{Type: TypeWarn, ExpireInMS: 60000}},
+		{"state with an end", State{StatusActive, 0, 540000, 600000, 600000, 7, true}.AppendJSON(nil),
+			ServerFrame{Type: TypeState, Status: StatusActive, WarnAfterMS: 540000,
+				ExpireAfterMS: 600000, ExpireInMS: 600000, EndInMS: 7, HasEnd: true}},
+		{"warn", Warn{ExpireInMS: 60000}.AppendJSON(nil), ServerFrame{Type: TypeWarn, ExpireInMS: 60000, Kind: WarnIdle}},
+		{"warn lifetime", Warn{60000, WarnLifetime}.AppendJSON(nil), ServerFrame{Type: TypeWarn, ExpireInMS: 60000, Kind: WarnLifetime}},
 		{"expire", Expire{ReasonRevoked, "/bye?a=<b>&c=\u2028"}.AppendJSON(nil),
 			ServerFrame{Type: TypeExpire, Reason: ReasonRevoked, RedirectURL: "/bye?a=<b>&c=\u2028"}},
 		{"ping", Ping{}.AppendJSON(nil), ServerFrame{Type: TypePing}},
@@ -157,22 +174,30 @@ func TestServerFrameRoundTrip(t *testing.T) {
 			}
 			// encoding/json reads the same values.
 			var std struct {
-				Type          Type   `json:"type"`
-				Status        Status `json:"status"`
-				IdleMS        int64  `json:"idle_ms"`
-				WarnAfterMS   int64  `json:"warn_after_ms"`
-				ExpireAfterMS int64  `json:"expire_after_ms"`
-				ExpireInMS    int64  `json:"expire_in_ms"`
-				Reason        Reason `json:"reason"`
-				RedirectURL   string `json:"redirect_url"`
-				Code          string `json:"code"`
-				Message       string `json:"message"`
-				Token         string `json:"token"`
+				Type          Type     `json:"type"`
+				Status        Status   `json:"status"`
+				IdleMS        int64    `json:"idle_ms"`
+				WarnAfterMS   int64    `json:"warn_after_ms"`
+				ExpireAfterMS int64    `json:"expire_after_ms"`
+				ExpireInMS    int64    `json:"expire_in_ms"`
+				EndInMS       *int64   `json:"end_in_ms"`
+				Kind          WarnKind `json:"kind"`
+				Reason        Reason   `json:"reason"`
+				RedirectURL   string   `json:"redirect_url"`
+				Code          string   `json:"code"`
+				Message       string   `json:"message"`
+				Token         string   `json:"token"`
 			}
 			if err := json.Unmarshal(tt.data, &std); err != nil {
 				t.Fatal(err)
 			}
-			if ServerFrame(std) != tt.want {
+			got = ServerFrame{Type: std.Type, Status: std.Status, IdleMS: std.IdleMS, WarnAfterMS: std.WarnAfterMS,
+				ExpireAfterMS: std.ExpireAfterMS, ExpireInMS: std.ExpireInMS, Kind: std.Kind, Reason: std.Reason,
+				RedirectURL: std.RedirectURL, Code: std.Code, Message: std.Message, Token: std.Token}
+			if std.EndInMS != nil {
+				got.EndInMS, got.HasEnd = *std.EndInMS, true
+			}
+			if got != tt.want {
 				t.Errorf("json.Unmarshal(%s)\n got %+v\nwant %+v", tt.data, std, tt.want)
 			}
 		})
@@ -211,8 +236,8 @@ func TestAppendJSONAllocs(t *testing.T) {
 		name string
 		fn   func([]byte) []byte
 	}{
-		{"state", State{StatusActive, 1, 540000, 600000, 599999}.AppendJSON},
-		{"warn", Warn{60000}.AppendJSON},
+		{"state", State{StatusActive, 1, 540000, 600000, 599999, 3600000, true}.AppendJSON},
+		{"warn", Warn{60000, WarnLifetime}.AppendJSON},
 		{"expire", Expire{ReasonIdle, "/accounts/logout/?next=/a&b=<c>"}.AppendJSON},
 		{"expire tricky", Expire{ReasonIdle, long}.AppendJSON},
 		{"ping", Ping{}.AppendJSON},

@@ -83,6 +83,21 @@ const (
 	ReasonLogout Reason = "logout"
 	// ReasonRevoked means the server ended the session.
 	ReasonRevoked Reason = "revoked"
+	// ReasonLifetime means the session reached its absolute end (the
+	// token's end_at, or the server's -max-lifetime), whatever the
+	// activity.
+	ReasonLifetime Reason = "lifetime"
+)
+
+// WarnKind is the kind member of a warn frame: which end the warning is
+// for.
+type WarnKind string
+
+const (
+	// WarnIdle: the idle end, which activity in any tab moves.
+	WarnIdle WarnKind = "idle"
+	// WarnLifetime: the absolute end, which nothing moves.
+	WarnLifetime WarnKind = "lifetime"
 )
 
 // State is the state frame: a snapshot of the session, sent after hello
@@ -93,12 +108,19 @@ type State struct {
 	WarnAfterMS   int64
 	ExpireAfterMS int64
 	ExpireInMS    int64
+	// EndInMS is the time left until the session's absolute end, written
+	// as end_in_ms when HasEnd: an extension of v1, absent for a session
+	// with none.
+	EndInMS int64
+	HasEnd  bool
 }
 
-// Warn is the warn frame: the session expires in ExpireInMS milliseconds
-// unless there is activity.
+// Warn is the warn frame: the session expires in ExpireInMS milliseconds,
+// unless there is activity when Kind is WarnIdle. An empty Kind is written
+// as WarnIdle.
 type Warn struct {
 	ExpireInMS int64
+	Kind       WarnKind
 }
 
 // Expire is the expire frame: the session is over. RedirectURL is where the
@@ -129,6 +151,11 @@ type ServerFrame struct {
 	WarnAfterMS   int64
 	ExpireAfterMS int64
 	ExpireInMS    int64 // also warn
+	EndInMS       int64 // HasEnd: end_in_ms was given
+	HasEnd        bool
+
+	// warn
+	Kind WarnKind
 
 	// expire
 	Reason      Reason

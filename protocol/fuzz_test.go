@@ -120,9 +120,12 @@ func FuzzDecodeServer(f *testing.F) {
 		var b []byte
 		switch got.Type {
 		case TypeState:
-			b = State{got.Status, got.IdleMS, got.WarnAfterMS, got.ExpireAfterMS, got.ExpireInMS}.AppendJSON(nil)
+			b = State{got.Status, got.IdleMS, got.WarnAfterMS, got.ExpireAfterMS, got.ExpireInMS, got.EndInMS, got.HasEnd}.AppendJSON(nil)
 		case TypeWarn:
-			b = Warn{got.ExpireInMS}.AppendJSON(nil)
+			if got.Kind == "" {
+				got.Kind = WarnIdle // a warn without kind is an idle one, as written
+			}
+			b = Warn{got.ExpireInMS, got.Kind}.AppendJSON(nil)
 		case TypeExpire:
 			b = Expire{got.Reason, got.RedirectURL}.AppendJSON(nil)
 		case TypePing:

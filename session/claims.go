@@ -20,6 +20,11 @@ type Claims struct {
 	// LogoutURL is where tabs go on expiry; empty means they reload. At
 	// most 2048 bytes, without control characters.
 	LogoutURL string `json:"logout_url,omitempty"`
+	// EndAt is the session's absolute end, in Unix seconds: it ends then
+	// whatever the activity, with reason lifetime. 0 means none. The
+	// store keeps the first end it learns of a session: a token minted
+	// later cannot move it.
+	EndAt int64 `json:"end_at,omitempty"`
 	// IssuedAt is the token's securecookie timestamp, set by Verify.
 	IssuedAt time.Time `json:"-"`
 }
@@ -31,6 +36,14 @@ func (c Claims) Limits() Limits {
 		WarnAfter:   time.Duration(c.WarnAfter) * time.Second,
 		ExpireAfter: time.Duration(c.ExpireAfter) * time.Second,
 	}
+}
+
+// End returns EndAt as a time, or the zero time when there is none.
+func (c Claims) End() time.Time {
+	if c.EndAt == 0 {
+		return time.Time{}
+	}
+	return time.Unix(c.EndAt, 0)
 }
 
 // ClaimsError reports the claim that made a token invalid, and what is
@@ -52,6 +65,10 @@ const (
 	maxUIDLen       = 256
 	maxLogoutURLLen = 2048
 	maxLimitSeconds = int64(maxLimit / time.Second)
+	// maxEndAt is the last second of the year 9999: an end_at past it is
+	// a mistake (milliseconds for seconds, most likely), and would not
+	// fit the stores' unix nanoseconds.
+	maxEndAt = 253402300799
 )
 
 // filled validates c and returns it with zero limits filled in from def,
@@ -70,6 +87,9 @@ func (c Claims) filled(def Limits) (Claims, error) {
 		return Claims{}, &ClaimsError{"logout_url", fmt.Sprintf("has a control character at byte %d; percent-encode it", i)}
 	}
 	defWarn, defExpire := int64(def.WarnAfter/time.Second), int64(def.ExpireAfter/time.Second)
+	if p := EndAtProblem(c.EndAt); p != "" {
+		return Claims{}, &ClaimsError{"end_at", p}
+	}
 	if p := secondsProblem(c.WarnAfter, defWarn); p != "" {
 		return Claims{}, &ClaimsError{"warn_after", p}
 	}
@@ -138,6 +158,18 @@ func secondsProblem(s, def int64) string {
 		return fmt.Sprintf("is %d; it must be a positive number of seconds, or left out for the server's default of %d", s, def)
 	case s > maxLimitSeconds:
 		return fmt.Sprintf("is %d s; it must be at most %d s (366 days)", s, maxLimitSeconds)
+	}
+	return ""
+}
+
+// EndAtProblem says what is wrong with an end_at, in Unix seconds, or "":
+// 0 (none) or a second from 1970 to the end of the year 9999.
+func EndAtProblem(s int64) string {
+	switch {
+	case s < 0:
+		return fmt.Sprintf("is %d; it must be a Unix time in seconds, or left out for no absolute end", s)
+	case s > maxEndAt:
+		return fmt.Sprintf("is %d, after the year 9999; it must be a Unix time in seconds, not milliseconds", s)
 	}
 	return ""
 }

@@ -17,7 +17,7 @@ import (
 type claimsJSON struct{}
 
 // claimNames are the members a token's payload may hold.
-var claimNames = map[string]bool{"sid": true, "uid": true, "warn_after": true, "expire_after": true, "logout_url": true}
+var claimNames = map[string]bool{"sid": true, "uid": true, "warn_after": true, "expire_after": true, "logout_url": true, "end_at": true}
 
 // Serialize implements securecookie.Serializer.
 func (claimsJSON) Serialize(src any) ([]byte, error) {
@@ -49,7 +49,7 @@ func checkClaimNames(data []byte) error {
 		name, _ := tok.(string)
 		switch {
 		case !claimNames[name] && foldsToClaim(name):
-			return &ClaimsError{Field: echoName(name), Problem: "is spelled in another case; the claims are sid, uid, warn_after, expire_after and logout_url, in lower case"}
+			return &ClaimsError{Field: echoName(name), Problem: "is spelled in another case; the claims are sid, uid, warn_after, expire_after, logout_url and end_at, in lower case"}
 		case seen[name]:
 			return &ClaimsError{Field: name, Problem: "is given twice; give it once"}
 		}

@@ -73,6 +73,10 @@ type Terms struct {
 	// UID is the session's user, for the end's webhook; empty keeps the
 	// user the store knows.
 	UID string
+	// EndAt is the session's absolute end (Claims.EndAt); zero gives
+	// none. The store keeps the first a session is given: a later one,
+	// earlier or later, changes nothing.
+	EndAt time.Time
 }
 
 // Claimer is a Store that keeps every active session's idle deadline

@@ -122,7 +122,7 @@ func (s *MemoryStore) End(ctx context.Context, sid string, reason Reason, lim Li
 	}
 	code, ok := codeOf(reason)
 	if !ok {
-		return Snapshot{}, fmt.Errorf("session: end: unknown reason %q; use idle, logout or revoked", reason)
+		return Snapshot{}, fmt.Errorf("session: end: unknown reason %q; use idle, logout, revoked or lifetime", reason)
 	}
 	return s.apply(sid, func(m moment, e entry, known bool) (entry, bool, bool) {
 		return m.end(e, known, code, lim)

@@ -153,7 +153,7 @@ func (s *RedisStore) Touch(ctx context.Context, sid string, idle time.Duration, 
 	if err := checkUID(terms.UID); err != nil {
 		return Snapshot{}, err
 	}
-	return s.run(ctx, ruleTouch, sid, terms.Limits, redisIdle(idle), terms.UID)
+	return s.run(ctx, ruleTouch, sid, terms, redisIdle(idle))
 }
 
 // redisIdle is a Touch's idle as the script takes it, in microseconds.
@@ -167,7 +167,7 @@ func (s *RedisStore) ConfirmEnd(ctx context.Context, sid string) error {
 	if err := s.usable(ctx, sid, Limits{}, true); err != nil {
 		return err
 	}
-	_, err := s.run(ctx, ruleConfirm, sid, Limits{}, 0, "")
+	_, err := s.run(ctx, ruleConfirm, sid, Terms{}, 0)
 	return err
 }
 
@@ -176,7 +176,7 @@ func (s *RedisStore) Check(ctx context.Context, sid string, lim Limits) (Snapsho
 	if err := s.usable(ctx, sid, lim, true); err != nil {
 		return Snapshot{}, err
 	}
-	return s.run(ctx, ruleCheck, sid, lim, 0, "")
+	return s.run(ctx, ruleCheck, sid, Terms{Limits: lim}, 0)
 }
 
 // End implements Store.
@@ -186,9 +186,9 @@ func (s *RedisStore) End(ctx context.Context, sid string, reason Reason, lim Lim
 	}
 	code, ok := codeOf(reason)
 	if !ok {
-		return Snapshot{}, fmt.Errorf("session: end: unknown reason %q; use idle, logout or revoked", reason)
+		return Snapshot{}, fmt.Errorf("session: end: unknown reason %q; use idle, logout, revoked or lifetime", reason)
 	}
-	return s.run(ctx, ruleEnd, sid, lim, int64(code), "")
+	return s.run(ctx, ruleEnd, sid, Terms{Limits: lim}, int64(code))
 }
 
 // Ping implements Store: it sends PING to Redis.
@@ -243,26 +243,30 @@ func (s *RedisStore) usable(ctx context.Context, sid string, lim Limits, optiona
 
 // run runs rule on sid in Redis. arg is the rule's own argument: touch's
 // idle in microseconds or end's reason code; uid is touch's user.
-func (s *RedisStore) run(ctx context.Context, rule, sid string, lim Limits, arg int64, uid string) (Snapshot, error) {
+func (s *RedisStore) run(ctx context.Context, rule, sid string, terms Terms, arg int64) (Snapshot, error) {
 	// The call's id lets a call that go-redis retried after a lost reply
 	// learn that it, and nobody else, announced the end.
-	return s.runAs(ctx, rand.Uint64(), rule, sid, lim, arg, uid)
+	return s.runAs(ctx, rand.Uint64(), rule, sid, terms, arg)
 }
 
 // runAs is run as the call id.
-func (s *RedisStore) runAs(ctx context.Context, id uint64, rule, sid string, lim Limits, arg int64, uid string) (Snapshot, error) {
-	keys, args := s.ruleCall(id, rule, sid, lim, arg, uid)
+func (s *RedisStore) runAs(ctx context.Context, id uint64, rule, sid string, terms Terms, arg int64) (Snapshot, error) {
+	keys, args := s.ruleCall(id, rule, sid, terms, arg)
 	raw, err := redisRule.Run(ctx, s.client, keys, args...).Slice()
 	return s.ruleAnswer(sid, raw, err)
 }
 
 // ruleCall returns the keys and arguments of store_redis.lua for one call.
-func (s *RedisStore) ruleCall(id uint64, rule, sid string, lim Limits, arg int64, uid string) ([]string, []any) {
+func (s *RedisStore) ruleCall(id uint64, rule, sid string, terms Terms, arg int64) ([]string, []any) {
 	// Rounding ExpireAfter up never ends a session early. Zero limits
 	// stay zero: the script then uses the session's own.
-	expireAfter, warnAfter := micros(lim.ExpireAfter), micros(lim.WarnAfter)
+	expireAfter, warnAfter := micros(terms.ExpireAfter), micros(terms.WarnAfter)
+	var endAt int64
+	if !terms.EndAt.IsZero() {
+		endAt = max(terms.EndAt.UnixMicro(), 1)
+	}
 	return []string{s.key(sid), s.dueKey(bucketOf(sid))},
-		[]any{rule, s.now(), s.retention, expireAfter, arg, id, warnAfter, sid, uid, s.holding(), micros(ConfirmWithin)}
+		[]any{rule, s.now(), s.retention, expireAfter, arg, id, warnAfter, sid, terms.UID, s.holding(), micros(ConfirmWithin), endAt}
 }
 
 // ruleAnswer reads store_redis.lua's answer for sid as a Snapshot; err is
@@ -282,11 +286,14 @@ func (s *RedisStore) ruleAnswer(sid string, raw []any, err error) (Snapshot, err
 	}
 	snap.Limits = Limits{WarnAfter: time.Duration(v[7]) * time.Microsecond, ExpireAfter: time.Duration(v[8]) * time.Microsecond}
 	snap.UID = user
+	if reason == int64(active) && endedAt != 0 {
+		snap.EndsAt = unixMicro(endedAt)
+	}
 	if uint8(flags)&hasLast != 0 {
 		snap.Known = true
 		snap.Last = unixMicro(last)
 	}
-	if reason < int64(active) || reason > int64(endedRevoked) {
+	if reason < int64(active) || reason > int64(endedLifetime) {
 		return Snapshot{}, fmt.Errorf("session: redis: key %s holds unknown reason code %d", s.key(sid), reason)
 	}
 	if c := reasonCode(reason); c != active {

@@ -12,9 +12,13 @@
 --
 -- KEYS[1]  the session's hash: last, until, endedAt, reason, flags, by,
 --          warn, exp (the limits of the latest call that gave some), uid,
---          ack (the deadline to confirm an announced end by; 0: none)
+--          ack (the deadline to confirm an announced end by; 0: none);
+--          endedAt, while the session is active, is its absolute end (0:
+--          none), as in timeline.go's entry
 -- KEYS[2]  the deadlines of the session's bucket: a sorted set of session
---          ids scored by their idle deadline (until), and ended sessions
+--          ids scored by their deadline (until, or the absolute end if
+--          sooner), and
+--          ended sessions
 --          not confirmed yet by ack, for ClaimDue
 -- ARGV[1]  the rule: "touch", "check", "end" or "confirm"
 -- ARGV[2]  the clock: 0 means Redis TIME; else RedisOptions.Clock (unix microseconds)
@@ -28,6 +32,8 @@
 -- ARGV[9]  touch: the session's user; "" keeps the one it has
 -- ARGV[10] 1 while idle ends are held (Store.HoldIdleEnds), else 0
 -- ARGV[11] how long a call told of an end has to confirm it, microseconds
+-- ARGV[12] touch: the session's absolute end, microseconds; 0: none. The
+--          session keeps the first it is given
 --
 -- Times are unix microseconds: Lua numbers are doubles, exact for integers
 -- up to 2^53, which microseconds since 1970 stay far below.
@@ -38,7 +44,7 @@
 local MAX = 9007199254740991 -- 2^53 - 1, the largest exact integer
 local HAS_LAST, ANNOUNCED = 1, 2 -- flags, as in timeline.go
 local CONFIRMED = 4 -- the announced end was handed on; Redis only
-local ACTIVE, IDLE = 0, 1 -- reason codes, as in timeline.go
+local ACTIVE, IDLE, LIFETIME = 0, 1, 4 -- reason codes, as in timeline.go
 
 local key = KEYS[1]
 local rule = ARGV[1]
@@ -91,7 +97,8 @@ end
 -- by this call, and so is one whose announcement was not confirmed in
 -- time; the call that announced it is told again if retried); an active
 -- one whose last + ExpireAfter is not after now ends at that deadline,
--- idle, unless idle ends are held.
+-- idle, unless idle ends are held; one whose absolute end is not after
+-- now, and comes first, ends then, for its lifetime, held or not.
 local function settle(e)
   if e.reason ~= ACTIVE then
     if e.by == id then return true, true end
@@ -106,7 +113,12 @@ local function settle(e)
   -- one any call computed: never earlier than some caller's.
   local d = e.untl
   if expireAfter > 0 then d = add(e.last, expireAfter) end
-  if d <= now and not hold then
+  local idleDue = d <= now and not hold
+  if e.endedAt > 0 and e.endedAt <= now and (not idleDue or e.endedAt <= d) then
+    mark(e, e.endedAt, LIFETIME)
+    return true, true
+  end
+  if idleDue then
     mark(e, d, IDLE)
     return true, true
   end
@@ -141,12 +153,16 @@ end
 local keep, endedNow = true, false
 if rule == 'touch' then
   if ARGV[9] ~= '' then e.uid = ARGV[9] end
+  if e.reason == ACTIVE and e.endedAt == 0 then e.endedAt = tonumber(ARGV[12]) end
   local last = sub(now, tonumber(ARGV[5]))
   if not known then
     e.last = last
     e.flags = HAS_LAST
     local d = add(last, expireAfter)
-    if d <= now and not hold then
+    if e.endedAt > 0 and e.endedAt <= now then
+      mark(e, e.endedAt, LIFETIME)
+      endedNow = true
+    elseif d <= now and not hold then
       mark(e, d, IDLE)
       endedNow = true
     else
@@ -219,7 +235,9 @@ end
 -- call, written or not: a call that finds the set behind (a claim's
 -- lease, a set lost with its node's Redis) puts it right.
 if keep and e.reason == ACTIVE then
-  redis.call('ZADD', KEYS[2], e.untl, ARGV[8])
+  local due = e.untl
+  if e.endedAt > 0 and e.endedAt < due then due = e.endedAt end
+  redis.call('ZADD', KEYS[2], due, ARGV[8])
 elseif keep and e.ack > 0 and not has(e.flags, CONFIRMED) then
   redis.call('ZADD', KEYS[2], e.ack, ARGV[8])
 else

@@ -17,11 +17,12 @@ var _ Batcher = (*RedisStore)(nil)
 func (s *RedisStore) Batch(ctx context.Context, calls []Call) []Result {
 	results := make([]Result, len(calls))
 	type sent struct {
-		i    int
-		id   uint64
-		rule string
-		arg  int64
-		cmd  *redis.Cmd
+		i     int
+		id    uint64
+		rule  string
+		terms Terms
+		arg   int64
+		cmd   *redis.Cmd
 	}
 	var pending []sent
 	pipe := s.client.Pipeline()
@@ -34,8 +35,12 @@ func (s *RedisStore) Batch(ctx context.Context, calls []Call) []Result {
 		// As in run, the call's id lets a retried call learn that it
 		// announced the end.
 		id := rand.Uint64()
-		keys, args := s.ruleCall(id, rule, c.SID, c.Terms.Limits, arg, c.Terms.UID)
-		pending = append(pending, sent{i: i, id: id, rule: rule, arg: arg, cmd: redisRule.EvalSha(ctx, pipe, keys, args...)})
+		terms := c.Terms
+		if !c.Touch {
+			terms = Terms{Limits: c.Terms.Limits}
+		}
+		keys, args := s.ruleCall(id, rule, c.SID, terms, arg)
+		pending = append(pending, sent{i: i, id: id, rule: rule, terms: terms, arg: arg, cmd: redisRule.EvalSha(ctx, pipe, keys, args...)})
 	}
 	if len(pending) == 0 {
 		return results
@@ -45,7 +50,7 @@ func (s *RedisStore) Batch(ctx context.Context, calls []Call) []Result {
 		c := calls[p.i]
 		raw, err := p.cmd.Slice()
 		if err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT") {
-			results[p.i].Snapshot, results[p.i].Err = s.runAs(ctx, p.id, p.rule, c.SID, c.Terms.Limits, p.arg, c.Terms.UID)
+			results[p.i].Snapshot, results[p.i].Err = s.runAs(ctx, p.id, p.rule, c.SID, p.terms, p.arg)
 			continue
 		}
 		results[p.i].Snapshot, results[p.i].Err = s.ruleAnswer(c.SID, raw, err)

@@ -456,7 +456,7 @@ func TestRedisRetriedAnnouncer(t *testing.T) {
 		if i == 2 {
 			id = 8
 		}
-		snap := must(t)(s.runAs(ctx, id, ruleEnd, "s", lim, int64(endedLogout), ""))
+		snap := must(t)(s.runAs(ctx, id, ruleEnd, "s", Terms{Limits: lim}, int64(endedLogout)))
 		wantEnded(t, snap, snap.EndedAt, ReasonLogout, want)
 	}
 }

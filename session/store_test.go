@@ -50,6 +50,7 @@ func testStore(t *testing.T, newStore func(t *testing.T) storeHarness) {
 	t.Run("BadCalls", func(t *testing.T) { t.Parallel(); testBadCalls(t, newStore(t)) })
 	t.Run("Closed", func(t *testing.T) { t.Parallel(); testClosed(t, newStore(t)) })
 	t.Run("Batch", func(t *testing.T) { t.Parallel(); testBatch(t, newStore(t)) })
+	t.Run("Lifetime", func(t *testing.T) { t.Parallel(); testLifetime(t, newStore(t)) })
 }
 
 var longLim = Limits{WarnAfter: time.Hour, ExpireAfter: 2 * time.Hour}

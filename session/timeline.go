@@ -47,6 +47,9 @@ const (
 	ReasonIdle    Reason = "idle"    // nobody was active for ExpireAfter
 	ReasonLogout  Reason = "logout"  // the person logged out
 	ReasonRevoked Reason = "revoked" // the application ended the session
+	// ReasonLifetime: the session reached its absolute end (Terms.EndAt),
+	// whatever the activity.
+	ReasonLifetime Reason = "lifetime"
 )
 
 // Snapshot is what a store knew of one session when it answered.
@@ -71,6 +74,9 @@ type Snapshot struct {
 	// store's background sweep ends an idle session, the next caller is
 	// the one told.
 	EndedNow bool
+	// EndsAt is the session's absolute end (Terms.EndAt), as the store
+	// keeps it; zero when it has none.
+	EndsAt time.Time
 	// Limits are the session's limits as the store keeps them: those of
 	// the latest call that gave some. Zero when the store has none (a
 	// session unknown, or ended by End before any Touch).
@@ -102,6 +108,7 @@ const (
 	endedIdle
 	endedLogout
 	endedRevoked
+	endedLifetime
 )
 
 func codeOf(r Reason) (reasonCode, bool) {
@@ -112,6 +119,8 @@ func codeOf(r Reason) (reasonCode, bool) {
 		return endedLogout, true
 	case ReasonRevoked:
 		return endedRevoked, true
+	case ReasonLifetime:
+		return endedLifetime, true
 	}
 	return active, false
 }
@@ -124,6 +133,8 @@ func (c reasonCode) reason() Reason {
 		return ReasonLogout
 	case endedRevoked:
 		return ReasonRevoked
+	case endedLifetime:
+		return ReasonLifetime
 	}
 	return ""
 }
@@ -131,9 +142,13 @@ func (c reasonCode) reason() Reason {
 // entry is one session as a store keeps it, in 64 bytes and its user's
 // id; times are unix nanoseconds.
 type entry struct {
-	uid     string // the session's user, from the latest Touch that gave one
-	last    int64  // last activity, when flags has hasLast
-	endedAt int64  // when the session ended, once reason is not active
+	uid  string // the session's user, from the latest Touch that gave one
+	last int64  // last activity, when flags has hasLast
+	// endedAt is, once reason is not active, when the session ended;
+	// while it is active, its absolute end (Terms.EndAt), 0 for none.
+	// One field serves both, since a session has an end to come or an
+	// end it reached, never both.
+	endedAt int64
 	// warn and expire are the session's limits, in nanoseconds, from the
 	// latest call that gave some; a call without limits uses them.
 	warn, expire int64
@@ -181,8 +196,14 @@ func (m moment) touch(e entry, known bool, idle time.Duration, terms Terms) (nex
 	if terms.UID != "" {
 		e.uid = terms.UID
 	}
+	if e.reason == active && e.endedAt == 0 && !terms.EndAt.IsZero() {
+		e.endedAt = terms.EndAt.UnixNano()
+	}
 	if !known {
-		e, lim = m.limits(entry{last: last, flags: hasLast, uid: terms.UID}, lim)
+		e, lim = m.limits(entry{last: last, flags: hasLast, uid: terms.UID, endedAt: e.endedAt}, lim)
+		if e.endedAt != 0 && e.endedAt <= m.now {
+			return m.mark(e, e.endedAt, endedLifetime), true, true
+		}
 		d := add(last, int64(lim.ExpireAfter))
 		// Created idle past its deadline, it ends then, unless idle ends
 		// are held: another tab or browser of the session, fresher, may
@@ -235,10 +256,14 @@ func (m moment) end(e entry, known bool, r reasonCode, lim Limits) (next entry, 
 // past its until is dropped.
 func (m moment) sweep(e entry) (next entry, keep bool) {
 	if e.reason == active {
-		if e.until > m.now || m.hold {
+		switch {
+		case e.endedAt != 0 && e.endedAt <= m.now && (m.hold || e.endedAt <= e.until):
+			e = m.mark(e, e.endedAt, endedLifetime)
+		case e.until > m.now || m.hold:
 			return e, true
+		default:
+			e = m.mark(e, e.until, endedIdle)
 		}
-		e = m.mark(e, e.until, endedIdle)
 		e.flags &^= announced
 		return e, true
 	}
@@ -248,7 +273,8 @@ func (m moment) sweep(e entry) (next entry, keep bool) {
 // settle applies what every call checks first. An ended session stays
 // ended (the first caller to see a swept end is told EndedNow); an active
 // one whose last + ExpireAfter is not after now ends at that deadline,
-// idle, unless idle ends are held.
+// idle, unless idle ends are held; one whose absolute end is not after
+// now, and comes first, ends then, for its lifetime, held or not.
 func (m moment) settle(e entry, lim Limits) (next entry, endedNow, ended bool) {
 	if e.reason != active {
 		if e.flags&announced == 0 {
@@ -263,7 +289,11 @@ func (m moment) settle(e entry, lim Limits) (next entry, endedNow, ended bool) {
 	if lim.ExpireAfter > 0 {
 		d = add(e.last, int64(lim.ExpireAfter))
 	}
-	if d <= m.now && !m.hold {
+	idleDue := d <= m.now && !m.hold
+	if e.endedAt != 0 && e.endedAt <= m.now && (!idleDue || e.endedAt <= d) {
+		return m.mark(e, e.endedAt, endedLifetime), true, true
+	}
+	if idleDue {
 		return m.mark(e, d, endedIdle), true, true
 	}
 	return e, false, false
@@ -288,6 +318,9 @@ func (m moment) snapshot(next entry, keep, endedNow bool) Snapshot {
 	}
 	s.Limits = Limits{WarnAfter: time.Duration(next.warn), ExpireAfter: time.Duration(next.expire)}
 	s.UID = next.uid
+	if next.reason == active && next.endedAt != 0 {
+		s.EndsAt = unixTime(next.endedAt)
+	}
 	if next.flags&hasLast != 0 {
 		s.Known = true
 		s.Last = unixTime(next.last)

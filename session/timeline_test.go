@@ -66,6 +66,12 @@ var (
 
 func activeAt(last, until int64) entry { return entry{last: last, until: until, flags: hasLast} }
 
+// withEnd is e with the absolute end at.
+func withEnd(e entry, at int64) entry {
+	e.endedAt = at
+	return e
+}
+
 // markAt is a session that ended at endedAt, marked at now.
 func markAt(last, endedAt int64, r reasonCode) entry {
 	return entry{last: last, endedAt: endedAt, until: now + ret, reason: r, flags: hasLast | announced}
@@ -155,6 +161,9 @@ func TestTimelineSweep(t *testing.T) {
 		{"active before its deadline", activeAt(now-100*sec, now+sec), activeAt(now-100*sec, now+sec), true},
 		{"active at its deadline", activeAt(now-600*sec, now), swept(markAt(now-600*sec, now, endedIdle)), true},
 		{"active past its deadline", activeAt(now-900*sec, now-300*sec), swept(markAt(now-900*sec, now-300*sec, endedIdle)), true},
+		{"active at its absolute end", withEnd(activeAt(now-100*sec, now+sec), now), swept(markAt(now-100*sec, now, endedLifetime)), true},
+		{"active before its absolute end", withEnd(activeAt(now-100*sec, now+sec), now+sec/2), withEnd(activeAt(now-100*sec, now+sec), now+sec/2), true},
+		{"idle end before the absolute end", withEnd(activeAt(now-900*sec, now-300*sec), now-sec), swept(markAt(now-900*sec, now-300*sec, endedIdle)), true},
 		{"mark within retention", markAt(now-9*sec, now-sec, endedLogout), markAt(now-9*sec, now-sec, endedLogout), true},
 		{"mark at its end of retention", entry{endedAt: now - ret, until: now, reason: endedLogout}, entry{endedAt: now - ret, until: now, reason: endedLogout}, false},
 	}

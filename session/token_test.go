@@ -100,6 +100,10 @@ func TestVerifyAccepts(t *testing.T) {
 		token: tokenAt(t0, `{"sid":"abc","warn_after":30}`),
 		want:  Claims{SID: "abc", WarnAfter: 30, ExpireAfter: 600},
 	}, {
+		name:  "absolute end",
+		token: tokenAt(t0, `{"sid":"abc","end_at":1767225600}`),
+		want:  Claims{SID: "abc", WarnAfter: 540, ExpireAfter: 600, EndAt: 1767225600},
+	}, {
 		name:  "unknown fields ignored",
 		token: tokenAt(t0, `{"sid":"abc","future_claim":[1,2]}`),
 		want:  Claims{SID: "abc", WarnAfter: 540, ExpireAfter: 600},
@@ -203,6 +207,9 @@ func TestVerifyRefuses(t *testing.T) {
 		{name: "sid with a slash", token: tokenAt(t0, `{"sid":"a/b"}`), want: ErrTokenInvalid, field: "sid"},
 		{name: "sid not ASCII", token: tokenAt(t0, `{"sid":"caf\u00e9"}`), want: ErrTokenInvalid, field: "sid"},
 		{name: "uid too long", token: tokenAt(t0, `{"sid":"a","uid":"`+strings.Repeat("u", 257)+`"}`), want: ErrTokenInvalid, field: "uid"},
+		{name: "negative end_at", token: tokenAt(t0, `{"sid":"a","end_at":-1}`), want: ErrTokenInvalid, field: "end_at", text: "Unix time in seconds"},
+		{name: "end_at in milliseconds", token: tokenAt(t0, `{"sid":"a","end_at":1767225600000}`), want: ErrTokenInvalid, field: "end_at", text: "not milliseconds"},
+		{name: "end_at in another case", token: tokenAt(t0, `{"sid":"a","End_At":1}`), want: ErrTokenInvalid, field: "End_At"},
 		{name: "logout_url too long", token: tokenAt(t0, `{"sid":"a","logout_url":"/`+strings.Repeat("l", 2048)+`"}`), want: ErrTokenInvalid, field: "logout_url"},
 		{name: "logout_url with a line feed", token: tokenAt(t0, `{"sid":"a","logout_url":"/x\ny"}`), want: ErrTokenInvalid, field: "logout_url", text: "control character at byte 2"},
 		{name: "logout_url with DEL", token: tokenAt(t0, `{"sid":"a","logout_url":"/x\u007f"}`), want: ErrTokenInvalid, field: "logout_url"},

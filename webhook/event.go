@@ -11,7 +11,7 @@ import (
 type Event struct {
 	SID    string    `json:"sid"`
 	UID    string    `json:"uid"`
-	Reason string    `json:"reason"` // idle, logout or revoked
+	Reason string    `json:"reason"` // idle, logout, revoked or lifetime
 	At     time.Time `json:"at"`     // when the session ended
 }
 

@@ -28,6 +28,7 @@ type Config struct {
 	WarnAfter      time.Duration
 	ExpireAfter    time.Duration
 	TokenMaxAge    time.Duration
+	MaxLifetime    time.Duration // zero: sessions have no absolute end but their tokens'
 	AllowedOrigins []string
 	Store          string
 	LogLevel       string
@@ -115,6 +116,14 @@ var settings = []setting{
 	}},
 	{"expire-after", "PRESENCE_EXPIRE_AFTER", "600s", "idle time before the session expires (a Go duration or whole seconds)", func(c *Config, v string) (err error) {
 		c.ExpireAfter, err = parseSeconds(v)
+		return err
+	}},
+	{"max-lifetime", "PRESENCE_MAX_LIFETIME", "0", "the longest a session lives, whatever the activity, from when presence first sees it (a Go duration or whole seconds; 0 for none); a token's earlier end_at stands", func(c *Config, v string) (err error) {
+		if v == "0" {
+			c.MaxLifetime = 0
+			return nil
+		}
+		c.MaxLifetime, err = parseSeconds(v)
 		return err
 	}},
 	{"token-max-age", "PRESENCE_TOKEN_MAX_AGE", "12h", "oldest token accepted (a Go duration or whole seconds)", func(c *Config, v string) (err error) {

@@ -39,6 +39,20 @@ func TestConfigDefaults(t *testing.T) {
 			t.Errorf("-recovery-grace %s accepted", v)
 		}
 	}
+	if c.MaxLifetime != 0 {
+		t.Errorf("-max-lifetime defaults to %v, want none", c.MaxLifetime)
+	}
+	for v, want := range map[string]time.Duration{"0": 0, "12h": 12 * time.Hour, "43200": 12 * time.Hour} {
+		c, err := parseConfig([]string{"-max-lifetime", v}, envOf(map[string]string{"PRESENCE_SECRET": goodSecret}), io.Discard)
+		if err != nil || c.MaxLifetime != want {
+			t.Errorf("-max-lifetime %s: %v, %v; want %v", v, c.MaxLifetime, err, want)
+		}
+	}
+	for _, v := range []string{"-1h", "forever"} {
+		if _, err := parseConfig([]string{"-max-lifetime", v}, envOf(map[string]string{"PRESENCE_SECRET": goodSecret}), io.Discard); err == nil {
+			t.Errorf("-max-lifetime %s accepted", v)
+		}
+	}
 }
 
 func TestConfigFlagsWinOverEnvironment(t *testing.T) {

@@ -162,6 +162,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener, d deps) error {
 		PassivePaths:      cfg.PassivePaths,
 		OnEnd:             onEnd,
 		RecoveryGrace:     recoveryGrace(cfg.RecoveryGrace),
+		MaxLifetime:       cfg.MaxLifetime,
 		MaxTabs:           cfg.MaxTabs,
 		MaxTabsPerSession: cfg.MaxTabsPerSession,
 		MaxTabsPerAddress: cfg.MaxTabsPerAddress,

@@ -59,7 +59,7 @@ def verify_webhook(
     constant time.
 
     Returns the event, a dict with "sid", "uid", "reason" ("idle",
-    "logout" or "revoked") and "at" (RFC 3339 UTC), or raises
+    "logout", "revoked" or "lifetime") and "at" (RFC 3339 UTC), or raises
     WebhookError whose code says what is wrong: "no_signature", "stale",
     "mismatch" or "bad_json".
     """
