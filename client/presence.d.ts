@@ -13,6 +13,10 @@ export interface PresenceTexts {
   stay?: string;
   /** The button that ends it. Default: "Log out". */
   logout?: string;
+  /** The dialog's text before an absolute end, which nothing puts off; `{end}` is its time of day. Default: "Your session ends at {end}; save your work." */
+  ends?: string;
+  /** The one button of that dialog. Default: "OK". */
+  ok?: string;
   /** Shown in place of the page once the session ended. Default: "Your session has ended." */
   ended?: string;
   /** Shown over the page while presence cannot confirm the session after its end. Default: "Your session may have ended. Reconnecting…" */
@@ -98,6 +102,8 @@ export interface StateEvent {
   warn_after_ms: number;
   expire_after_ms: number;
   expire_in_ms: number;
+  /** The time left until the session's absolute end; absent when it has none. */
+  end_in_ms?: number;
 }
 
 /** connection: the link to presence changed. */
@@ -142,7 +148,7 @@ export interface PresenceEvents {
 export interface PresenceHandle {
   /** Counts activity that no DOM event shows: a playing video. */
   activity(): void;
-  /** What "Stay signed in" does: hides the warning and keeps the session. */
+  /** What "Stay signed in" does: hides the warning and keeps the session; before an absolute end, what "OK" does: hides the warning in this tab. */
   extend(): void;
   /** What "Log out" does: ends the session in every tab, then leaves as on expiry. */
   logout(): void;

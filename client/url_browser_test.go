@@ -32,7 +32,7 @@ func TestURLForms(t *testing.T) {
 }
 
 // TestURLRefused: a url the client cannot use is said once, on the
-// console naming the option and what it accepts, and as an error event;
+// console naming the option and the form it wants, and as an error event;
 // the page then fails closed, covered at the token's expire_after.
 func TestURLRefused(t *testing.T) {
 	t.Parallel()
@@ -42,8 +42,8 @@ func TestURLRefused(t *testing.T) {
 	tb.open(s.page("url-ftp", spaTags(map[string]any{"token": mint(t, testSecret, sidFor(t), 1, 3), "url": "ftp://presence.example/"}, nil)))
 	tb.waitJS("the refusal is an error event", `T.events.some(e => e.type == "error" && e.detail.code == "url_invalid")`, 5*time.Second)
 	tb.waitJS("the page is covered at expire_after", covered, 6*time.Second)
-	if errs := tb.consoleErrors(); len(errs) != 1 || !strings.Contains(errs[0], "url option (data-url) ftp://presence.example/") || !strings.Contains(errs[0], "wss://") {
-		t.Errorf("console errors %q, want one naming the url option and the forms it accepts", errs)
+	if errs := tb.consoleErrors(); len(errs) != 1 || !strings.Contains(errs[0], "url option (data-url) ftp://presence.example/") || !strings.Contains(errs[0], "https://presence.example.com") {
+		t.Errorf("console errors %q, want one naming the url option and the form it wants", errs)
 	}
 	if n := eval[int](tb, `T.events.filter(e => e.type == "error").length`); n != 1 {
 		t.Errorf("%d error events, want 1", n)

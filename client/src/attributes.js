@@ -8,23 +8,16 @@
 // warning dialog off.
 export function optionsOf(data) {
   const flag = name => name in data && data[name] != "false";
-  const texts = {}; // data-text-title-cue is texts.titleCue
-  for (const key in data) if (/^text[A-Z]/.test(key)) texts[key[4].toLowerCase() + key.slice(5)] = data[key];
-  return {
-    token: data.token,
-    url: data.url,
-    logoutUrl: data.logoutUrl,
-    warnAfter: data.warnAfter,
-    expireAfter: data.expireAfter,
-    passive: flag("passive"),
-    requireButton: flag("requireButton"),
-    transport: data.transport,
-    logoutMethod: data.logoutMethod,
-    csrfToken: data.csrfToken,
-    csrfField: data.csrfField,
-    confirmUnload: flag("confirmUnload"),
-    css: data.css != "none",
-    dialog: data.dialog != "none",
-    texts,
-  };
+  const options = { texts: {} }; // data-text-title-cue is texts.titleCue
+  for (const key in data) if (/^text[A-Z]/.test(key)) options.texts[key[4].toLowerCase() + key.slice(5)] = data[key];
+  for (const name of STRINGS) options[name] = data[name];
+  for (const name of FLAGS) options[name] = flag(name);
+  options.css = data.css != "none";
+  options.dialog = data.dialog != "none";
+  return options;
 }
+
+// The options that data attributes give as they are, and those that are
+// on when present.
+const STRINGS = ["token", "url", "logoutUrl", "warnAfter", "expireAfter", "transport", "logoutMethod", "csrfToken", "csrfField"];
+const FLAGS = ["passive", "requireButton", "confirmUnload"];

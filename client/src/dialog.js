@@ -6,6 +6,8 @@
 // its text; focus moves to "Stay signed in", Tab cycles between the two
 // buttons and cannot leave, Escape means "Stay signed in", and focus goes
 // back where it was. Screen readers hear the countdown in coarse steps.
+// Before an absolute end, which nothing puts off, the text says when it
+// comes and the one button is "OK".
 //
 // An application may show a warning of its own (the dialog option false):
 // then the warning leaves the page as it is but for the class on <html>
@@ -62,7 +64,8 @@ export function createDialog(texts, id, listen, onStay, onLogout, drawn) {
   const body = element("p", "body", dialog);
   const timeLeft = element("span", "countdown");
   body.id = id + "-b";
-  texts.body.split("{time}").forEach((text, i) => body.append(...(i ? [timeLeft, text] : [text])));
+  const idleBody = texts.body.split("{time}").flatMap((text, i) => (i ? [timeLeft, text] : [text]));
+  body.append(...idleBody);
   const actions = element("div", "actions", dialog);
   const stay = element("button", "stay", actions, texts.stay);
   const leave = element("button", "logout", actions, texts.logout);
@@ -70,7 +73,18 @@ export function createDialog(texts, id, listen, onStay, onLogout, drawn) {
   const ended = attributes(element("p", "ended", root, texts.ended), { role: "status" });
   const covered = attributes(element("p", "covered", root, texts.covered), { role: "status" });
   const cue = texts.titleCue;
-  let shown = "page", focusBefore, lastSaid;
+  let shown = "page", focusBefore, lastSaid, endShown;
+
+  // showEnd sets the dialog for the idle warning (endAt false) or for the
+  // absolute end at endAt, a Date.now() instant, said as a time of day in
+  // the browser's language (the page's may not be one it knows).
+  function showEnd(endAt) {
+    if (endShown === endAt) return;
+    endShown = endAt;
+    stay.textContent = endAt ? texts.ok : texts.stay;
+    leave.hidden = !!endAt;
+    body.replaceChildren(...(endAt ? [texts.ends.replace("{end}", new Date(endAt).toLocaleTimeString([], { timeStyle: "short" }))] : idleBody));
+  }
 
   root.hidden = true;
   stay.type = leave.type = "button";
@@ -131,8 +145,10 @@ export function createDialog(texts, id, listen, onStay, onLogout, drawn) {
     // contains reports whether node is part of the dialog, or of the
     // application's own, marked with data-presence-dialog.
     contains: node => dialog.contains(node) || !!(node.closest && node.closest("[data-presence-dialog]")),
-    // render shows view, with msLeft on the countdown.
-    render(view, msLeft) {
+    // render shows view, with msLeft on the countdown; endAt, when not
+    // false, is the absolute end the warning is for.
+    render(view, msLeft, endAt) {
+      showEnd(endAt);
       if (view != shown) show(view, msLeft);
       if (view == "dialog" && drawn) tell(msLeft);
     },

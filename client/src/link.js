@@ -75,13 +75,14 @@ export function frame(t, { frame: f }) {
     setLink(t, "live");
     emit(t, "state", f);
     s.expiresAt = t.at + f.expire_in_ms;
+    if (f.end_in_ms >= 0) s.endsAt = t.at + f.end_in_ms;
     if (held) return;
     uncover(t);
     if (f.status == "warning") return warn(t, f.expire_in_ms);
     unwarn(t);
   } else if (f.type == "warn" && !held) {
+    if (f.kind == "lifetime") s.endsAt = t.at + f.expire_in_ms;
     warn(t, f.expire_in_ms);
-    if (f.kind == "lifetime") s.endsAt = s.expiresAt;
   } else if (f.type == "expire") expire(t, f);
   else if (f.type == "ping") send(t, { type: "pong" });
   else if (f.type == "token") useToken(s, f.token);

@@ -7,7 +7,7 @@
 import * as time from "./timeline.js";
 import { answered, ask, closed, connect, frame, opened, pinging, reconnect, refuse, token } from "./link.js";
 import { useToken } from "./token.js";
-import { enter, expire, localEnd, log, logout, send, share, stop, terminal, timer, unwarn, warn } from "./status.js";
+import { enter, expire, forEnd, localEnd, log, logout, notice, send, share, stop, terminal, timer, unwarn, warn } from "./status.js";
 
 // initial is the state of a tab that starts now (at). options are the
 // client's options, with presence's base URL (base, or "" for a url
@@ -25,7 +25,7 @@ function initial({ options, stored: storedActivity, at }) {
     sentAt: 0, // when activity last went to presence
     heardAt: 0, // when presence last spoke on the socket
     expiresAt: 0, // presence's last word on the end, as an instant of this clock
-    endsAt: 0, // an absolute end presence announced, which activity cannot move
+    endsAt: Infinity, // an absolute end presence announced, which activity cannot move
     stated: null, // the limits of presence's last state frame
     attempt: 0, // tries since presence last answered, for the backoff
     failures: 0, // WebSockets in a row that never opened
@@ -88,7 +88,7 @@ function byOwnClock(t) {
   if (s.contact || s.status == "checking") return;
   if (!s.limits && !s.unlimited && s.link != "connecting") {
     s.unlimited = true;
-    log(t, "warn", "presence: no limits known (from presence, the token, or data-warn-after and data-expire-after): without presence this page sets no deadline of its own");
+    log(t, "warn", "presence: no limits known (from presence, the token, or data-warn-after and data-expire-after): this page sets no deadline of its own");
   }
   const end = deadlineOf(s), status = time.localStatus(t.at, end, s.limits);
   if (status == "checking") return check(t);
@@ -126,9 +126,11 @@ const handlers = {
     }
   },
 
-  // extend is "Stay signed in": the warning hides here at once.
+  // extend is "Stay signed in": the warning hides here at once; before
+  // the absolute end it is "OK" (notice).
   extend(t) {
     const s = t.state;
+    if (forEnd(s)) return notice(t);
     s.lastActivity = s.sentAt = t.at;
     share(t);
     unwarn(t);

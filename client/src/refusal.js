@@ -5,14 +5,14 @@
 
 const FIXES = {
   origin_refused:
-    "presence at {base} refuses this page's origin, {origin}: add it to presence's allowed origins, PRESENCE_ALLOWED_ORIGINS={origin} (or -allowed-origins {origin}), after a comma beside any origin listed there; presence's log shows the whole value",
-  cross_site: "presence refuses a ping with its cookie from another site: give the client the token (data-token, or the token option)",
+    "presence at {base} refuses this page's origin, {origin}: add PRESENCE_ALLOWED_ORIGINS={origin} (or -allowed-origins), after a comma beside those listed; presence's log shows the whole value",
+  cross_site: "presence refuses a cross-site ping with its cookie: give the client the token (data-token, or the token option)",
   token_missing: "presence got no token: give the client one (data-token, or the token option), or set the presence cookie",
   token_invalid: "presence refuses the token: it was not signed with PRESENCE_SECRET (while rotating, keep the former secret in PRESENCE_OLD_SECRETS)",
   token_too_old:
-    "presence refuses the token: it is older than PRESENCE_TOKEN_MAX_AGE, for a session presence does not hold; mint one with each page, or give the client refreshToken",
+    "presence refuses the token: older than PRESENCE_TOKEN_MAX_AGE, for a session presence does not hold; mint one with each page, or give the client refreshToken",
   claims_invalid: "presence refuses the token's claims: {message}",
-  url_invalid: "presence cannot use the url option (data-url) {url}: give its base URL (https://presence.example.com) or WebSocket URL (wss://presence.example.com/ws), with no query or fragment",
+  url_invalid: "presence cannot use the url option (data-url) {url}: give presence's base URL, such as https://presence.example.com, with no query or fragment",
 };
 
 // explain returns the console's text for a refusal with code: where holds

@@ -106,12 +106,12 @@ test("explain names the cause and the fix of each refusal", () => {
   const where = { base: BASE, origin: ORIGIN, url: "ftp://presence.example" };
   for (const [code, want] of [
     ["origin_refused", /refuses this page's origin, https:\/\/app\.example: .*PRESENCE_ALLOWED_ORIGINS=https:\/\/app\.example/],
-    ["cross_site", /another site.*data-token/],
+    ["cross_site", /cross-site ping.*data-token/],
     ["token_missing", /no token.*data-token.*presence cookie/],
     ["token_invalid", /PRESENCE_SECRET.*PRESENCE_OLD_SECRETS/],
     ["token_too_old", /PRESENCE_TOKEN_MAX_AGE.*refreshToken/],
     ["claims_invalid", /claims: warn_after must be below expire_after$/],
-    ["url_invalid", /cannot use the url option \(data-url\) ftp:\/\/presence\.example: .*wss:\/\/presence\.example\.com\/ws/],
+    ["url_invalid", /cannot use the url option \(data-url\) ftp:\/\/presence\.example: give presence's base URL, such as https:\/\/presence\.example\.com/],
     ["something_new", /^presence refuses this page: what presence said$/],
   ]) {
     const message = code == "something_new" ? "what presence said" : "warn_after must be below expire_after";

@@ -11,6 +11,7 @@ import { createDialog } from "./dialog.js";
 import { createEmitter } from "./events.js";
 import { leave } from "./leave.js";
 import { transition } from "./machine.js";
+import { forEnd } from "./status.js";
 import { TEXTS } from "./texts.js";
 import { readClaims } from "./token.js";
 import { askPing, openSocket } from "./transports.js";
@@ -45,7 +46,7 @@ export function start(options = {}, scriptUrl) {
       try {
         const next = transition(state, queue[0]);
         state = next.state;
-        dialog.render(state.view, state.expiresAt - queue[0].at);
+        dialog.render(state.view, state.expiresAt - queue[0].at, forEnd(state) && state.endsAt);
         for (const effect of next.effects) carryOut(effect);
       } catch (error) {
         setTimeout(() => {

@@ -9,14 +9,14 @@
 
 import { LOGOUT_WAIT_MS } from "./timeline.js";
 
-// VIEWS maps each status to what the person sees. The link statuses show
-// the page as it is.
+// VIEWS maps each status that hides the page, or some of it, to what the
+// person sees. The link statuses show the page as it is:
+//   connecting: a WebSocket is opening, or waits for presence's first word
+//   live: presence spoke on the open WebSocket
+//   alone: no link: a retry is scheduled, or a fresh token awaited
+//   fallback: on the classic /ping
+//   refused: presence refused the page's origin or token: /ping is asked until it answers
 const VIEWS = {
-  connecting: "page", // a WebSocket is opening, or waits for presence's first word
-  live: "page", // presence spoke on the open WebSocket
-  alone: "page", // no link: a retry is scheduled, or a fresh token awaited
-  fallback: "page", // on the classic /ping
-  refused: "page", // presence refused the page's origin or token: /ping is asked until it answers
   warned: "dialog", // the warning dialog over the page
   checking: "covered", // the deadline passed: the content is covered until presence answers
   ended: "ended", // the content hidden for good, the "ended" text shown
@@ -48,14 +48,14 @@ export const share = t => effect(t, "share", { lastActivity: t.state.lastActivit
 // enter moves the tab to status and shows what that status shows.
 export function enter(t, status) {
   t.state.status = status;
-  if (VIEWS[status]) t.state.view = VIEWS[status];
+  t.state.view = VIEWS[status] || "page";
 }
 
 // setLink records the state of the link; it shows only while neither the
 // warning, a check nor an end covers it.
 export function setLink(t, link) {
   t.state.link = link;
-  if (VIEWS[t.state.status] == "page") enter(t, link);
+  if (!VIEWS[t.state.status]) enter(t, link);
 }
 
 // uncover leaves checking: presence answered, and the page may show.
@@ -73,11 +73,25 @@ export const log = (t, level, text) => effect(t, "log", { level, text });
 export function warn(t, ms, mirrored) {
   const s = t.state;
   s.expiresAt = t.at + ms;
+  // The absolute end's warning, once the person said OK here, stays away
+  // (see notice).
+  if (s.expiresAt > s.noticed - 2e3) return;
   if (s.status != "warned") enter(t, "warned");
   if (s.warning) return;
   s.warning = true;
   if (!mirrored) effect(t, "post", { message: { k: "w", e: s.expiresAt } });
   emit(t, "warn", { expireInMs: ms, expiresAt: s.expiresAt });
+}
+
+// forEnd reports whether the warning is for the absolute end.
+export const forEnd = s => s.expiresAt > s.endsAt - 2e3;
+
+// notice is "OK" on the warning of the absolute end: it hides here for
+// good (state.noticed, absent until then, is the end it was for), and the
+// end stays where it is.
+export function notice(t) {
+  t.state.noticed = t.state.endsAt;
+  unwarn(t, true);
 }
 
 // unwarn withdraws the warning: activity in some tab, or "Stay signed in".

@@ -94,10 +94,8 @@ export function reconnectMs(attempt, jitter) {
 // when the session ends, and when to ask again.
 export function readPing(idle, limits, now) {
   const warnAfter = limits.warnMs / 1e3, expireAfter = limits.expireMs / 1e3;
-  const expireInMs = (expireAfter - idle) * 1e3;
-  return idle < warnAfter
-    ? { warning: false, expireInMs, expiresAt: now + expireInMs, askInMs: (warnAfter - idle) * 1e3 }
-    : { warning: true, expireInMs, expiresAt: now + expireInMs, askInMs: Math.max(1, expireAfter - idle) * 1e3 };
+  const expireInMs = (expireAfter - idle) * 1e3, warning = idle >= warnAfter;
+  return { warning, expireInMs, expiresAt: now + expireInMs, askInMs: (warning ? Math.max(1, expireAfter - idle) : warnAfter - idle) * 1e3 };
 }
 
 // countdown is what the dialog shows for msLeft: whole minutes while more
