@@ -30,6 +30,10 @@ type Entry struct {
 	// it does not know yet.
 	WarnAfter   time.Duration `json:"-"`
 	ExpireAfter time.Duration `json:"-"`
+	// EndAt is the session's absolute end, as its tokens' end_at: it ends
+	// then whatever the activity. Zero means none; presence keeps the
+	// first end it learns of a session.
+	EndAt time.Time `json:"-"`
 }
 
 // MarshalJSON writes the entry as the server API takes it, with seconds.
@@ -40,14 +44,19 @@ func (e Entry) MarshalJSON() ([]byte, error) {
 		UID         string `json:"uid,omitempty"`
 		WarnAfter   int64  `json:"warn_after,omitempty"`
 		ExpireAfter int64  `json:"expire_after,omitempty"`
+		EndAt       int64  `json:"end_at,omitempty"`
 	}
-	return json.Marshal(wire{
+	w := wire{
 		SID:         e.SID,
 		IdleS:       max(int64(e.Idle/time.Second), 0),
 		UID:         e.UID,
 		WarnAfter:   int64(e.WarnAfter / time.Second),
 		ExpireAfter: int64(e.ExpireAfter / time.Second),
-	})
+	}
+	if !e.EndAt.IsZero() {
+		w.EndAt = max(e.EndAt.Unix(), 1)
+	}
+	return json.Marshal(w)
 }
 
 // BatchError is presence's refusal of one entry of a Batch, which failed

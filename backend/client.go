@@ -54,8 +54,11 @@ type Status struct {
 	// Tabs is how many tabs are connected.
 	Tabs int64 `json:"tabs"`
 	// ExpireInSeconds is how long until the session expires unless there is
-	// activity.
+	// activity, or until its absolute end if that comes first.
 	ExpireInSeconds int64 `json:"expire_in_s"`
+	// EndsAt is a live session's absolute end, Unix seconds; zero when it
+	// has none.
+	EndsAt int64 `json:"ends_at"`
 }
 
 // APIError is an error answer of presence's API. Find it with errors.As.

@@ -114,6 +114,12 @@ func TestClient(t *testing.T) {
 			Status{SID: "p1-ab", Status: "unknown"}, nil,
 		},
 		{
+			"session with an absolute end", func(c *Client) (Status, error) { return c.Session(context.Background(), "p1-ab") },
+			200, `{"sid":"p1-ab","status":"active","idle_s":12,"tabs":2,"expire_in_s":588,"ends_at":1796025600}`,
+			apiRequest{method: "GET", path: "/api/v1/sessions/p1-ab"},
+			Status{SID: "p1-ab", Status: "active", IdleSeconds: 12, Tabs: 2, ExpireInSeconds: 588, EndsAt: 1796025600}, nil,
+		},
+		{
 			"unknown members ignored", func(c *Client) (Status, error) { return c.Session(context.Background(), "p1-ab") },
 			200, `{"sid":"p1-ab","status":"warning","idle_s":545,"tabs":1,"expire_in_s":55,"since":"later"}`,
 			apiRequest{method: "GET", path: "/api/v1/sessions/p1-ab"},

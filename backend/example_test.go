@@ -292,8 +292,10 @@ func ExampleReporter() {
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
 		key := rand.Text()
 		http.SetCookie(w, &http.Cookie{Name: "sessionid", Value: key, Path: "/", HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode})
-		// The limits are those minted into the session's tokens.
-		reporter.Login(backend.SessionID(sidSecret, key), backend.Login{UID: "alice", WarnAfter: 540 * time.Second, ExpireAfter: 600 * time.Second})
+		// The limits are those minted into the session's tokens, and so is
+		// the absolute end, kept with the login: its tokens' end_at.
+		reporter.Login(backend.SessionID(sidSecret, key), backend.Login{UID: "alice", WarnAfter: 540 * time.Second, ExpireAfter: 600 * time.Second,
+			EndAt: time.Now().Add(12 * time.Hour)})
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 	})
 	guard := backend.Middleware(backend.MiddlewareOptions{

@@ -40,6 +40,10 @@ type Login struct {
 	// WarnAfter and ExpireAfter, whole seconds, are the session's limits,
 	// as minted into its tokens; zero means presence's defaults.
 	WarnAfter, ExpireAfter time.Duration
+	// EndAt is the session's absolute end, as minted into its tokens'
+	// end_at: the login's time plus the application's longest session
+	// lifetime, say. Zero means none.
+	EndAt time.Time
 }
 
 // Reporter tells presence, in the background, of the logins and requests
@@ -192,7 +196,7 @@ func (r *Reporter) flush(ctx context.Context) bool {
 	for sid, at := range queued {
 		e := Entry{SID: sid, Idle: now.Sub(at)}
 		if it, ok := r.logins.get(sid); ok {
-			e.UID, e.WarnAfter, e.ExpireAfter = it.val.UID, it.val.WarnAfter, it.val.ExpireAfter
+			e.UID, e.WarnAfter, e.ExpireAfter, e.EndAt = it.val.UID, it.val.WarnAfter, it.val.ExpireAfter, it.val.EndAt
 		}
 		entries = append(entries, e)
 	}

@@ -110,7 +110,7 @@ func TestReporterBatchesOneEntryPerSession(t *testing.T) {
 	a := newBatchAPI(t)
 	clk := newFakeClock()
 	r := newTestReporter(t, a, ReporterOptions{Now: clk.Now})
-	r.Login("s1", Login{UID: "u1", WarnAfter: 20 * time.Second, ExpireAfter: 30 * time.Second})
+	r.Login("s1", Login{UID: "u1", WarnAfter: 20 * time.Second, ExpireAfter: 30 * time.Second, EndAt: time.Unix(1796025600, 0)})
 	clk.Advance(3 * time.Second)
 	r.Activity("s2")
 	clk.Advance(2 * time.Second)
@@ -124,7 +124,7 @@ func TestReporterBatchesOneEntryPerSession(t *testing.T) {
 		got[e["sid"].(string)] = e
 	}
 	want := map[string]string{
-		"s1": `map[expire_after:30 idle_s:9 sid:s1 uid:u1 warn_after:20]`,
+		"s1": `map[end_at:1.7960256e+09 expire_after:30 idle_s:9 sid:s1 uid:u1 warn_after:20]`,
 		"s2": `map[idle_s:4 sid:s2]`,
 		"s3": `map[idle_s:4 sid:s3]`,
 	}

@@ -141,6 +141,7 @@ type mintCall struct {
 	WarnAfter   int64  `json:"warn_after,omitempty"`
 	ExpireAfter int64  `json:"expire_after,omitempty"`
 	LogoutURL   string `json:"logout_url,omitempty"`
+	EndAt       int64  `json:"end_at,omitempty"`
 }
 
 type mintResult struct {
@@ -166,7 +167,7 @@ func mintInPython(t *testing.T, calls []mintCall) []mintResult {
 func TestPythonTokenAcceptedByPresence(t *testing.T) {
 	t.Parallel()
 	got := mintInPython(t, []mintCall{
-		{Secret: string(secret), SID: "django-session-key", Derive: true, UID: 42, WarnAfter: 20, ExpireAfter: 30, LogoutURL: "/accounts/logout/?next=%2F"},
+		{Secret: string(secret), SID: "django-session-key", Derive: true, UID: 42, WarnAfter: 20, ExpireAfter: 30, LogoutURL: "/accounts/logout/?next=%2F", EndAt: 1796025600},
 		{Secret: string(secret), SID: "plain:sid_1.a-b"},
 		{Secret: string(other), SID: "other-secret"},
 	})
@@ -188,7 +189,7 @@ func TestPythonTokenAcceptedByPresence(t *testing.T) {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte("django-session-key"))
 	if wantSID := "p1-" + hex.EncodeToString(m.Sum(nil)[:16]); claims.SID != wantSID || claims.UID != "42" ||
-		claims.WarnAfter != 20 || claims.ExpireAfter != 30 || claims.LogoutURL != "/accounts/logout/?next=%2F" {
+		claims.WarnAfter != 20 || claims.ExpireAfter != 30 || claims.LogoutURL != "/accounts/logout/?next=%2F" || claims.EndAt != 1796025600 {
 		t.Errorf("claims = %+v", claims)
 	}
 	if age := time.Since(claims.IssuedAt); age < -time.Second || age > time.Minute {

@@ -2,6 +2,7 @@
 {% presence_script %} and the context processor, in a real Django
 (djangoenv)."""
 
+import time
 import unittest
 
 from djangoenv import DjangoCase, setUpModule  # noqa: F401 (setUpModule runs)
@@ -26,6 +27,26 @@ class TagTest(DjangoCase):
         found = scripts(resp.content)
         self.assertEqual(len(found), 1, resp.content)
         return found[0]
+
+    def test_max_lifetime_gives_each_login_an_end(self):
+        with override_settings(PRESENCE_MAX_LIFETIME=3600):
+            before = int(time.time())
+            client = self.login()
+            end = self.sent()[0]["end_at"]
+            self.assertTrue(before + 3600 <= end <= int(time.time()) + 3600, "counted from the login")
+            for _ in range(2):  # every page of the login carries the same end
+                _, claims = decode(self.script(client)["data-token"])
+                self.assertEqual(claims["end_at"], end)
+        # A login from before the setting gets its end at its next page,
+        # and keeps it.
+        client = self.login()
+        _, claims = decode(self.script(client)["data-token"])
+        self.assertNotIn("end_at", claims)
+        with override_settings(PRESENCE_MAX_LIFETIME=60):
+            _, first = decode(self.script(client)["data-token"])
+            time.sleep(1.1)
+            _, again = decode(self.script(client)["data-token"])
+        self.assertEqual(first["end_at"], again["end_at"])
 
     def test_anonymous_page_has_no_script(self):
         self.assertEqual(scripts(Client().get("/base/").content), [])
@@ -102,7 +123,7 @@ class ContextProcessorTest(DjangoCase):
     def request(self, path="/", user=None, session_key="key-1"):
         req = RequestFactory().get(path)
         req.user = user or get_user_model().objects.get(username="alice")
-        req.session = type("S", (), {"session_key": session_key})()
+        req.session = type("S", (dict,), {"session_key": session_key})()
         req.resolver_match = resolve(path) if path != "/" else None
         return req
 

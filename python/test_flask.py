@@ -120,6 +120,19 @@ class FlaskTest(unittest.TestCase):
         self.login()
         self.assertNotEqual(self.sid, first, "each login gets a fresh sid")
 
+    def test_max_lifetime_gives_each_login_an_end(self):
+        self.app, self.presence = make_app(PRESENCE_MAX_LIFETIME=3600)
+        before = int(time.time())
+        client = self.login()
+        sent = self.sent()
+        end = sent[0]["end_at"]
+        self.assertTrue(before + 3600 <= end <= int(time.time()) + 3600, "counted from the login")
+        for _ in range(2):  # every page of the login carries the same end
+            _, claims = decode(scripts(client.get("/page").data)[0]["data-token"])
+            self.assertEqual(claims["end_at"], end)
+        with self.assertRaisesRegex(RuntimeError, "PRESENCE_MAX_LIFETIME is -1"):
+            make_app(PRESENCE_MAX_LIFETIME=-1)
+
     def test_every_request_of_a_session_counts_unless_passive(self):
         client = self.login()
         self.sent()

@@ -30,6 +30,20 @@ class MintTokenTest(unittest.TestCase):
         _, claims = decode(presence.mint_token(SECRET, "s", uid="", logout_url="", now=NOW))
         self.assertEqual(claims, {"sid": "s"})
 
+    def test_absolute_end(self):
+        _, claims = decode(presence.mint_token(SECRET, "s", end_at=NOW + 3600, now=NOW))
+        self.assertEqual(claims, {"sid": "s", "end_at": NOW + 3600})
+        _, claims = decode(presence.mint_token(SECRET, "s", end_at=0, now=NOW))
+        self.assertEqual(claims, {"sid": "s"}, "0 is no end")
+
+    def test_lifetime_end(self):
+        self.assertEqual(presence.lifetime_end(43200, now=NOW + 0.9), NOW + 43200)
+        self.assertIsNone(presence.lifetime_end(None))
+        self.assertIsNone(presence.lifetime_end(0))
+        for bad in (-1, 1.5, "12h", 366 * 24 * 3600 + 1):
+            with self.subTest(bad=bad), self.assertRaisesRegex(presence.ClaimsError, "max_lifetime"):
+                presence.lifetime_end(bad)
+
     def test_int_uid_is_written_as_a_string(self):
         _, claims = decode(presence.mint_token(SECRET, "s", uid=7, now=NOW))
         self.assertEqual(claims["uid"], "7")
@@ -83,6 +97,10 @@ class MintTokenTest(unittest.TestCase):
             ("logout_url", dict(logout_url="/" * 2049)),
             ("logout_url", dict(logout_url=b"/logout")),
             ("token", dict(uid="x" * 256, logout_url="/" * 2048)),
+            ("end_at", dict(end_at=-1)),
+            ("end_at", dict(end_at=1767225600000)),
+            ("end_at", dict(end_at=1.5)),
+            ("end_at", dict(end_at=True)),
         ]
         for field, kw in cases:
             with self.subTest(kw=kw):

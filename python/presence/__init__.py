@@ -43,6 +43,7 @@ from .tokens import (
     TOKEN_MAX_AGE,
     ClaimsError,
     Secret,
+    lifetime_end,
     mint_token,
     session_id,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "ActivityQueue",
     "Entry",
     "mint_token",
+    "lifetime_end",
     "session_id",
     "verify_webhook",
     "check_request",

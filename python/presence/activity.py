@@ -20,11 +20,11 @@ class Entry:
     """Entry is what the queue holds for one session.
 
     at is the monotonic time (time.monotonic()) of the latest activity;
-    uid, warn_after and expire_after are the latest known, None when not
-    given.
+    uid, warn_after, expire_after and end_at (the absolute end, a Unix
+    time) are the latest known, None when not given.
     """
 
-    __slots__ = ("sid", "at", "uid", "warn_after", "expire_after")
+    __slots__ = ("sid", "at", "uid", "warn_after", "expire_after", "end_at")
 
     def __init__(
         self,
@@ -33,12 +33,14 @@ class Entry:
         uid: Optional[str] = None,
         warn_after: Optional[int] = None,
         expire_after: Optional[int] = None,
+        end_at: Optional[int] = None,
     ) -> None:
         self.sid = sid
         self.at = at
         self.uid = uid
         self.warn_after = warn_after
         self.expire_after = expire_after
+        self.end_at = end_at
 
     def merge(self, newer: "Entry") -> None:
         """Takes in what newer says: the later activity (a stale report
@@ -52,6 +54,8 @@ class Entry:
             self.warn_after = newer.warn_after
         if newer.expire_after is not None:
             self.expire_after = newer.expire_after
+        if newer.end_at is not None:
+            self.end_at = newer.end_at
 
     def fill_in(self, older: "Entry") -> None:
         """Takes in what an older entry of the same session says: its
@@ -65,6 +69,8 @@ class Entry:
             self.warn_after = older.warn_after
         if self.expire_after is None:
             self.expire_after = older.expire_after
+        if self.end_at is None:
+            self.end_at = older.end_at
 
     def wire(self, now: float) -> Dict[str, object]:
         """The entry as POST /api/v1/activity takes it, with idle_s
@@ -77,11 +83,13 @@ class Entry:
             out["warn_after"] = self.warn_after
         if self.expire_after is not None:
             out["expire_after"] = self.expire_after
+        if self.end_at is not None:
+            out["end_at"] = self.end_at
         return out
 
     def __repr__(self) -> str:
-        return "Entry(%r, at=%r, uid=%r, warn_after=%r, expire_after=%r)" % (
-            self.sid, self.at, self.uid, self.warn_after, self.expire_after)
+        return "Entry(%r, at=%r, uid=%r, warn_after=%r, expire_after=%r, end_at=%r)" % (
+            self.sid, self.at, self.uid, self.warn_after, self.expire_after, self.end_at)
 
 
 class ActivityQueue:

@@ -100,7 +100,8 @@ class Client:
         """Reports a batch of activity: POST /api/v1/activity.
 
         Each entry is {"sid", "idle_s", "uid", "warn_after",
-        "expire_after"}, all but sid optional; an unknown sid is a login.
+        "expire_after", "end_at"}, all but sid optional; an unknown sid is
+        a login.
         Returns presence's view of each session, {"sid", "status",
         "expire_in_s"}, in the same order. A bad entry fails the whole
         batch: APIError with status 400 and the entry's index.

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, List, Optional
 
 from .api import Client, APIError, Unreachable
-from .tokens import MIN_SECRET_LEN, ClaimsError, check_limits, secret_bytes
+from .tokens import MIN_SECRET_LEN, ClaimsError, check_limits, lifetime_end, secret_bytes
 
 # A session id no application mints: asking presence about it reads
 # nothing and starts nothing.
@@ -48,10 +48,12 @@ def settings_problems(
     api_key: Any,
     warn_after: Any = None,
     expire_after: Any = None,
+    max_lifetime: Any = None,
 ) -> List[Problem]:
     """Returns what is wrong with the settings every integration shares:
     PRESENCE_SECRET, PRESENCE_URL, PRESENCE_API_URL, PRESENCE_API_KEY,
-    PRESENCE_WARN_AFTER and PRESENCE_EXPIRE_AFTER. No network call."""
+    PRESENCE_WARN_AFTER, PRESENCE_EXPIRE_AFTER and PRESENCE_MAX_LIFETIME.
+    No network call."""
     out: List[Problem] = []
     if not secret:
         out.append(Problem(
@@ -93,6 +95,12 @@ def settings_problems(
         check_limits(warn_after, expire_after)
     except ClaimsError as e:
         out.append(Problem("error", "presence.E003", "PRESENCE_%s %s." % (e.field.upper(), e.problem)))
+    if max_lifetime:
+        try:
+            lifetime_end(max_lifetime)
+        except ClaimsError as e:
+            out.append(Problem("error", "presence.E003", "PRESENCE_MAX_LIFETIME %s." % e.problem,
+                               "Set it to the longest a login lives, in seconds (43200 for 12 hours), or None."))
     if not url:
         out.append(Problem(
             "error", "presence.E006", "PRESENCE_URL is not set.",

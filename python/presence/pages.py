@@ -23,6 +23,7 @@ def page_context(
     warn_after: Optional[int] = None,
     expire_after: Optional[int] = None,
     logout_url: Optional[str] = None,
+    end_at: Optional[int] = None,
     passive_urls: Sequence[str] = (),
     passive_url_names: Sequence[str] = (),
     now: Optional[float] = None,
@@ -34,7 +35,8 @@ def page_context(
     session_id(sid_secret, session key) names (uid = the user's pk), and
     stores presence:sid:<sid> -> session key in the cache for ttl
     seconds, so that the webhook receiver can delete the session when
-    presence ends it. presence_passive is true for a path in passive_urls
+    presence ends it. end_at, when given, is the login's absolute end
+    (see tokens.lifetime_end). presence_passive is true for a path in passive_urls
     (exact, or a prefix ending in "*") or a view named in
     passive_url_names: the page load is then not activity, as
     django-session-security's PASSIVE_URLS.
@@ -53,6 +55,7 @@ def page_context(
         warn_after=warn_after,
         expire_after=expire_after,
         logout_url=logout_url,
+        end_at=end_at,
         now=now,
     )
     match = getattr(request, "resolver_match", None)

@@ -123,13 +123,15 @@ class Sender:
         uid: Optional[str] = None,
         warn_after: Optional[int] = None,
         expire_after: Optional[int] = None,
+        end_at: Optional[int] = None,
     ) -> None:
         """Queues activity of session sid at monotonic time at (default
-        now), with the uid and limits presence should know it by. An
-        unknown sid is a login for presence. Never blocks on the network;
-        a session that does not fit in the queue is dropped and counted."""
+        now), with the uid, limits and absolute end (end_at, a Unix time)
+        presence should know it by. An unknown sid is a login for
+        presence. Never blocks on the network; a session that does not fit
+        in the queue is dropped and counted."""
         self._ensure_thread()
-        self.queue.add(Entry(sid, self.clock() if at is None else at, uid, warn_after, expire_after))
+        self.queue.add(Entry(sid, self.clock() if at is None else at, uid, warn_after, expire_after, end_at))
 
     def logout(self, sid: str, reason: str = "logout") -> None:
         """Queues the end of sid in every tab (reason "logout" or

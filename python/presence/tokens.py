@@ -27,6 +27,7 @@ MAX_UID_LEN = 256  # bytes of UTF-8
 MAX_LOGOUT_URL_LEN = 2048  # bytes of UTF-8
 MAX_LIMIT_SECONDS = 366 * 24 * 3600
 MAX_TOKEN_LEN = 4096
+MAX_END_AT = 253402300799  # the last second of the year 9999
 TOKEN_MAX_AGE = 12 * 3600  # presence's default -token-max-age, in seconds
 
 _COOKIE_NAME = b"presence"  # the securecookie name bound into every MAC
@@ -37,7 +38,7 @@ class ClaimsError(ValueError):
     """ClaimsError reports a claim presence would refuse, and why.
 
     field is the claim's JSON name ("sid", "uid", "warn_after",
-    "expire_after", "logout_url") or "secret" or "token".
+    "expire_after", "logout_url", "end_at") or "secret" or "token".
     """
 
     def __init__(self, field: str, problem: str) -> None:
@@ -90,6 +91,18 @@ def check_seconds(field: str, value: Any) -> int:
     return value
 
 
+def check_end_at(end_at: Any) -> int:
+    """Returns end_at if it is an absolute end presence accepts (a Unix
+    time in whole seconds, up to the year 9999), else raises ClaimsError."""
+    if isinstance(end_at, bool) or not isinstance(end_at, int):
+        raise ClaimsError("end_at", "must be a Unix time in whole seconds, not %r" % (end_at,))
+    if end_at < 0:
+        raise ClaimsError("end_at", "is %d; it must be a Unix time in seconds, or None for no absolute end" % end_at)
+    if end_at > MAX_END_AT:
+        raise ClaimsError("end_at", "is %d, after the year 9999; it must be a Unix time in seconds, not milliseconds" % end_at)
+    return end_at
+
+
 def check_uid(uid: Any) -> str:
     """Returns uid as presence carries it (a str; an int such as a Django
     user's pk is written in decimal), or raises ClaimsError."""
@@ -125,6 +138,7 @@ def mint_token(
     warn_after: Optional[int] = None,
     expire_after: Optional[int] = None,
     logout_url: Optional[str] = None,
+    end_at: Optional[int] = None,
     now: Optional[float] = None,
 ) -> str:
     """Returns a presence token for sid, signed with secret.
@@ -140,8 +154,11 @@ def mint_token(
     warn_after and expire_after are whole seconds that override presence's
     defaults for this session; when both are given 0 < warn_after <
     expire_after must hold (presence checks a lone one against its own
-    defaults). logout_url is where tabs go on expiry. now is the Unix time
-    to stamp (default: the current time).
+    defaults). logout_url is where tabs go on expiry. end_at is the
+    session's absolute end, a Unix time in seconds: it ends then whatever
+    the activity; give every token of a login the same one, computed at
+    login (see lifetime_end). now is the Unix time to stamp (default: the
+    current time).
 
     Raises ClaimsError for anything presence would refuse.
     """
@@ -170,6 +187,10 @@ def mint_token(
                 raise ClaimsError("logout_url", "has a control character at %d; percent-encode it" % i)
         if logout_url:
             claims["logout_url"] = logout_url
+    if end_at is not None:
+        check_end_at(end_at)
+        if end_at:
+            claims["end_at"] = end_at
 
     body = json.dumps(claims, separators=(",", ":")).encode("ascii")
     value = base64.urlsafe_b64encode(body)
@@ -199,3 +220,15 @@ def session_id(secret: Secret, session_key: str) -> str:
     if not key:
         raise ValueError("presence: session_id needs a non-empty secret")
     return "p1-" + hmac.new(key, session_key.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+def lifetime_end(max_lifetime: Optional[int], now: Optional[float] = None) -> Optional[int]:
+    """Returns the absolute end of a login that starts now (a Unix time,
+    default the current time) and lives max_lifetime seconds at most, for
+    its tokens' end_at and its registration; None when max_lifetime is
+    None or 0 (no absolute end). Raises ClaimsError for a max_lifetime
+    that is not a whole number of seconds from 1 s to 366 days."""
+    if max_lifetime is None or max_lifetime == 0:
+        return None
+    check_seconds("max_lifetime", max_lifetime)
+    return int(time.time() if now is None else now) + max_lifetime

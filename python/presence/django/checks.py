@@ -40,6 +40,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> List[checks.CheckM
         api_key=conf.setting("PRESENCE_API_KEY"),
         warn_after=warn_after,
         expire_after=expire_after,
+        max_lifetime=conf.max_lifetime(),
     )]
     out += _check_middleware(list(getattr(settings, "MIDDLEWARE", None) or ()))
     backend = (getattr(settings, "CACHES", {}).get("default") or {}).get("BACKEND", "")

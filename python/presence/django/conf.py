@@ -24,9 +24,9 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from ..api import DEFAULT_TIMEOUT, Client
-from ..enforce import ENDED_PREFIX, is_passive
+from ..enforce import ENDED_PREFIX, authenticated_key, is_passive
 from ..sender import Sender
-from ..tokens import TOKEN_MAX_AGE, Secret
+from ..tokens import TOKEN_MAX_AGE, Secret, lifetime_end
 
 
 def setting(name: str, default: Any = None) -> Any:
@@ -65,6 +65,33 @@ def limits() -> "tuple[Optional[int], Optional[int]]":
     """PRESENCE_WARN_AFTER and PRESENCE_EXPIRE_AFTER: None means
     presence's own default."""
     return setting("PRESENCE_WARN_AFTER"), setting("PRESENCE_EXPIRE_AFTER")
+
+
+def max_lifetime() -> Optional[int]:
+    """PRESENCE_MAX_LIFETIME: the longest a login lives whatever the
+    activity, in seconds; None (the default) for no absolute end."""
+    return setting("PRESENCE_MAX_LIFETIME")
+
+
+# END_AT_KEY is where a login's absolute end (a Unix time) is kept in its
+# Django session, so that every token of the login carries the same one.
+END_AT_KEY = "_presence_end_at"
+
+
+def end_at(request: Any) -> Optional[int]:
+    """The absolute end of the request's login: the one set at login, or,
+    for a login from before PRESENCE_MAX_LIFETIME was set, one counted from
+    now, kept for its later pages. None without PRESENCE_MAX_LIFETIME,
+    and for an anonymous request, whose session it leaves alone."""
+    if authenticated_key(request) is None:
+        return None
+    session = request.session
+    end = session.get(END_AT_KEY)
+    if end is None:
+        end = lifetime_end(max_lifetime())
+        if end is not None:
+            session[END_AT_KEY] = end
+    return end  # type: ignore[no-any-return]
 
 
 def logout_url() -> Optional[str]:

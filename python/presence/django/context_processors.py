@@ -25,7 +25,8 @@ def presence_context(request: Any) -> Dict[str, Any]:
         {% endif %}
 
     The token carries the logout URL (presence.django.conf.logout_url),
-    the limits and the user's pk.
+    the limits, the login's absolute end (PRESENCE_MAX_LIFETIME) and the
+    user's pk.
     """
     warn_after, expire_after = conf.limits()
     return page_context(
@@ -38,6 +39,7 @@ def presence_context(request: Any) -> Dict[str, Any]:
         warn_after=warn_after,
         expire_after=expire_after,
         logout_url=conf.logout_url(),
+        end_at=conf.end_at(request),
         passive_urls=conf.setting("PRESENCE_PASSIVE_URLS", ()),
         passive_url_names=conf.setting("PRESENCE_PASSIVE_URL_NAMES", ()),
     )

@@ -28,10 +28,12 @@ def on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
         return
     sid = session_id(conf.sid_secret(), key)
     cache.set(SID_PREFIX + sid, key, conf.ended_ttl())
+    request.session.pop(conf.END_AT_KEY, None)  # a new login has an end of its own
+    end_at = conf.end_at(request)
     s = conf.sender()
     if s is not None:
         warn_after, expire_after = conf.limits()
-        s.record(sid, uid=conf.uid(user), warn_after=warn_after, expire_after=expire_after)
+        s.record(sid, uid=conf.uid(user), warn_after=warn_after, expire_after=expire_after, end_at=end_at)
 
 
 def on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:

@@ -3,6 +3,7 @@
 The names are the Django app's where they mean the same (docs/flask.md
 has the table): PRESENCE_SECRET, PRESENCE_URL, PRESENCE_API_URL,
 PRESENCE_API_KEY, PRESENCE_WARN_AFTER, PRESENCE_EXPIRE_AFTER,
+PRESENCE_MAX_LIFETIME,
 PRESENCE_PASSIVE_URLS, PRESENCE_REDIRECT_TO_LOGOUT, PRESENCE_LOGOUT_URL,
 PRESENCE_LOGOUT_METHOD, PRESENCE_CONFIRM_UNLOAD, PRESENCE_SCRIPT_ATTRS,
 PRESENCE_OLD_SECRETS, PRESENCE_TOKEN_MAX_AGE and PRESENCE_API_TIMEOUT;
@@ -36,6 +37,7 @@ class Config:
         self.api_timeout = float(get("PRESENCE_API_TIMEOUT") or DEFAULT_TIMEOUT)
         self.warn_after: Optional[int] = get("PRESENCE_WARN_AFTER")
         self.expire_after: Optional[int] = get("PRESENCE_EXPIRE_AFTER")
+        self.max_lifetime: Optional[int] = get("PRESENCE_MAX_LIFETIME")
         self.passive_urls = list(get("PRESENCE_PASSIVE_URLS") or ())
         self.passive_endpoints = list(get("PRESENCE_PASSIVE_ENDPOINTS") or ())
         self.redirect_to_logout = bool(get("PRESENCE_REDIRECT_TO_LOGOUT"))

@@ -17,7 +17,7 @@ from ..enforce import ENDED_PREFIX, error_body, is_ended, is_passive, wants_json
 from ..localcache import LocalCache
 from ..script import script_tag
 from ..sender import Sender
-from ..tokens import mint_token
+from ..tokens import lifetime_end, mint_token
 from ..webhook import SIGNATURE_HEADER, handle_webhook
 from .config import Config
 
@@ -25,6 +25,7 @@ log = logging.getLogger("presence")
 
 SID_KEY = "_presence_sid"  # in flask.session: the presence session id of this login
 UID_KEY = "_presence_uid"  # and its user id
+END_AT_KEY = "_presence_end_at"  # and its absolute end, a Unix time (PRESENCE_MAX_LIFETIME)
 
 
 class Presence:
@@ -65,7 +66,8 @@ class Presence:
         config = Config(app.config)
         problems = checks.settings_problems(
             secret=config.secret, url=config.url, api_url=config.api_url, api_key=config.api_key,
-            warn_after=config.warn_after, expire_after=config.expire_after) + config.problems()
+            warn_after=config.warn_after, expire_after=config.expire_after,
+            max_lifetime=config.max_lifetime) + config.problems()
         errors = [p for p in problems if p.level == "error"]
         if errors:
             raise RuntimeError("presence: the settings are wrong:\n" + "\n".join(str(p) for p in errors))
@@ -99,9 +101,14 @@ class Presence:
             session[UID_KEY] = uid
         else:
             session.pop(UID_KEY, None)
+        end_at = lifetime_end(config.max_lifetime)
+        if end_at is not None:
+            session[END_AT_KEY] = end_at
+        else:
+            session.pop(END_AT_KEY, None)
         s = self._sender()
         if s is not None:
-            s.record(sid, uid=uid, warn_after=config.warn_after, expire_after=config.expire_after)
+            s.record(sid, uid=uid, warn_after=config.warn_after, expire_after=config.expire_after, end_at=end_at)
         return sid
 
     def logout(self) -> None:
@@ -110,6 +117,7 @@ class Presence:
         application's own keys of flask.session to the application."""
         sid = session.pop(SID_KEY, None)
         session.pop(UID_KEY, None)
+        session.pop(END_AT_KEY, None)
         s = self._sender()
         if sid and s is not None and not is_ended(self.cache, sid):
             s.logout(sid, "logout")
@@ -130,7 +138,8 @@ class Presence:
         config = self._config()
         logout_url = self._logout_url(config)
         token = mint_token(config.secret, sid, uid=session.get(UID_KEY), warn_after=config.warn_after,
-                           expire_after=config.expire_after, logout_url=logout_url)
+                           expire_after=config.expire_after, logout_url=logout_url,
+                           end_at=session.get(END_AT_KEY))
         extra = dict(config.script_attrs)
         extra.update(attrs)
         csrf_token = extra.pop("csrf_token", None)
