@@ -55,6 +55,19 @@ class DjangoTest(DjangoCase):
         Client().get("/data/")
         self.assertEqual(self.sent(), [], "anonymous requests are nobody's activity")
 
+    def test_a_login_past_its_absolute_end_is_refused_here(self):
+        with override_settings(PRESENCE_MAX_LIFETIME=3600):
+            client = self.login()
+            sid = sid_of(client)
+            client.get("/page/")
+            self.assertTrue(all("end_at" in e for e in self.sent()), "every report carries the end")
+            session = client.session
+            session["_presence_end_at"] = int(time.time()) - 1  # the hour has passed
+            session.save()
+            resp = client.get("/page/")
+            self.assertEqual(resp.status_code, 302, "logged out, though presence said nothing")
+            self.assertEqual(cache.get("presence:ended:" + sid), "lifetime")
+
     def test_requests_never_wait_on_presence(self):
         """While presence hangs, the sender's tries wait their timeout, 2 s,
         and requests go on: no call to presence comes from a request, the

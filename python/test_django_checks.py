@@ -54,6 +54,17 @@ class ChecksTest(DjangoCase):
         m = self.only("presence.E003", PRESENCE_WARN_AFTER=30)
         self.assertEqual(m.msg, "PRESENCE_WARN_AFTER is 30 s, not less than expire_after (30 s); it must be less.")
 
+    def test_max_lifetime(self):
+        self.assertEqual(self.messages(PRESENCE_MAX_LIFETIME=43200), {})
+        self.assertEqual(self.messages(PRESENCE_MAX_LIFETIME=0), {}, "0 is none")
+        for bad in (-1, 1.5, "12h"):
+            m = self.only("presence.E010", PRESENCE_MAX_LIFETIME=bad)
+            self.assertIsInstance(m, checks.Error)
+            self.assertIn("or None or 0 for no absolute end", m.msg)
+        m = self.only("presence.W007", PRESENCE_MAX_LIFETIME=5)  # the site's limits are 20 s and 30 s
+        self.assertEqual(m.msg, "PRESENCE_MAX_LIFETIME is 5 s, not more than expire_after - warn_after (10 s): "
+                                "the warning of the end shows as soon as a person logs in.")
+
     def test_url(self):
         self.assertEqual(self.only("presence.E006", PRESENCE_URL="").msg, "PRESENCE_URL is not set.")
 

@@ -200,6 +200,17 @@ class FlaskTest(unittest.TestCase):
         self.assertFalse(any(p.endswith("/logout") for m, p, h, b in FAKE.requests),
                          "a session presence ended is not ended again")
 
+    def test_a_login_past_its_absolute_end_is_refused_here(self):
+        self.app, self.presence = make_app(PRESENCE_MAX_LIFETIME=3600)
+        client = self.login()
+        client.get("/data")
+        self.assertTrue(all("end_at" in e for e in self.sent()), "every report carries the end")
+        with client.session_transaction() as s:
+            s["_presence_end_at"] = int(time.time()) - 1  # the hour has passed
+        resp = client.get("/data", headers={"Accept": "application/json"})
+        self.assertEqual(resp.status_code, 401, "refused, though presence said nothing")
+        self.assertEqual(self.presence.cache.get("presence:ended:" + self.sid), "lifetime")
+
     def test_an_expired_answer_ends_the_session_without_the_webhook(self):
         client = self.login()
         FAKE.answer = lambda m, p, b: (200, {"sessions": [{"sid": e["sid"], "status": "expired", "expire_in_s": 0}

@@ -12,7 +12,11 @@ from __future__ import annotations
 from typing import Any, List, Optional
 
 from .api import Client, APIError, Unreachable
-from .tokens import MIN_SECRET_LEN, ClaimsError, check_limits, lifetime_end, secret_bytes
+from .tokens import MAX_LIMIT_SECONDS, MIN_SECRET_LEN, ClaimsError, check_limits, lifetime_end, secret_bytes
+
+# presence's default -warn-after and -expire-after, for the limits a site
+# leaves to presence.
+DEFAULT_WARN_AFTER, DEFAULT_EXPIRE_AFTER = 540, 600
 
 # A session id no application mints: asking presence about it reads
 # nothing and starts nothing.
@@ -98,9 +102,20 @@ def settings_problems(
     if max_lifetime:
         try:
             lifetime_end(max_lifetime)
-        except ClaimsError as e:
-            out.append(Problem("error", "presence.E003", "PRESENCE_MAX_LIFETIME %s." % e.problem,
-                               "Set it to the longest a login lives, in seconds (43200 for 12 hours), or None."))
+        except ClaimsError:
+            out.append(Problem(
+                "error", "presence.E010",
+                "PRESENCE_MAX_LIFETIME is %r; it must be a whole number of seconds from 1 to %d (366 days), "
+                "or None or 0 for no absolute end." % (max_lifetime, MAX_LIMIT_SECONDS),
+                "Set it to the longest a login lives whatever the activity, such as 43200 for 12 hours."))
+        else:
+            lead = (expire_after or DEFAULT_EXPIRE_AFTER) - (warn_after or DEFAULT_WARN_AFTER)
+            if isinstance(warn_after or 0, int) and isinstance(expire_after or 0, int) and max_lifetime <= lead:
+                out.append(Problem(
+                    "warning", "presence.W007",
+                    "PRESENCE_MAX_LIFETIME is %d s, not more than expire_after - warn_after (%d s): the warning "
+                    "of the end shows as soon as a person logs in." % (max_lifetime, lead),
+                    "Give a login longer than the warning before its end."))
     if not url:
         out.append(Problem(
             "error", "presence.E006", "PRESENCE_URL is not set.",

@@ -179,14 +179,15 @@ def sender() -> Optional[Sender]:
     return s or None
 
 
-def record_expired(sid: str) -> None:
+def record_expired(sid: str, reason: str = "expired") -> None:
     """Records the end of sid that an answer of presence's API reported,
-    as the webhook would: the next request of the session is logged out
-    even if the webhook is late or lost."""
+    or that its login's absolute end says (reason "lifetime"), as the
+    webhook would: the next request of the session is logged out even if
+    the webhook is late or lost."""
     from django.core.cache import cache
 
     if cache.get(ENDED_PREFIX + sid) is None:
-        cache.set(ENDED_PREFIX + sid, "expired", ended_ttl())
+        cache.set(ENDED_PREFIX + sid, reason, ended_ttl())
 
 
 @receiver(setting_changed)

@@ -54,6 +54,11 @@ class PresenceMiddleware:
             return self.get_response(request)
         at = time.monotonic()
         sid = session_id(conf.sid_secret(), key)
+        end_at = conf.end_at(request)
+        if end_at is not None and time.time() >= end_at:
+            # The login's absolute end has passed: it is refused here even
+            # while presence cannot say so.
+            conf.record_expired(sid, "lifetime")
         if is_ended(cache, sid):
             logout(request)
             if wants_json(request.headers):
@@ -62,7 +67,8 @@ class PresenceMiddleware:
         sender = conf.sender()
         if sender is not None and not conf.is_passive_request(request):
             warn_after, expire_after = conf.limits()
-            sender.record(sid, at=at, uid=conf.uid(request.user), warn_after=warn_after, expire_after=expire_after)
+            sender.record(sid, at=at, uid=conf.uid(request.user), warn_after=warn_after, expire_after=expire_after,
+                          end_at=end_at)
         return self.get_response(request)
 
     @staticmethod

@@ -154,16 +154,21 @@ class Presence:
         if not sid:
             return None
         at = time.monotonic()
+        config = self._config()
+        end_at = session.get(END_AT_KEY)
+        if end_at is not None and time.time() >= end_at:
+            # The login's absolute end has passed: it is refused here even
+            # while presence cannot say so.
+            _record_expired(self.cache, sid, config.ended_ttl, "lifetime")
         if is_ended(self.cache, sid):
             session.clear()  # what a logout leaves: the views see nobody
             if wants_json(request.headers):
                 return jsonify(error_body("session_ended", "the session ended; log in again")), 401
             return None
-        config = self._config()
         s = self._sender()
         if s is not None and not self._passive(config):
             s.record(sid, at=at, uid=session.get(UID_KEY), warn_after=config.warn_after,
-                     expire_after=config.expire_after)
+                     expire_after=config.expire_after, end_at=end_at)
         return None
 
     def _webhook(self) -> Any:
@@ -228,9 +233,10 @@ def _state() -> _State:
     return current_app.extensions["presence"]  # type: ignore[no-any-return]
 
 
-def _record_expired(cache: Any, sid: str, ttl: int) -> None:
-    """Records an end that an answer of presence's API reported, as the
-    webhook would, so that the next request is refused even if the
-    webhook is late or lost."""
+def _record_expired(cache: Any, sid: str, ttl: int, reason: str = "expired") -> None:
+    """Records an end that an answer of presence's API reported, or that
+    the login's absolute end says (reason "lifetime"), as the webhook
+    would, so that the next request is refused even if the webhook is late
+    or lost."""
     if cache.get(ENDED_PREFIX + sid) is None:
-        cache.set(ENDED_PREFIX + sid, "expired", ttl)
+        cache.set(ENDED_PREFIX + sid, reason, ttl)
