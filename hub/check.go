@@ -95,7 +95,7 @@ func (h *hub) planCheck() (p duePlan, ok bool) {
 		return duePlan{}, false
 	}
 	now := h.r.opts.Clock.Now()
-	p = duePlan{h: h, unsent: h.unsent, idle: now.Sub(h.knownLocked()), uid: h.uid, endsAt: h.endsAt}
+	p = duePlan{h: h, unsent: h.unsent, idle: now.Sub(h.knownLocked()), uid: h.uid, endsAt: h.absoluteEndLocked()}
 	p.call = session.Call{SID: h.sid, Terms: session.Terms{Limits: h.lim}}
 	if !h.unsent.IsZero() {
 		p.call.Touch, p.call.Idle = true, max(now.Sub(h.unsent), 0)

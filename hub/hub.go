@@ -39,9 +39,6 @@ type hub struct {
 	// warnedEnd: the warning the tabs were told of is for the session's
 	// absolute end (a warn of kind lifetime), which activity does not lift.
 	warnedEnd bool
-	// endsAt is the session's absolute end, on this node's clock, by the
-	// store's answers; zero when it has none.
-	endsAt time.Time
 	// heldBack: some tab was told "active" for a warning that waits (see
 	// applyLocked), perhaps with no time left, and keeps its page covered
 	// until a state says the session goes on.
@@ -60,6 +57,10 @@ type hub struct {
 	wroteAt time.Time // when this node last wrote the session's activity
 	writing time.Time // activity a tab's write has out to the store now; zero if none
 	stored  time.Time // the store's last activity, by its latest answer, on this node's clock
+	// endsAt is the session's absolute end, in unix nanoseconds on this
+	// node's clock, by the store's answers; 0 when it has none (see
+	// absoluteEndLocked).
+	endsAt int64
 }
 
 func newHub(r *Registry, sid string, lim session.Limits, uid string) *hub {
@@ -202,7 +203,7 @@ func (h *hub) applyLocked(now time.Time, snap session.Snapshot, skip *tab) (lift
 	if !snap.EndsAt.IsZero() {
 		// The store's clock may not be this node's: carry over the time
 		// left.
-		if end := now.Add(snap.EndsAt.Sub(snap.Now)); h.endsAt.IsZero() || end.Before(h.endsAt) {
+		if end := now.Add(snap.EndsAt.Sub(snap.Now)).UnixNano(); h.endsAt == 0 || end < h.endsAt {
 			h.endsAt = end
 		}
 	}
@@ -222,8 +223,8 @@ func (h *hub) applyLocked(now time.Time, snap session.Snapshot, skip *tab) (lift
 		// idleness before the hold does: deciding sooner would only
 		// read it again. The absolute end is not held.
 		end := latest(known.Add(h.lim.ExpireAfter), h.r.store.held())
-		if !h.endsAt.IsZero() && h.endsAt.Before(end) {
-			end = h.endsAt
+		if abs := h.absoluteEndLocked(); !abs.IsZero() && abs.Before(end) {
+			end = abs
 		}
 		h.scheduleLocked(end)
 		if !h.warned || pos.Lifetime && !h.warnedEnd {

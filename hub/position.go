@@ -21,18 +21,18 @@ func (h *hub) knownLocked() time.Time {
 // positionLocked is the session's position at now, had its last activity
 // been known: by its idle limits and its absolute end, if it has one.
 func (h *hub) positionLocked(now, known time.Time) session.Position {
-	if h.endsAt.IsZero() {
+	if h.endsAt == 0 {
 		return h.lim.At(now.Sub(known))
 	}
-	return h.lim.Until(now.Sub(known), h.endsAt.Sub(now))
+	return h.lim.Until(now.Sub(known), h.absoluteEndLocked().Sub(now))
 }
 
 // endOfLocked is when the session ends, had its last activity been known:
 // its idle deadline, or its absolute end if that comes first.
 func (h *hub) endOfLocked(known time.Time) time.Time {
 	end := known.Add(h.lim.ExpireAfter)
-	if !h.endsAt.IsZero() && h.endsAt.Before(end) {
-		return h.endsAt
+	if abs := h.absoluteEndLocked(); !abs.IsZero() && abs.Before(end) {
+		return abs
 	}
 	return end
 }
@@ -42,10 +42,10 @@ func (h *hub) endOfLocked(known time.Time) time.Time {
 // before the absolute end if that comes first.
 func (h *hub) warnOfLocked(known time.Time) time.Time {
 	warn := known.Add(h.lim.WarnAfter)
-	if h.endsAt.IsZero() {
+	if h.endsAt == 0 {
 		return warn
 	}
-	if end := h.endsAt.Add(h.lim.WarnAfter - h.lim.ExpireAfter); end.Before(warn) {
+	if end := h.absoluteEndLocked().Add(h.lim.WarnAfter - h.lim.ExpireAfter); end.Before(warn) {
 		return end
 	}
 	return warn
@@ -57,4 +57,13 @@ func (h *hub) warnOfLocked(known time.Time) time.Time {
 // nudge than a warning left on screen.
 func (h *hub) nearWarnLocked(now time.Time) bool {
 	return now.Sub(h.last) >= h.lim.WarnAfter-nudgeMargin
+}
+
+// absoluteEndLocked returns the session's absolute end, on this node's
+// clock, or the zero time when it has none.
+func (h *hub) absoluteEndLocked() time.Time {
+	if h.endsAt == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, h.endsAt)
 }
