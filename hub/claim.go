@@ -36,7 +36,11 @@ type claimer struct {
 
 func newClaimer(r *Registry, store session.Claimer) *claimer {
 	c := &claimer{r: r, store: store, kick: make(chan struct{}, 1), done: make(chan struct{})}
-	c.timer = r.wheel.at(c.next(), c.onTimer)
+	// onTimer reads c.timer: it is set far off first, then moved under
+	// the wheel's lock, so that the callback finds it assigned (see
+	// wheel.at).
+	c.timer = r.wheel.at(r.opts.Clock.Now().Add(time.Hour), c.onTimer)
+	c.timer.reset(c.next())
 	go c.run()
 	return c
 }

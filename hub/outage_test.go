@@ -324,3 +324,21 @@ func TestKeptActivityIsWrittenSoonAfterTheStoreReturns(t *testing.T) {
 		return err == nil && snap.Last.Equal(active)
 	})
 }
+
+// A registry on the system clock, left alone past its prober's first
+// tick, as a node just started is: the timer's own callback finds its
+// timer set (the race detector watches).
+func TestRegistryTimersOnTheSystemClock(t *testing.T) {
+	store := session.NewMemoryStore(session.MemoryOptions{})
+	defer store.Close()
+	verifier, err := session.NewVerifier(session.VerifierOptions{Secret: testSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := New(Options{Store: store, Verifier: verifier})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * probeEvery)
+	reg.Close()
+}

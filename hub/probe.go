@@ -26,7 +26,11 @@ type prober struct {
 
 func newProber(r *Registry) *prober {
 	p := &prober{r: r, kick: make(chan struct{}, 1), done: make(chan struct{})}
-	p.timer = r.wheel.at(r.opts.Clock.Now().Add(probeEvery), p.onTimer)
+	// onTimer reads p.timer: it is set far off first, then moved under
+	// the wheel's lock, so that the callback finds it assigned (see
+	// wheel.at).
+	p.timer = r.wheel.at(r.opts.Clock.Now().Add(time.Hour), p.onTimer)
+	p.timer.reset(r.opts.Clock.Now().Add(probeEvery))
 	go p.run()
 	return p
 }
