@@ -36,7 +36,7 @@ type Options struct {
 
 // Handler serves the demo's pages under /demo/.
 func Handler(opts Options) http.Handler {
-	d := &app{opts: opts, logins: make(map[string]time.Time)}
+	d := &app{opts: opts, logins: make(map[string]login)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /demo/{$}", d.home)
 	mux.HandleFunc("POST /demo/login", d.login)
@@ -55,7 +55,7 @@ type app struct {
 	opts Options
 
 	mu     sync.Mutex
-	logins map[string]time.Time // the login cookies the demo issued, and when
+	logins map[string]login // the login cookies the demo issued
 }
 
 // Logins the demo remembers: a day's, and at most maxLogins, the oldest
@@ -65,47 +65,73 @@ const (
 	maxLogins = 10000
 )
 
+// login is one login session the demo issued: when, and its absolute end
+// (zero for none), which every token of it carries as end_at.
+type login struct {
+	at    time.Time
+	endAt time.Time
+}
+
+// demoLifetime is the absolute lifetime of a login that asks for one: an
+// end that comes whatever the person does, warned of expire_after -
+// warn_after before.
+const demoLifetime = 60 * time.Second
+
 // page is what every template gets.
 type page struct {
 	Token       string
 	Passive     bool
 	WarnAfter   time.Duration
 	ExpireAfter time.Duration
+	Lifetime    time.Duration // demoLifetime, for the login page
+	EndsAt      time.Time     // the login's absolute end; zero for none
 }
 
 func (d *app) home(w http.ResponseWriter, r *http.Request) {
-	sid, ok := d.loggedIn(r)
+	sid, l, ok := d.loggedIn(r)
 	if !ok {
-		d.render(w, r, "login.html", page{WarnAfter: d.opts.WarnAfter, ExpireAfter: d.opts.ExpireAfter})
+		d.render(w, r, "login.html", page{WarnAfter: d.opts.WarnAfter, ExpireAfter: d.opts.ExpireAfter, Lifetime: demoLifetime})
 		return
 	}
-	d.renderApp(w, r, "app.html", sid, false)
+	d.renderApp(w, r, "app.html", sid, l, false)
 }
 
 func (d *app) passive(w http.ResponseWriter, r *http.Request) {
-	sid, ok := d.loggedIn(r)
+	sid, l, ok := d.loggedIn(r)
 	if !ok {
 		http.Redirect(w, r, "/demo/", http.StatusSeeOther)
 		return
 	}
-	d.renderApp(w, r, "passive.html", sid, true)
+	d.renderApp(w, r, "passive.html", sid, l, true)
 }
 
-func (d *app) renderApp(w http.ResponseWriter, r *http.Request, name, sid string, passive bool) {
-	token, err := session.Mint(d.opts.Secret, session.Claims{SID: sid, LogoutURL: "/demo/logged-out"})
+func (d *app) renderApp(w http.ResponseWriter, r *http.Request, name, sid string, l login, passive bool) {
+	claims := session.Claims{SID: sid, LogoutURL: "/demo/logged-out"}
+	if !l.endAt.IsZero() {
+		claims.EndAt = l.endAt.Unix()
+	}
+	token, err := session.Mint(d.opts.Secret, claims)
 	if err != nil {
 		http.Error(w, "cannot mint a token: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	d.render(w, r, name, page{Token: token, Passive: passive, WarnAfter: d.opts.WarnAfter, ExpireAfter: d.opts.ExpireAfter})
+	d.render(w, r, name, page{Token: token, Passive: passive, WarnAfter: d.opts.WarnAfter, ExpireAfter: d.opts.ExpireAfter, EndsAt: l.endAt})
 }
 
-// login starts a new login session, as the application's login view would.
+// login starts a new login session, as the application's login view would;
+// with the form's lifetime=1, one that ends demoLifetime later whatever
+// the person does.
 func (d *app) login(w http.ResponseWriter, r *http.Request) {
 	var key [16]byte
 	rand.Read(key[:])
 	value := hex.EncodeToString(key[:])
-	d.remember(value, time.Now())
+	now := time.Now()
+	l := login{at: now}
+	if r.PostFormValue("lifetime") == "1" {
+		// Whole seconds, as end_at carries it, and never later than asked.
+		l.endAt = now.Add(demoLifetime).Truncate(time.Second)
+	}
+	d.remember(value, l)
 	http.SetCookie(w, &http.Cookie{
 		Name: loginCookie, Value: value, Path: "/demo/",
 		HttpOnly: true, SameSite: http.SameSiteLaxMode,
@@ -114,27 +140,28 @@ func (d *app) login(w http.ResponseWriter, r *http.Request) {
 }
 
 // remember records a login cookie the demo issued.
-func (d *app) remember(value string, now time.Time) {
+func (d *app) remember(value string, l login) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if len(d.logins) >= maxLogins {
-		oldest, at := "", now
-		for v, t := range d.logins {
-			if t.Before(at) {
-				oldest, at = v, t
+		oldest, at := "", l.at
+		for v, o := range d.logins {
+			if o.at.Before(at) {
+				oldest, at = v, o.at
 			}
 		}
 		delete(d.logins, oldest)
 	}
-	d.logins[value] = now
+	d.logins[value] = l
 }
 
-// issued reports whether the demo issued value, less than a day ago.
-func (d *app) issued(value string, now time.Time) bool {
+// issued returns the login of value, if the demo issued it less than a
+// day ago.
+func (d *app) issued(value string, now time.Time) (login, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	at, ok := d.logins[value]
-	return ok && now.Sub(at) < loginLife
+	l, ok := d.logins[value]
+	return l, ok && now.Sub(l.at) < loginLife
 }
 
 // loggedOut ends the login session: presence sent the tab here.
@@ -146,14 +173,18 @@ func (d *app) loggedOut(w http.ResponseWriter, r *http.Request) {
 // loggedIn returns the presence session id of the request's login
 // session. It is derived from the login cookie, never equal to it, since
 // page scripts can read the token.
-func (d *app) loggedIn(r *http.Request) (string, bool) {
+func (d *app) loggedIn(r *http.Request) (string, login, bool) {
 	c, err := r.Cookie(loginCookie)
-	if err != nil || !d.issued(c.Value, time.Now()) {
-		return "", false
+	if err != nil {
+		return "", login{}, false
+	}
+	l, ok := d.issued(c.Value, time.Now())
+	if !ok {
+		return "", login{}, false
 	}
 	mac := hmac.New(sha256.New, d.opts.Secret)
 	mac.Write([]byte("demo-session:" + c.Value))
-	return "demo-" + hex.EncodeToString(mac.Sum(nil)[:12]), true
+	return "demo-" + hex.EncodeToString(mac.Sum(nil)[:12]), l, true
 }
 
 // csp is the demo's Content-Security-Policy: presence needs no inline

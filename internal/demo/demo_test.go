@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -138,11 +139,14 @@ func TestDemoTrustsOnlyItsOwnLogins(t *testing.T) {
 		t.Errorf("CSP = %q, want nothing of the request in it", csp)
 	}
 	var d app
-	d.logins = map[string]time.Time{}
+	d.logins = map[string]login{}
 	now := time.Now()
-	d.remember("old", now.Add(-25*time.Hour))
-	d.remember("new", now)
-	if d.issued("old", now) || !d.issued("new", now) || d.issued("never", now) {
+	d.remember("old", login{at: now.Add(-25 * time.Hour)})
+	d.remember("new", login{at: now})
+	_, old := d.issued("old", now)
+	_, fresh := d.issued("new", now)
+	_, never := d.issued("never", now)
+	if old || !fresh || never {
 		t.Error("issued: want only logins of the last day")
 	}
 }
@@ -184,5 +188,38 @@ func TestEveryPageHasTheIcon(t *testing.T) {
 	}
 	if !strings.Contains(csp, "img-src 'self'") {
 		t.Errorf("CSP %q does not let the icon load", csp)
+	}
+}
+
+// A login that asks for an absolute lifetime gets tokens that carry its
+// end, the same on every page; one that does not, none.
+func TestLoginWithAnAbsoluteLifetime(t *testing.T) {
+	srv, c := newDemo(t)
+	v, err := session.NewVerifier(session.VerifierOptions{Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now()
+	resp, err := c.PostForm(srv.URL+"/demo/login", url.Values{"lifetime": {"1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	claims := pageClaims(t, v, string(body))
+	end := time.Unix(claims.EndAt, 0)
+	if end.Before(before.Add(demoLifetime-time.Second)) || end.After(time.Now().Add(demoLifetime)) {
+		t.Fatalf("end_at %v, want about %v after the login", end, demoLifetime)
+	}
+	if !strings.Contains(string(body), `id="ends"`) {
+		t.Error("the page does not say when the session ends")
+	}
+	_, again := fetch(t, c, http.MethodGet, srv.URL+"/demo/")
+	if got := pageClaims(t, v, again).EndAt; got != claims.EndAt {
+		t.Errorf("the next page's end_at %d, want the login's %d", got, claims.EndAt)
+	}
+	_, plain := fetch(t, c, http.MethodPost, srv.URL+"/demo/login")
+	if got := pageClaims(t, v, plain).EndAt; got != 0 {
+		t.Errorf("a login without a lifetime has end_at %d", got)
 	}
 }
