@@ -13,10 +13,21 @@ import (
 )
 
 // onDeadline runs on the wheel's goroutine, which must not block: it
-// hands the hub to a deadline worker.
+// hands the hub to a deadline worker, or, when the deadline moved more
+// than a tick later since the entry was set (scheduleLocked), sets the
+// entry to it. A deadline less than a tick away is checked now: the
+// check decides by the time it runs, and sets the deadline again.
 func (h *hub) onDeadline() {
 	h.mu.Lock()
-	late := h.r.opts.Clock.Now().Sub(h.deadline)
+	h.armed = 0
+	now := h.r.opts.Clock.Now()
+	if h.deadline.Sub(now) > h.r.wheel.tick && !h.ended && !h.gone {
+		h.timer.reset(h.deadline)
+		h.armed = h.deadline.UnixNano()
+		h.mu.Unlock()
+		return
+	}
+	late := now.Sub(h.deadline)
 	h.mu.Unlock()
 	if h.queueCheck() {
 		h.r.metrics.lateness.Observe(max(late, 0).Seconds())

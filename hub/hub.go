@@ -42,12 +42,16 @@ type hub struct {
 	// heldBack: some tab was told "active" for a warning that waits (see
 	// applyLocked), perhaps with no time left, and keeps its page covered
 	// until a state says the session goes on.
-	heldBack  bool
-	ended     bool // the session is over; no tab may join
-	gone      bool // removed from the registry; a joining tab needs a new hub
-	queued    bool // waiting for a deadline worker
-	timer     *wheelTimer
-	deadline  time.Time
+	heldBack bool
+	ended    bool // the session is over; no tab may join
+	gone     bool // removed from the registry; a joining tab needs a new hub
+	queued   bool // waiting for a deadline worker
+	timer    *wheelTimer
+	deadline time.Time
+	// armed is when the wheel entry is set to fire, in unix nanoseconds;
+	// 0 once it fired or was stopped. It may lie before deadline: see
+	// scheduleLocked.
+	armed     int64
 	endReason session.Reason
 	// unsent is activity not written to the store yet: kept while the
 	// store could not take it, or waiting for flushAt (see
@@ -323,6 +327,7 @@ func (h *hub) endLocked(reason session.Reason) {
 	h.r.ends.add(h.sid, reason, h.r.opts.Clock.Now())
 	if h.timer != nil {
 		h.timer.stop()
+		h.armed = 0
 	}
 	h.r.metrics.expiries.WithLabelValues(string(reason)).Inc()
 	for _, t := range h.tabs {
@@ -330,18 +335,27 @@ func (h *hub) endLocked(reason session.Reason) {
 	}
 }
 
-// scheduleLocked sets the hub's wheel entry to at, or to the flush of its
-// waiting activity if that comes first.
+// scheduleLocked sets the hub's deadline to at, or to the flush of its
+// waiting activity if that comes first. A deadline later than the one
+// the wheel entry is set for leaves the entry alone: when it fires,
+// onDeadline sets it to the deadline then. Activity, which moves the
+// deadline later at every frame, so costs no call of the wheel, whose
+// lock every tab of the node shares.
 func (h *hub) scheduleLocked(at time.Time) {
 	if !h.flushAt.IsZero() && h.flushAt.Before(at) {
 		at = h.flushAt
 	}
 	h.deadline = at
-	if h.timer == nil {
+	n := at.UnixNano()
+	switch {
+	case h.timer == nil:
 		h.timer = h.r.wheel.at(at, h.onDeadline)
+	case h.armed != 0 && h.armed <= n:
 		return
+	default:
+		h.timer.reset(at)
 	}
-	h.timer.reset(at)
+	h.armed = n
 }
 
 // latest returns the later of a and b.

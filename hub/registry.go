@@ -172,6 +172,7 @@ func (r *Registry) release(h *hub) {
 	h.gone = true
 	if h.timer != nil {
 		h.timer.stop()
+		h.armed = 0
 	}
 	if sh.hubs[h.sid] == h {
 		delete(sh.hubs, h.sid)
