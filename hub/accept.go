@@ -215,6 +215,7 @@ func (t *tab) hello(f protocol.ClientFrame, cookieToken string, active time.Time
 		}
 		break
 	}
+	t.r.log.Debug("tab joined", zap.String("sid", t.sid()), zap.Bool("passive", passive))
 	return true
 }
 

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { forEnd } from "./status.js";
-import { Tab } from "./testkit.js";
+import { T0, Tab, tokenWith } from "./testkit.js";
 
 const lifetimeWarn = ms => ({ type: "frame", frame: { type: "warn", expire_in_ms: ms, kind: "lifetime" } });
 
@@ -51,6 +51,18 @@ test("without contact, the tab covers itself at the end the state announced, how
   tab.after(1e3, { type: "closed", code: 1006, wasOpen: true });
   while (tab.now < end - 1e3) tab.after(1e3, { type: "activity" }).send({ type: "tick" });
   assert.equal(tab.state.view, "dialog", "warned before the end, as presence would");
+  tab.ticks(2e3);
+  assert.equal(tab.state.view, "covered");
+});
+
+test("a tab that never reaches presence ends its page at the token's end_at, however active", () => {
+  const token = tokenWith({ sid: "s1", warn_after: 60, expire_after: 120, end_at: (T0 + 90e3) / 1e3 });
+  const tab = new Tab({ token });
+  assert.equal(tab.state.endsAt, T0 + 90e3);
+  tab.send({ type: "closed", code: 1006, wasOpen: false });
+  while (tab.now < T0 + 89e3) tab.after(1e3, { type: "activity" }).send({ type: "tick" });
+  assert.equal(tab.state.view, "dialog", "warned before the end by the token's limits");
+  assert.ok(forEnd(tab.state));
   tab.ticks(2e3);
   assert.equal(tab.state.view, "covered");
 });

@@ -88,7 +88,7 @@ function byOwnClock(t) {
   if (s.contact || s.status == "checking") return;
   if (!s.limits && !s.unlimited && s.link != "connecting") {
     s.unlimited = true;
-    log(t, "warn", "presence: no limits known (from presence, the token, or data-warn-after and data-expire-after): this page sets no deadline of its own");
+    log(t, "warn", "presence: no limits known (from presence, the token, or data-warn-after and data-expire-after): no deadline here");
   }
   const end = deadlineOf(s), status = time.localStatus(t.at, end, s.limits);
   if (status == "checking") return check(t);

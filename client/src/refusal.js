@@ -5,12 +5,12 @@
 
 const FIXES = {
   origin_refused:
-    "presence at {base} refuses this page's origin, {origin}: add PRESENCE_ALLOWED_ORIGINS={origin} (or -allowed-origins), after a comma beside those listed; presence's log shows the whole value",
+    "presence at {base} refuses this page's origin, {origin}: add PRESENCE_ALLOWED_ORIGINS={origin}, after a comma beside those listed; presence's log shows the whole value",
   cross_site: "presence refuses a cross-site ping with its cookie: give the client the token (data-token, or the token option)",
   token_missing: "presence got no token: give the client one (data-token, or the token option), or set the presence cookie",
   token_invalid: "presence refuses the token: it was not signed with PRESENCE_SECRET (while rotating, keep the former secret in PRESENCE_OLD_SECRETS)",
   token_too_old:
-    "presence refuses the token: older than PRESENCE_TOKEN_MAX_AGE, for a session presence does not hold; mint one with each page, or give the client refreshToken",
+    "presence refuses the token: older than PRESENCE_TOKEN_MAX_AGE, for a session it does not hold; mint one per page, or give the client refreshToken",
   claims_invalid: "presence refuses the token's claims: {message}",
   url_invalid: "presence cannot use the url option (data-url) {url}: give presence's base URL, such as https://presence.example.com, with no query or fragment",
 };

@@ -202,8 +202,8 @@ func TestConfigRedisStore(t *testing.T) {
 	if c.Store != "redis://user:s3cret@127.0.0.1:6379/2" {
 		t.Errorf("Store = %q", c.Store)
 	}
-	if got := storeLabel(c.Store); got != "redis://127.0.0.1:6379" {
-		t.Errorf("storeLabel = %q, want no credentials", got)
+	if got := storeLabel(c.Store); got != "redis://127.0.0.1:6379/2" {
+		t.Errorf("storeLabel = %q, want the address and database, no credentials", got)
 	}
 	if got := storeLabel("memory"); got != "memory" {
 		t.Errorf("storeLabel(memory) = %q", got)

@@ -335,7 +335,7 @@ func storeLabel(store string) string {
 	if err != nil || u.Scheme == "" {
 		return store
 	}
-	return u.Scheme + "://" + u.Host
+	return u.Scheme + "://" + u.Host + u.EscapedPath()
 }
 
 // webhookLabel names the webhook's receiver for logs: its scheme and host.
