@@ -57,8 +57,15 @@ type tab struct {
 // sid is the tab's session, from its hello.
 func (t *tab) sid() string { return t.claims.SID }
 
-// limits are the tab's session's limits, from its token.
-func (t *tab) limits() session.Limits { return t.claims.Limits() }
+// limits are the tab's session's limits, from its token. It reads only
+// the limits' claims, which no goroutine changes after hello: the wheel's
+// goroutine changes claims.IssuedAt (refreshToken) while the tab reports.
+func (t *tab) limits() session.Limits {
+	return session.Limits{
+		WarnAfter:   time.Duration(t.claims.WarnAfter) * time.Second,
+		ExpireAfter: time.Duration(t.claims.ExpireAfter) * time.Second,
+	}
+}
 
 // endAt is the absolute end the tab's writes give the store: its token's,
 // or Options.MaxLifetime's (Registry.endAt). It reads only the claim, which

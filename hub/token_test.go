@@ -108,3 +108,19 @@ func TestNoTokenFrameAfterTheEnd(t *testing.T) {
 	}
 	tab.ExpectClose(protocol.CloseSessionEnded)
 }
+
+// A tab's limits are read while the wheel's goroutine hands the tab a
+// fresh token: reading them touches nothing of the claims that a refresh
+// writes (the race detector watches).
+func TestTabLimitsBesideARefresh(t *testing.T) {
+	tb := &tab{claims: session.Claims{SID: "s", WarnAfter: 5, ExpireAfter: 10}}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tb.claims.IssuedAt = time.Now() // as refreshToken does
+	}()
+	if got := tb.limits(); got != testLimits {
+		t.Errorf("limits = %+v, want %+v", got, testLimits)
+	}
+	<-done
+}
