@@ -3,7 +3,6 @@ package hub
 import (
 	"context"
 	"math/rand/v2"
-	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -22,26 +21,16 @@ const (
 	claimBatch = 1000
 )
 
-// claimer asks a Claimer store for due sessions, on a timer of the
-// node's wheel, from a goroutine of its own, since a claim waits on the
-// network and the wheel's goroutine must not.
+// claimer asks a Claimer store for due sessions, on its turns.
 type claimer struct {
-	r       *Registry
-	store   session.Claimer
-	timer   *wheelTimer
-	kick    chan struct{} // holds one pending claim
-	pending atomic.Int64  // claims asked for and not yet done
-	done    chan struct{} // closed when run returns
+	r     *Registry
+	store session.Claimer
+	*turns
 }
 
 func newClaimer(r *Registry, store session.Claimer) *claimer {
-	c := &claimer{r: r, store: store, kick: make(chan struct{}, 1), done: make(chan struct{})}
-	// onTimer reads c.timer: it is set far off first, then moved under
-	// the wheel's lock, so that the callback finds it assigned (see
-	// wheel.at).
-	c.timer = r.wheel.at(r.opts.Clock.Now().Add(time.Hour), c.onTimer)
-	c.timer.reset(c.next())
-	go c.run()
+	c := &claimer{r: r, store: store}
+	c.turns = startTurns(r, c.next, nil, c.claim)
 	return c
 }
 
@@ -50,31 +39,6 @@ func newClaimer(r *Registry, store session.Claimer) *claimer {
 func (c *claimer) next() time.Time {
 	jitter := time.Duration(rand.Int64N(int64(claimEvery)/5+1)) - claimEvery/10
 	return c.r.opts.Clock.Now().Add(claimEvery + jitter)
-}
-
-// onTimer runs on the wheel's goroutine: it asks run for a claim, unless
-// one is pending already, and sets the next.
-func (c *claimer) onTimer() {
-	c.pending.Add(1)
-	select {
-	case c.kick <- struct{}{}:
-	default:
-		c.pending.Add(-1) // the pending claim will see these sessions too
-	}
-	c.timer.reset(c.next())
-}
-
-func (c *claimer) run() {
-	defer close(c.done)
-	for {
-		select {
-		case <-c.r.ctx.Done():
-			return
-		case <-c.kick:
-			c.claim()
-			c.pending.Add(-1)
-		}
-	}
 }
 
 // claim decides the sessions the store says are due: a session with a
@@ -117,11 +81,4 @@ func (c *claimer) claim() {
 			r.publish(sid)
 		}
 	}
-}
-
-// close stops the claims and waits for the one under way; the registry's
-// ctx, cancelled first, cuts its store calls short.
-func (c *claimer) close() {
-	c.timer.stop()
-	<-c.done
 }

@@ -125,21 +125,20 @@ func TestLifetimeHoldsAcrossNodes(t *testing.T) {
 		t.Fatalf("state on the other node = %+v, want the absolute end", st)
 	}
 	c.nodes[0].kill()
-	for c.clock.Now().Before(end.Add(-2 * time.Second)) {
-		b.Activity(0)
-		b.Sync()
-		c.advance(500 * time.Millisecond)
+	// The person stays active in tab b, every half second, until at.
+	activeUntil := func(at time.Time) {
+		for c.clock.Now().Before(at) {
+			b.Activity(0)
+			b.Sync()
+			c.advance(500 * time.Millisecond)
+		}
+		c.settle()
 	}
-	c.settle()
+	activeUntil(end.Add(-2 * time.Second))
 	if w := expectPastStates(t, b, protocol.TypeWarn); w.Kind != protocol.WarnLifetime {
 		t.Errorf("warn = %+v, want kind lifetime", w)
 	}
-	for c.clock.Now().Before(end) {
-		b.Activity(0)
-		b.Sync()
-		c.advance(500 * time.Millisecond)
-	}
-	c.settle()
+	activeUntil(end)
 	if f := expectPastStates(t, b, protocol.TypeExpire); f.Reason != protocol.ReasonLifetime {
 		t.Errorf("expire = %+v, want reason lifetime", f)
 	}

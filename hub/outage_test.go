@@ -108,6 +108,31 @@ func outageEnv(t *testing.T, grace time.Duration) (*env, *failingStore) {
 
 var errUnreachable = errors.New("dial tcp: connection refused")
 
+// keptActivity is a tab of sid on a node with the given grace, active a
+// second after its hello while the store is down, so that the hub keeps
+// that activity; it returns the node, its store, the tab and the
+// instant of the kept activity. The store stays down.
+func keptActivity(t *testing.T, grace time.Duration, sid string) (*env, *failingStore, *testTab, time.Time) {
+	t.Helper()
+	e, store := outageEnv(t, grace)
+	a := e.dial(t)
+	a.Hello(e.token(sid), 0)
+	e.advance(time.Second)
+	store.down.Store(true)
+	a.Activity(0) // the store cannot take it: the hub keeps it
+	a.Sync()
+	return e, store, a, e.clock.Now()
+}
+
+// waitWritten waits until the store holds sid's activity at active.
+func waitWritten(t *testing.T, e *env, sid string, active time.Time) {
+	t.Helper()
+	eventually(t, "the kept activity written", func() bool {
+		snap, err := e.store.Check(t.Context(), sid, session.Limits{})
+		return err == nil && snap.Last.Equal(active)
+	})
+}
+
 func (s *failingStore) Touch(ctx context.Context, sid string, idle time.Duration, terms session.Terms) (session.Snapshot, error) {
 	if s.down.Load() || idle < time.Duration(s.freshFails.Load()) {
 		s.failed.Add(1)
@@ -228,23 +253,13 @@ func TestTabsToldOfAHeldWarningHearItLifted(t *testing.T) {
 // the store answers again, not at the hub's next retry: the other nodes
 // warn from the store once the middle of their grace has passed.
 func TestKeptActivityIsWrittenWhenTheStoreIsBack(t *testing.T) {
-	e, store := outageEnv(t, 4*time.Second)
-	a := e.dial(t)
-	a.Hello(e.token("kept"), 0)
-	e.advance(time.Second)
-	store.down.Store(true)
-	a.Activity(0) // the store cannot take it: the hub keeps it
-	a.Sync()
-	active := e.clock.Now()
+	e, store, _, active := keptActivity(t, 4*time.Second, "kept")
 	e.advance(500 * time.Millisecond)
 	store.down.Store(false)
 	if _, err := e.reg.Report(t.Context(), Report{SID: "other"}); err != nil { // the store answers again
 		t.Fatal(err)
 	}
-	eventually(t, "the kept activity written", func() bool {
-		snap, err := e.store.Check(t.Context(), "kept", session.Limits{})
-		return err == nil && snap.Last.Equal(active)
-	})
+	waitWritten(t, e, "kept", active)
 }
 
 // Activity a node keeps because its store could not take it counts in
@@ -253,13 +268,7 @@ func TestKeptActivityIsWrittenWhenTheStoreIsBack(t *testing.T) {
 // brings no warning to the tab that was active. With no grace, so that
 // only this rule stands between the person and the warning.
 func TestKeptActivityCountsBeforeItIsWritten(t *testing.T) {
-	e, store := outageEnv(t, -1)
-	a := e.dial(t)
-	a.Hello(e.token("kept-known"), 0)
-	e.advance(time.Second)
-	store.down.Store(true)
-	a.Activity(0) // kept: the store cannot take it
-	a.Sync()
+	e, store, a, _ := keptActivity(t, -1, "kept-known")
 	for range 9 { // the hub's retries fail
 		e.advance(500 * time.Millisecond)
 	}
@@ -280,14 +289,7 @@ func TestKeptActivityCountsBeforeItIsWritten(t *testing.T) {
 // tried again within a tick or two, not a second later: the other nodes
 // warn from the store once the middle of their grace has passed.
 func TestKeptActivityIsRetriedSoonWhileTheStoreComesBack(t *testing.T) {
-	e, store := outageEnv(t, 4*time.Second)
-	a := e.dial(t)
-	a.Hello(e.token("flapping"), 0)
-	e.advance(time.Second)
-	store.down.Store(true)
-	a.Activity(0)
-	a.Sync()
-	active := e.clock.Now()
+	e, store, _, active := keptActivity(t, 4*time.Second, "flapping")
 	e.advance(500 * time.Millisecond)
 	// The store answers a read, then fails the write of the kept
 	// activity that its return sets off.
@@ -298,31 +300,18 @@ func TestKeptActivityIsRetriedSoonWhileTheStoreComesBack(t *testing.T) {
 	eventually(t, "the kept activity's write tried and failed", func() bool { return store.failed.Load() > failed })
 	store.freshFails.Store(0)
 	e.advance(2 * keptRetry)
-	eventually(t, "the kept activity written", func() bool {
-		snap, err := e.store.Check(t.Context(), "flapping", session.Limits{})
-		return err == nil && snap.Last.Equal(active)
-	})
+	waitWritten(t, e, "flapping", active)
 }
 
 // A node learns that its store answers again within a probe's period,
 // though nothing else calls it, and writes the activity it kept then,
 // rather than at its hub's next retry a second later.
 func TestKeptActivityIsWrittenSoonAfterTheStoreReturns(t *testing.T) {
-	e, store := outageEnv(t, 4*time.Second)
-	a := e.dial(t)
-	a.Hello(e.token("probed"), 0)
-	e.advance(time.Second)
-	store.down.Store(true)
-	a.Activity(0)
-	a.Sync()
-	active := e.clock.Now()
+	e, store, _, active := keptActivity(t, 4*time.Second, "probed")
 	e.advance(probeEvery) // a probe fails
 	store.down.Store(false)
 	e.advance(probeEvery + 100*time.Millisecond) // the next succeeds; the retry is still 0.65 s away
-	eventually(t, "the kept activity written", func() bool {
-		snap, err := e.store.Check(t.Context(), "probed", session.Limits{})
-		return err == nil && snap.Last.Equal(active)
-	})
+	waitWritten(t, e, "probed", active)
 }
 
 // A registry on the system clock, left alone past its prober's first

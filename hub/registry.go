@@ -48,7 +48,7 @@ type Registry struct {
 
 	brokerDone chan struct{} // closed when the broker's Run returns; nil without one
 	claimer    *claimer      // nil unless the store is a session.Claimer
-	prober     *prober       // asks a failed store whether it is back
+	prober     *turns        // ask a failed store whether it is back (startProber)
 
 	// unpublished counts the nudges decided under a hub's lock and not
 	// yet handed to the broker: nudge publishes them.
@@ -93,7 +93,7 @@ func New(opts Options) (*Registry, error) {
 	if c, ok := opts.Store.(session.Claimer); ok {
 		r.claimer = newClaimer(r, c)
 	}
-	r.prober = newProber(r)
+	r.prober = startProber(r)
 	if opts.Broker != nil {
 		r.brokerDone = make(chan struct{})
 		go func() {

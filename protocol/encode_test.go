@@ -24,13 +24,8 @@ type (
 		Kind       string `json:"kind"`
 	}
 	stdStateEnd struct {
-		Type          string `json:"type"`
-		Status        string `json:"status"`
-		IdleMS        int64  `json:"idle_ms"`
-		WarnAfterMS   int64  `json:"warn_after_ms"`
-		ExpireAfterMS int64  `json:"expire_after_ms"`
-		ExpireInMS    int64  `json:"expire_in_ms"`
-		EndInMS       int64  `json:"end_in_ms"`
+		stdState
+		EndInMS int64 `json:"end_in_ms"`
 	}
 	stdExpire struct {
 		Type        string `json:"type"`
@@ -82,7 +77,7 @@ func TestAppendJSONMatchesStdlib(t *testing.T) {
 		{"state extremes", State{"", -1 << 63, 1<<63 - 1, -1, 0, 0, false}.AppendJSON(nil),
 			stdState{"state", "", -1 << 63, 1<<63 - 1, -1, 0}},
 		{"state with an end", State{StatusActive, 0, 540000, 600000, 600000, 0, true}.AppendJSON(nil),
-			stdStateEnd{"state", "active", 0, 540000, 600000, 600000, 0}},
+			stdStateEnd{stdState{"state", "active", 0, 540000, 600000, 600000}, 0}},
 		{"warn", Warn{ExpireInMS: 60000}.AppendJSON(nil), stdWarn{"warn", 60000, "idle"}},
 		{"warn lifetime", Warn{60000, WarnLifetime}.AppendJSON(nil), stdWarn{"warn", 60000, "lifetime"}},
 		{"expire", Expire{ReasonIdle, "/logout/"}.AppendJSON(nil), stdExpire{"expire", "idle", "/logout/"}},
