@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/presence-dev/presence/internal/clock"
 	"github.com/presence-dev/presence/protocol"
 	"github.com/presence-dev/presence/session"
@@ -330,4 +331,20 @@ func TestRegistryTimersOnTheSystemClock(t *testing.T) {
 	}
 	time.Sleep(2 * probeEvery)
 	reg.Close()
+}
+
+// At debug a node logs each tab joining its session, and its close, with
+// the session id, as docs/configuration.md says.
+func TestTabJoinAndCloseAreLoggedAtDebug(t *testing.T) {
+	core, logs := observer.New(zap.DebugLevel)
+	e := newEnv(t, func(o *Options) { o.Logger = zap.New(core) })
+	a := e.dial(t)
+	a.Hello(e.token("logged"), 0)
+	eventually(t, "the join logged", func() bool {
+		return logs.FilterMessage("tab joined").FilterField(zap.String("sid", "logged")).Len() == 1
+	})
+	a.Conn.Close(websocket.StatusNormalClosure, "")
+	eventually(t, "the close logged", func() bool {
+		return logs.FilterMessage("tab closed").FilterField(zap.String("sid", "logged")).Len() == 1
+	})
 }
