@@ -8,9 +8,9 @@ import (
 	"github.com/presence-dev/presence/backend"
 )
 
-// slack absorbs the rounding of idle times to milliseconds: a warning or
-// an end is false if it comes before t + limit - slack, for an activity t
-// presence knew of then.
+// slack absorbs the rounding of idle times to milliseconds, and the
+// frames on their way: a warning or an end is false if it comes before
+// t + limit - slack, for an activity t presence knew of slack before.
 const slack = 50 * time.Millisecond
 
 // lateBy is how late after its deadline an end may come outside faults.
@@ -90,13 +90,17 @@ func (r *run) checkOne(ctx context.Context, h *history, rep *Report) {
 	h.mu.Unlock()
 	rep.Warns += len(warns)
 
+	// A frame is judged by the activity presence knew of slack before it
+	// arrived: one decided as a hello or a frame came in was on its way
+	// already.
 	falsely := func(what string, at time.Time) {
 		rep.FalseLogouts++
-		rep.example(fmt.Sprintf("false logout: %s (%s) %s at %.3f s, %.3f s after its last activity", sid, h.script.Kind, what,
-			at.Sub(r.start).Seconds(), at.Sub(h.lastKnown(at)).Seconds()))
+		last := h.lastAct(at.Add(-slack))
+		rep.example(fmt.Sprintf("false logout: %s (%s) %s at %.3f s, %.3f s after its last activity, which presence knew of from %.3f s",
+			sid, h.script.Kind, what, at.Sub(r.start).Seconds(), at.Sub(last.at).Seconds(), last.known.Sub(r.start).Seconds()))
 	}
 	for _, w := range warns {
-		if w.Sub(h.lastKnown(w)) < r.cfg.WarnAfter-slack {
+		if w.Sub(h.lastKnown(w.Add(-slack))) < r.cfg.WarnAfter-slack {
 			falsely("warned", w)
 			return
 		}
@@ -105,7 +109,7 @@ func (r *run) checkOne(ctx context.Context, h *history, rep *Report) {
 		if reason == "logout" {
 			return !logout.IsZero() && !at.Before(logout.Add(-slack))
 		}
-		return at.Sub(h.lastKnown(at)) >= r.cfg.ExpireAfter-slack
+		return at.Sub(h.lastKnown(at.Add(-slack))) >= r.cfg.ExpireAfter-slack
 	}
 	for _, e := range expires {
 		if !endOK(e.reason, e.at) {

@@ -66,12 +66,17 @@ func (h *history) told(until, now time.Time) {
 // lastKnown returns the person's last activity that presence could know
 // of at t.
 func (h *history) lastKnown(t time.Time) time.Time {
+	return h.lastAct(t).at
+}
+
+// lastAct returns the person's last act that presence could know of at t.
+func (h *history) lastAct(t time.Time) act {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var last time.Time
+	var last act
 	for _, a := range h.activity {
-		if !a.known.IsZero() && !a.known.After(t) && a.at.After(last) {
-			last = a.at
+		if !a.known.IsZero() && !a.known.After(t) && a.at.After(last.at) {
+			last = a
 		}
 	}
 	return last

@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -49,6 +50,7 @@ func TestSoak(t *testing.T) {
 	t.Logf("\n%s", rep)
 	if rep.Failed() {
 		t.Error("the soak broke an invariant; the servers' logs are in " + dir)
+		logTails(t, dir)
 	} else {
 		os.RemoveAll(dir)
 	}
@@ -67,4 +69,18 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(p))
 	return len(p), nil
+}
+
+// logTails shows the end of each server's log, for a failure in a run
+// whose files nobody can read later (CI).
+func logTails(t *testing.T, dir string) {
+	logs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	for _, name := range logs {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			continue
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		t.Logf("%s, its last %d lines:\n%s", filepath.Base(name), min(len(lines), 40), strings.Join(lines[max(0, len(lines)-40):], "\n"))
+	}
 }

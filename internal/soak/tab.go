@@ -77,7 +77,7 @@ func (t *tab) session(ctx context.Context, node int) bool {
 	if !t.write(ctx, conn, protocol.ClientFrame{Type: protocol.TypeHello, Token: t.token, IdleMS: idle.Milliseconds()}) {
 		return false
 	}
-	t.h.told(time.Now().Add(-idle), time.Now())
+	helloAt := time.Now()
 	answered := false
 	gone := make(chan struct{})
 	defer close(gone)
@@ -106,6 +106,12 @@ func (t *tab) session(ctx context.Context, node int) bool {
 		now := time.Now()
 		switch f.Type {
 		case protocol.TypeState:
+			if !answered {
+				// presence took the hello's idle time: it knew of the
+				// activity from the hello on. A hello it refused (its
+				// store unreachable) told it nothing.
+				t.h.told(helloAt.Add(-idle), helloAt)
+			}
 			answered = true
 		case protocol.TypePing:
 			t.write(ctx, conn, protocol.ClientFrame{Type: protocol.TypePong})
