@@ -3,7 +3,7 @@ GO       ?= go
 PKGS     ?= ./...
 FUZZTIME ?= 60s
 
-.PHONY: build run test test-soak test-client generate bench bench-load soak fuzz lint
+.PHONY: build run test test-soak test-client generate bench bench-load bench-shared soak fuzz lint
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/presence ./cmd/presence
@@ -45,6 +45,12 @@ bench:
 # flags: make bench-load ARGS='-store memory -scenario idle,activity'.
 bench-load:
 	$(GO) run ./cmd/presence-bench $(ARGS)
+
+# What one WebSocket per browser saves (the client's shareSocket): the
+# sockets and the node's memory per person with 1, 3 and 10 tabs each, a
+# WebSocket per tab or one shared, on both stores; about a minute.
+bench-shared:
+	$(GO) run ./cmd/presence-bench -scenario shared -reference=false $(ARGS)
 
 # Ten minutes of the soak: 2,000 people at once on three nodes sharing a
 # Redis that keeps its data on disk, every fault twice; it fails on any

@@ -53,6 +53,9 @@ type Status struct {
 	IdleSeconds int64 `json:"idle_s"`
 	// Tabs is how many tabs are connected.
 	Tabs int64 `json:"tabs"`
+	// Sockets is how many connections those tabs hold: fewer than Tabs
+	// where a browser's tabs share one.
+	Sockets int64 `json:"sockets"`
 	// ExpireInSeconds is how long until the session expires unless there is
 	// activity, or until its absolute end if that comes first.
 	ExpireInSeconds int64 `json:"expire_in_s"`

@@ -82,14 +82,14 @@ func newTestClient(t *testing.T, base string, hc *http.Client) *Client {
 }
 
 const (
-	activeBody  = `{"sid":"p1-ab","status":"active","idle_s":12,"tabs":2,"expire_in_s":588}`
+	activeBody  = `{"sid":"p1-ab","status":"active","idle_s":12,"tabs":3,"sockets":2,"expire_in_s":588}`
 	expiredBody = `{"sid":"p1-ab","status":"expired","idle_s":600,"tabs":0,"expire_in_s":0}`
 	unknownBody = `{"sid":"p1-ab","status":"unknown","idle_s":0,"tabs":0,"expire_in_s":0,"error":{"code":"not_found","message":"no such session"}}`
 )
 
 func TestClient(t *testing.T) {
 	t.Parallel()
-	active := Status{SID: "p1-ab", Status: "active", IdleSeconds: 12, Tabs: 2, ExpireInSeconds: 588}
+	active := Status{SID: "p1-ab", Status: "active", IdleSeconds: 12, Tabs: 3, Sockets: 2, ExpireInSeconds: 588}
 	cases := []struct {
 		name       string
 		call       func(*Client) (Status, error)

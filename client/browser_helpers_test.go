@@ -433,10 +433,21 @@ func (s *server) start(addr string) {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	n := &node{store: &recStore{Store: session.NewMemoryStore(session.MemoryOptions{})}, ln: &connListener{Listener: ln}}
+	var store session.Store
+	var broker hub.Broker
+	if r := s.opts.redis; r != nil {
+		if store, err = session.NewRedisStore(session.RedisOptions{Client: r.client, Prefix: r.prefix}); err != nil {
+			s.t.Fatal(err)
+		}
+		broker = hub.NewRedisBroker(r.client, r.prefix)
+	} else {
+		store = session.NewMemoryStore(session.MemoryOptions{})
+	}
+	n := &node{store: &recStore{Store: store}, ln: &connListener{Listener: ln}}
 	origins := s.opts.origins
 	n.reg, err = hub.New(hub.Options{
 		Store:          n.store,
+		Broker:         broker,
 		Verifier:       verifier,
 		Tick:           20 * time.Millisecond,
 		OriginPatterns: origins,

@@ -60,14 +60,21 @@ func TestBundlesReproducible(t *testing.T) {
 	}
 }
 
-// TestSourceMaps: each bundle points at its map by a relative URL, and
-// the map names the modules relative to client/, with their text.
+// TestSourceMaps: each bundle points at its map by a relative URL (for
+// presence.js, which every page pays for, in the SourceMap header it is
+// served with), and the map names the modules relative to client/, with
+// their text.
 func TestSourceMaps(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"presence.js", "presence.mjs"} {
+	for _, name := range []string{"presence.js", "presence.mjs", "presence-share.mjs"} {
 		js := strings.TrimRight(string(source(t, name)), "\n")
-		if want := "//# sourceMappingURL=" + name + ".map"; !strings.HasSuffix(js, want) {
-			t.Errorf("%s does not end with %q", name, want)
+		comment := "//# sourceMappingURL=" + name + ".map"
+		header := do(t, "GET", "/"+name, nil).Header.Get("SourceMap")
+		switch {
+		case name == "presence.js" && (header != name+".map" || strings.Contains(js, "sourceMappingURL")):
+			t.Errorf("%s is served with SourceMap %q, and its text names a map: %v; want the header alone", name, header, strings.Contains(js, "sourceMappingURL"))
+		case name != "presence.js" && (!strings.HasSuffix(js, comment) || header != ""):
+			t.Errorf("%s does not end with %q, or is served with a SourceMap header", name, comment)
 		}
 		var m struct {
 			Version        int      `json:"version"`
@@ -77,7 +84,7 @@ func TestSourceMaps(t *testing.T) {
 		if err := json.Unmarshal(source(t, name+".map"), &m); err != nil {
 			t.Fatalf("%s.map: %v", name, err)
 		}
-		if m.Version != 3 || len(m.Sources) < 5 || len(m.SourcesContent) != len(m.Sources) {
+		if m.Version != 3 || len(m.Sources) == 0 || len(m.SourcesContent) != len(m.Sources) || name != "presence-share.mjs" && len(m.Sources) < 5 {
 			t.Errorf("%s.map: version %d, %d sources, %d contents", name, m.Version, len(m.Sources), len(m.SourcesContent))
 		}
 		for i, src := range m.Sources {

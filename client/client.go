@@ -14,12 +14,13 @@ import (
 
 //go:generate go run gen.go
 
-//go:embed presence.js presence.js.map presence.mjs presence.mjs.map presence.css
+//go:embed presence.js presence.js.map presence.mjs presence.mjs.map presence-share.mjs presence-share.mjs.map presence.css
 var files embed.FS
 
 // asset is one embedded file, ready to serve.
 type asset struct {
 	contentType string
+	sourceMap   string // the SourceMap header, for a bundle without a sourceMappingURL comment
 	etag        string
 	plain       []byte
 	gzipped     []byte
@@ -30,11 +31,13 @@ type asset struct {
 const cacheControl = "public, max-age=3600, must-revalidate"
 
 var assets = map[string]*asset{
-	"/presence.js":      load("presence.js", "text/javascript; charset=utf-8"),
-	"/presence.mjs":     load("presence.mjs", "text/javascript; charset=utf-8"),
-	"/presence.js.map":  load("presence.js.map", "application/json"),
-	"/presence.mjs.map": load("presence.mjs.map", "application/json"),
-	"/presence.css":     load("presence.css", "text/css; charset=utf-8"),
+	"/presence.js":            load("presence.js", "text/javascript; charset=utf-8").withMap("presence.js.map"),
+	"/presence.mjs":           load("presence.mjs", "text/javascript; charset=utf-8"),
+	"/presence.js.map":        load("presence.js.map", "application/json"),
+	"/presence.mjs.map":       load("presence.mjs.map", "application/json"),
+	"/presence-share.mjs":     load("presence-share.mjs", "text/javascript; charset=utf-8"),
+	"/presence-share.mjs.map": load("presence-share.mjs.map", "application/json"),
+	"/presence.css":           load("presence.css", "text/css; charset=utf-8"),
 }
 
 func load(name, contentType string) *asset {
@@ -49,6 +52,11 @@ func load(name, contentType string) *asset {
 		plain:       b,
 		gzipped:     compress(b),
 	}
+}
+
+func (a *asset) withMap(url string) *asset {
+	a.sourceMap = url
+	return a
 }
 
 func compress(b []byte) []byte {
@@ -86,6 +94,9 @@ func serve(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Access-Control-Allow-Origin", "*")
 	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	if a.sourceMap != "" {
+		h.Set("SourceMap", a.sourceMap)
+	}
 	if etagMatches(r.Header.Get("If-None-Match"), a.etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return

@@ -67,6 +67,8 @@ func TestServeFiles(t *testing.T) {
 		{"/presence.mjs", "presence.mjs", "text/javascript; charset=utf-8"},
 		{"/presence.js.map", "presence.js.map", "application/json"},
 		{"/presence.mjs.map", "presence.mjs.map", "application/json"},
+		{"/presence-share.mjs", "presence-share.mjs", "text/javascript; charset=utf-8"},
+		{"/presence-share.mjs.map", "presence-share.mjs.map", "application/json"},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
@@ -106,7 +108,7 @@ func TestServeFiles(t *testing.T) {
 func TestServeETagsDiffer(t *testing.T) {
 	t.Parallel()
 	seen := map[string]string{}
-	for _, p := range []string{"/presence.js", "/presence.css", "/presence.mjs", "/presence.js.map", "/presence.mjs.map"} {
+	for _, p := range []string{"/presence.js", "/presence.css", "/presence.mjs", "/presence.js.map", "/presence.mjs.map", "/presence-share.mjs", "/presence-share.mjs.map"} {
 		etag := do(t, http.MethodGet, p, nil).Header.Get("ETag")
 		if other, ok := seen[etag]; ok {
 			t.Fatalf("%s and %s have the ETag %s", other, p, etag)
@@ -274,7 +276,7 @@ func TestStaticRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range append([]string{"presence.js", "presence.mjs"}, names...) {
+	for _, name := range append([]string{"presence.js", "presence.mjs", "presence-share.mjs"}, names...) {
 		if strings.HasSuffix(name, ".test.js") || name == "src/testkit.js" {
 			continue // tests run in Node, not in pages
 		}

@@ -57,6 +57,8 @@ export interface StartOptions {
   csrfField?: string;
   /** Ask before the page unloads while a form has unsaved changes. Default: false. */
   confirmUnload?: boolean;
+  /** The tabs of the session in this browser share one WebSocket (Web Locks; presence-share.mjs loads on demand). Default: false. */
+  shareSocket?: boolean;
   /** false: do not add presence's stylesheet; bundle presence.css or your own. Default: true. */
   css?: boolean;
   /**

@@ -215,6 +215,10 @@ type serverOptions struct {
 	// origins are the allowed origins besides presence's own host. Nil
 	// means 127.0.0.1 on any port.
 	origins []string
+	// redis, when set, is the Redis the node keeps its sessions in and
+	// nudges the other nodes through, as presence runs with several
+	// nodes. Nil means a memory store.
+	redis *sharedRedis
 }
 
 // presenceTag is a deferred script tag of presence.js with data attributes.

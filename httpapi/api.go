@@ -20,11 +20,14 @@ const APIPrefix = "/api/v1/"
 
 // apiSession is a session as the server API shows it.
 type apiSession struct {
-	SID       string `json:"sid"`
-	Status    string `json:"status"` // active, warning, expired or unknown
-	IdleS     int64  `json:"idle_s"`
-	Tabs      int    `json:"tabs"`
-	ExpireInS int64  `json:"expire_in_s"`
+	SID    string `json:"sid"`
+	Status string `json:"status"` // active, warning, expired or unknown
+	IdleS  int64  `json:"idle_s"`
+	Tabs   int    `json:"tabs"`
+	// Sockets counts the connections behind tabs: fewer than tabs where
+	// a browser's tabs share one (the client's shareSocket).
+	Sockets   int   `json:"sockets"`
+	ExpireInS int64 `json:"expire_in_s"`
 	// EndsAt is a live session's absolute end, Unix seconds; absent when
 	// it has none.
 	EndsAt *int64    `json:"ends_at,omitempty"`
@@ -153,6 +156,7 @@ func (s *Server) writeSession(w http.ResponseWriter, sess hub.Session, err error
 		Status:    string(sess.Status),
 		IdleS:     int64(sess.Idle / time.Second),
 		Tabs:      sess.Tabs,
+		Sockets:   sess.Sockets,
 		ExpireInS: int64(sess.ExpireIn / time.Second),
 	}
 	if !sess.EndsAt.IsZero() && sess.Status != session.StatusExpired {

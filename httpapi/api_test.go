@@ -61,8 +61,15 @@ func TestAPISessionStates(t *testing.T) {
 		return body
 	}
 	e.advance(2 * time.Second)
-	if s := get(); s["status"] != "active" || s["idle_s"] != 2.0 || s["tabs"] != 1.0 || s["expire_in_s"] != 8.0 {
+	if s := get(); s["status"] != "active" || s["idle_s"] != 2.0 || s["tabs"] != 1.0 || s["sockets"] != 1.0 || s["expire_in_s"] != 8.0 {
 		t.Errorf("active: %v", s)
+	}
+	// A connection that three tabs of a browser share counts three tabs,
+	// one socket.
+	a.SendFrame(protocol.ClientFrame{Type: protocol.TypeTabs, Tabs: 3})
+	a.Expect(protocol.TypeState)
+	if s := get(); s["tabs"] != 3.0 || s["sockets"] != 1.0 {
+		t.Errorf("shared: %v, want 3 tabs on 1 socket", s)
 	}
 	e.advance(4 * time.Second)
 	a.Expect(protocol.TypeWarn)

@@ -119,6 +119,8 @@ func (t *tab) handle(f protocol.ClientFrame, cookieToken string, received time.T
 		t.logout()
 	case protocol.TypePong:
 		// lastHeard is already up to date.
+	case protocol.TypeTabs:
+		t.hub.shareTabs(t, f.Tabs)
 	}
 	return true
 }

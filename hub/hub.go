@@ -137,6 +137,30 @@ func (h *hub) admit(t *tab, snap session.Snapshot, lim session.Limits, uid strin
 	return true, false, lifted
 }
 
+// shareTabs records that t speaks for n tabs of one browser (a tabs
+// frame), and answers with the session's state: the frame a tab that
+// joins the shared connection needs.
+func (h *hub) shareTabs(t *tab, n int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t.sharedTabs = int32(n)
+	if h.ended || h.gone {
+		return
+	}
+	now := h.r.opts.Clock.Now()
+	t.send(h.stateLocked(now), protocol.TypeState)
+	t.toldEnd = latest(now, h.endOfLocked(h.knownLocked())).UnixNano()
+}
+
+// tabsLocked counts the browser tabs the hub's connections speak for.
+func (h *hub) tabsLocked() int {
+	n := 0
+	for _, t := range h.tabs {
+		n += max(int(t.sharedTabs), 1)
+	}
+	return n
+}
+
 // leave removes t. An ended session's hub leaves the registry with its
 // last tab.
 func (h *hub) leave(t *tab) {

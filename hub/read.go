@@ -135,6 +135,10 @@ func (t *tab) frame(rd *reading, typ websocket.MessageType, data []byte, cookieT
 	if f.Type == protocol.TypePong && t.hub != nil {
 		return // lastHeard is already up to date
 	}
+	if f.Type == protocol.TypeTabs && t.hub != nil {
+		t.hub.shareTabs(t, f.Tabs)
+		return
+	}
 	if f.Type == protocol.TypeActivity && t.hub != nil {
 		at := now.Add(-session.IdleMillis(f.IdleMS))
 		t.noteOwnActivity(at)

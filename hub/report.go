@@ -44,8 +44,12 @@ type Session struct {
 	// EndsAt is the live session's absolute end, on the store's clock;
 	// zero when it has none.
 	EndsAt time.Time
-	// Tabs counts the session's tabs connected to this node.
+	// Tabs counts the session's browser tabs connected to this node:
+	// one per connection, or as many as a connection that tabs share
+	// speaks for.
 	Tabs int
+	// Sockets counts the session's connections to this node.
+	Sockets int
 }
 
 // Report records rep in the store and brings every tab of its session,
@@ -219,7 +223,7 @@ func (r *Registry) answer(sid string, lim session.Limits, uid string, snap sessi
 	s := Session{SID: sid, Position: snap.Position(lim), Limits: lim, Reason: snap.Reason, EndsAt: snap.EndsAt}
 	if h := r.take(sid, lim, uid, snap); h != nil {
 		h.mu.Lock()
-		s.Tabs = len(h.tabs)
+		s.Tabs, s.Sockets = h.tabsLocked(), len(h.tabs)
 		h.mu.Unlock()
 	}
 	return s

@@ -35,8 +35,12 @@ type tab struct {
 	claims session.Claims
 	hub    *hub // read and written by the reading goroutine, or a frame's handler while it waits
 
-	helloed   atomic.Bool
-	lastHeard atomic.Int64 // unix nanoseconds on the node's clock
+	helloed atomic.Bool
+	// sharedTabs is how many tabs of one browser the connection speaks
+	// for, from its last tabs frame; 0 means one, its own. Guarded by the
+	// hub's lock; it sits in the padding after helloed.
+	sharedTabs int32
+	lastHeard  atomic.Int64 // unix nanoseconds on the node's clock
 	// ownActive is the latest activity the tab itself reported, and
 	// toldEnd the end it was last told of (a state or warn frame's instant
 	// plus expire_in), both unix nanoseconds on the node's clock; toldEnd

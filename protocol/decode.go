@@ -13,7 +13,7 @@ import (
 // and its other members exactly those that type defines, each at most
 // once, with names matched case-sensitively: token and path must be JSON
 // strings, idle_ms a whole number from 0 to MaxIdleMS written without
-// fraction or exponent. Absent members leave their fields zero.
+// fraction or exponent, tabs one from 1 to MaxSharedTabs. Absent members leave their fields zero.
 //
 // Every error is an *Error whose Code is one of the Code constants. When a
 // frame has several faults, a bad_json fault is reported first, then a
@@ -37,6 +37,7 @@ const (
 	fieldIdleMS
 	fieldPath
 	fieldPassive
+	fieldTabs
 )
 
 // fieldsOf returns the members besides "type" that frames of type t define.
@@ -46,6 +47,8 @@ func fieldsOf(t Type) clientField {
 		return fieldToken | fieldIdleMS | fieldPath | fieldPassive
 	case TypeActivity:
 		return fieldIdleMS
+	case TypeTabs:
+		return fieldTabs
 	}
 	return 0
 }
@@ -62,6 +65,8 @@ func clientFieldOf(m *member) clientField {
 		return fieldPath
 	case m.nameIs("passive"):
 		return fieldPassive
+	case m.nameIs("tabs"):
+		return fieldTabs
 	}
 	return 0
 }
@@ -157,7 +162,17 @@ func decodeClient(data []byte) (ClientFrame, *Error) {
 				return ClientFrame{}, &Error{Code: CodeBadField, Message: "passive must be true or false, got " + m.kind.String()}
 			}
 			f.Passive = m.value[0] == 't'
+		case fieldTabs:
+			n, ok := parseIdleMS(m) // a whole number, written the same way
+			if !ok || n < 1 || n > MaxSharedTabs {
+				return ClientFrame{}, &Error{Code: CodeBadField, Message: "tabs must be a whole number from 1 to " +
+					strconv.Itoa(MaxSharedTabs) + ", got " + echo(m.value)}
+			}
+			f.Tabs = int(n)
 		}
+	}
+	if t == TypeTabs && f.Tabs == 0 {
+		return ClientFrame{}, &Error{Code: CodeBadField, Message: "a tabs frame needs tabs, a whole number from 1 to " + strconv.Itoa(MaxSharedTabs)}
 	}
 	f.Token = stringValue(token)
 	f.Path = stringValue(path)
@@ -186,6 +201,8 @@ func typeOf(m *member) Type {
 		return TypeLogout
 	case TypePong:
 		return TypePong
+	case TypeTabs:
+		return TypeTabs
 	case TypeState:
 		return TypeState
 	case TypeWarn:
@@ -228,7 +245,7 @@ func parseIdleMS(m *member) (int64, bool) {
 	return n, n <= MaxIdleMS
 }
 
-const clientTypes = "a client sends hello, activity, extend, logout or pong"
+const clientTypes = "a client sends hello, activity, extend, logout, pong or tabs"
 
 func errUnknownType(m *member, t Type) *Error {
 	if isServerType(t) {

@@ -103,6 +103,9 @@ func (f ClientFrame) AppendJSON(b []byte) []byte {
 		}
 	case TypeActivity:
 		b = appendIdleMS(b, f.IdleMS)
+	case TypeTabs:
+		b = append(b, `,"tabs":`...)
+		b = strconv.AppendInt(b, int64(f.Tabs), 10)
 	}
 	return append(b, '}')
 }

@@ -43,6 +43,7 @@ type (
 		IdleMS  int64  `json:"idle_ms,omitempty"`
 		Path    string `json:"path,omitempty"`
 		Passive bool   `json:"passive,omitempty"`
+		Tabs    int    `json:"tabs,omitempty"`
 	}
 )
 
@@ -87,23 +88,24 @@ func TestAppendJSONMatchesStdlib(t *testing.T) {
 		}{"ping"}},
 		{"error", (&Error{CodeBadJSON, "frame must be one JSON object: got null"}).AppendJSON(nil),
 			stdError{"error", "bad_json", "frame must be one JSON object: got null"}},
-		{"hello", ClientFrame{TypeHello, secret, 1500, "/a", false}.AppendJSON(nil),
-			stdClient{"hello", secret, 1500, "/a", false}},
-		{"hello passive", ClientFrame{TypeHello, secret, 1500, "/a", true}.AppendJSON(nil),
-			stdClient{"hello", secret, 1500, "/a", true}},
+		{"hello", ClientFrame{TypeHello, secret, 1500, "/a", false, 0}.AppendJSON(nil),
+			stdClient{"hello", secret, 1500, "/a", false, 0}},
+		{"hello passive", ClientFrame{TypeHello, secret, 1500, "/a", true, 0}.AppendJSON(nil),
+			stdClient{"hello", secret, 1500, "/a", true, 0}},
 		{"hello bare", ClientFrame{Type: TypeHello}.AppendJSON(nil), stdClient{Type: "hello"}},
 		{"activity", ClientFrame{Type: TypeActivity, IdleMS: 3}.AppendJSON(nil),
 			stdClient{Type: "activity", IdleMS: 3}},
 		{"activity drops token", ClientFrame{Type: TypeActivity, Token: "t", Path: "/"}.AppendJSON(nil),
 			stdClient{Type: "activity"}},
 		{"extend", ClientFrame{Type: TypeExtend, IdleMS: 3}.AppendJSON(nil), stdClient{Type: "extend"}},
+		{"tabs", ClientFrame{Type: TypeTabs, Tabs: 4}.AppendJSON(nil), stdClient{Type: "tabs", Tabs: 4}},
 		{"not a client type", ClientFrame{Type: "x\n", IdleMS: 3}.AppendJSON(nil), stdClient{Type: "x\n"}},
 	}
 	for i, s := range trickyStrings {
 		tests = append(tests,
 			test{"expire tricky " + string(rune('a'+i)), Expire{Reason(s), s}.AppendJSON(nil), stdExpire{"expire", s, s}},
 			test{"error tricky " + string(rune('a'+i)), (&Error{s, s}).AppendJSON(nil), stdError{"error", s, s}},
-			test{"hello tricky " + string(rune('a'+i)), ClientFrame{TypeHello, s, 1, s, false}.AppendJSON(nil), stdClient{"hello", s, 1, s, false}},
+			test{"hello tricky " + string(rune('a'+i)), ClientFrame{TypeHello, s, 1, s, false, 0}.AppendJSON(nil), stdClient{"hello", s, 1, s, false, 0}},
 		)
 	}
 	for _, tt := range tests {
@@ -237,7 +239,7 @@ func TestAppendJSONAllocs(t *testing.T) {
 		{"expire tricky", Expire{ReasonIdle, long}.AppendJSON},
 		{"ping", Ping{}.AppendJSON},
 		{"error", (&Error{CodeBadField, long}).AppendJSON},
-		{"hello", ClientFrame{TypeHello, secret, 5, long, true}.AppendJSON},
+		{"hello", ClientFrame{TypeHello, secret, 5, long, true, 0}.AppendJSON},
 	}
 	buf := make([]byte, 0, 4096)
 	for _, tt := range tests {

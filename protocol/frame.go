@@ -20,7 +20,14 @@ const (
 	TypeLogout Type = "logout"
 	// TypePong answers a ping.
 	TypePong Type = "pong"
+	// TypeTabs says how many tabs of one browser the connection speaks
+	// for (tabs), when they share it (the client's shareSocket); the
+	// server answers with a state frame. An extension of protocol v1.
+	TypeTabs Type = "tabs"
 )
+
+// MaxSharedTabs is the largest tabs a tabs frame may give.
+const MaxSharedTabs = 1000
 
 // Server to client frame types.
 const (
@@ -61,6 +68,9 @@ type ClientFrame struct {
 	// moving the last activity of a session presence already knows. An
 	// extension of protocol v1; absent means false.
 	Passive bool
+	// Tabs is how many tabs a tabs frame speaks for, from 1 to
+	// MaxSharedTabs.
+	Tabs int
 }
 
 // Status is the status member of a state frame.
@@ -172,7 +182,7 @@ type ServerFrame struct {
 // isClientType reports whether t is a client-to-server frame type.
 func isClientType(t Type) bool {
 	switch t {
-	case TypeHello, TypeActivity, TypeExtend, TypeLogout, TypePong:
+	case TypeHello, TypeActivity, TypeExtend, TypeLogout, TypePong, TypeTabs:
 		return true
 	}
 	return false

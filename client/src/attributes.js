@@ -20,4 +20,4 @@ export function optionsOf(data) {
 // The options that data attributes give as they are, and those that are
 // on when present.
 const STRINGS = ["token", "url", "logoutUrl", "warnAfter", "expireAfter", "transport", "logoutMethod", "csrfToken", "csrfField"];
-const FLAGS = ["passive", "requireButton", "confirmUnload"];
+const FLAGS = ["passive", "requireButton", "confirmUnload", "shareSocket"];

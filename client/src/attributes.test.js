@@ -15,6 +15,7 @@ test("a script tag's data attributes give the options of the JavaScript API", ()
     logoutMethod: "post",
     csrfToken: "c",
     csrfField: "csrf",
+    shareSocket: "",
     textTitle: "Still there?",
     textTitleCue: "",
   });
@@ -31,6 +32,7 @@ test("a script tag's data attributes give the options of the JavaScript API", ()
     csrfToken: "c",
     csrfField: "csrf",
     confirmUnload: false,
+    shareSocket: true,
     css: true,
     dialog: true,
     texts: { title: "Still there?", titleCue: "" },

@@ -29,16 +29,16 @@ function initial({ options, stored: storedActivity, at }) {
     stated: null, // the limits of presence's last state frame
     attempt: 0, // tries since presence last answered, for the backoff
     failures: 0, // WebSockets in a row that never opened
-    heard: false, // presence answered this page once
-    contact: false, // the WebSocket is live, or the last /ping answered
-    refusal: "", // the code of the refusal last reported, until presence answers
-    unlimited: false, // the console was told that no limits are known
-    warning: false, // the page was told of a warning not withdrawn since
-    greeted: false, // a hello went out
-    refreshed: false, // refreshToken was called since presence last answered
-    asking: false, // a /ping is out
-    askAgain: false,
-    flushing: false, // an activity report waits for the throttle
+    // And, absent (false) until they are set:
+    //   heard: presence answered this page once
+    //   contact: the WebSocket is live, or the last /ping answered
+    //   refusal: the code of the refusal last reported, until presence answers
+    //   unlimited: the console was told that no limits are known
+    //   warning: the page was told of a warning not withdrawn since
+    //   greeted: a hello went out
+    //   refreshed: refreshToken was called since presence last answered
+    //   asking: a /ping is out; askAgain: ask once it is in
+    //   flushing: an activity report waits for the throttle
   };
   useToken(state, options.token);
   const t = { state, at, effects: [] };

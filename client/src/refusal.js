@@ -5,7 +5,7 @@
 
 const FIXES = {
   origin_refused:
-    "presence at {base} refuses this page's origin, {origin}: add PRESENCE_ALLOWED_ORIGINS={origin}, after a comma beside those listed; presence's log shows the whole value",
+    "presence at {base} refuses this page's origin, {origin}: add PRESENCE_ALLOWED_ORIGINS={origin}, beside the others; presence logs the whole value",
   cross_site: "presence refuses a cross-site ping with its cookie: give the client the token (data-token, or the token option)",
   token_missing: "presence got no token: give the client one (data-token, or the token option), or set the presence cookie",
   token_invalid: "presence refuses the token: it was not signed with PRESENCE_SECRET (while rotating, keep the former secret in PRESENCE_OLD_SECRETS)",

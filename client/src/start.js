@@ -62,12 +62,20 @@ export function start(options = {}, scriptUrl) {
     socket = null;
   };
 
+  // later opens the WebSocket through the shared socket's module once it
+  // is loaded; until then the tab's socket sends nothing.
+  const later = () => {
+    const pending = { send() {}, close() {} };
+    sharing.then(open => socket == pending && (socket = open(base, dispatch)));
+    return pending;
+  };
+
   const carryOut = effect => {
     switch (effect.type) {
       case "send":
         return socket && socket.send(effect.frame);
       case "connect":
-        return (socket = openSocket(base, dispatch));
+        return (socket = sharing ? later() : openSocket(base, dispatch));
       case "close":
         return closeSocket();
       case "ask":
@@ -98,7 +106,18 @@ export function start(options = {}, scriptUrl) {
   };
 
   const claims = readClaims(options.token);
-  const channel = openChannel("presence:" + (claims.sid || base), message => dispatch({ type: "tab", message }));
+  const name = "presence:" + (claims.sid || base);
+  const channel = openChannel(name, message => dispatch({ type: "tab", message }));
+  // One WebSocket per browser, where the page asks for it: from the
+  // module of the shared socket, which only the pages that ask for it
+  // load. Where it does not load, the tab keeps a WebSocket of its own.
+  const sharing =
+    options.shareSocket &&
+    base &&
+    import(base + "/presence-share.mjs").then(
+      module => module.shareSocket(name, openSocket),
+      () => openSocket,
+    );
   const dialog = createDialog(texts, "presence-" + ++started, listen, () => dispatch({ type: "extend" }), () => dispatch({ type: "logout" }), options.dialog !== false);
   trackActivity(listen, dialog.contains, () => dispatch({ type: "activity" }));
   // Back from sleep, the background or the back-forward cache: the clock

@@ -125,7 +125,7 @@ export function expire(t, frame, mirrored) {
   effect(t, "leave", {
     reason: frame.reason || "idle",
     redirectUrl: frame.redirect_url || s.options.logoutUrl || "",
-    reload: s.heard,
+    reload: !!s.heard,
   });
 }
 

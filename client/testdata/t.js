@@ -1,7 +1,16 @@
 "use strict";
 // t.js records, for the browser tests, what a page saw: errors, CSP
 // violations, and when presence's classes came and went on <html>.
-window.T = { loaded: Date.now(), errors: [], csp: [], classes: [], events: [], live: [], skew: 0 };
+window.T = { loaded: Date.now(), errors: [], csp: [], classes: [], events: [], live: [], skew: 0, sockets: 0 };
+// T.sockets counts the WebSockets the page opened, and T.socket is the
+// last: whether it is open tells which tab leads a shared socket.
+window.WebSocket = class extends WebSocket {
+  constructor(...args) {
+    super(...args);
+    T.sockets++;
+    T.socket = this;
+  }
+};
 // T.skew moves the page's clock, as a laptop's sleep does for a page
 // whose timers did not run meanwhile.
 const realNow = Date.now;

@@ -71,6 +71,11 @@ func (b *bench) store(ctx context.Context, store string) (column, error) {
 			return nil, err
 		}
 	}
+	if b.cfg.runs("shared") {
+		if err := b.shared(ctx, col, fresh); err != nil {
+			return nil, err
+		}
+	}
 	if b.cfg.runs("ping") {
 		srv, err := fresh()
 		if err != nil {
@@ -160,6 +165,12 @@ func (b *bench) newGroup(kind string) string {
 // (then openGroup returns the round trips from hello to state, in ns),
 // or not yet when join is nil.
 func (b *bench) openGroup(ctx context.Context, srv *server, group string, n int, warnAfter, expireAfter int64, join *helloSpec) ([]int64, error) {
+	return b.openSessions(ctx, srv, group, n, 1, warnAfter, expireAfter, join)
+}
+
+// openSessions is openGroup with perSession tabs, numbered in a row, to a
+// session.
+func (b *bench) openSessions(ctx context.Context, srv *server, group string, n, perSession int, warnAfter, expireAfter int64, join *helloSpec) ([]int64, error) {
 	if join != nil {
 		join.Group, join.Total = group, n
 		b.progress.phase("%s: connecting %d tabs over %s, each saying hello at once", group, n, join.Pace)
@@ -168,7 +179,7 @@ func (b *bench) openGroup(ctx context.Context, srv *server, group string, n int,
 	}
 	results, err := do[openResult](ctx, b.pool, "open", func(k int) any {
 		return openSpec{Group: group, Addr: srv.addr, Secret: b.secret, Prefix: "bench-" + group + "-",
-			Total: n, Stride: len(b.pool.workers), Offset: k,
+			Total: n, PerSession: perSession, Stride: len(b.pool.workers), Offset: k,
 			WarnAfter: warnAfter, ExpireAfter: expireAfter, Sources: b.pool.sources, Join: join}
 	}, b.progress.counter(n))
 	if err != nil {

@@ -30,8 +30,9 @@ func TestMain(m *testing.M) {
 var smokeArgs = []string{"-tabs", "200", "-unrelated", "5", "-settle", "100ms", "-window", "1s",
 	"-jitter", "300ms", "-ping-window", "300ms", "-ping-conns", "4"}
 
-// The tool runs every scenario at a tiny size and prints every row with
-// figures: no false logout, no early warn, no tab refused.
+// The tool runs every scenario, shared included, at a tiny size and
+// prints every row with figures: no false logout, no early warn, no tab
+// refused.
 func TestSmallRunPrintsEveryFigure(t *testing.T) {
 	store := "both"
 	if _, err := exec.LookPath("redis-server"); err != nil {
@@ -41,7 +42,7 @@ func TestSmallRunPrintsEveryFigure(t *testing.T) {
 		t.Log("the Redis store is left out: redis-server is not installed")
 		store = "memory"
 	}
-	args := append(smokeArgs, "-store", store)
+	args := append(smokeArgs, "-store", store, "-scenario", strings.Join(append(scenarioNames, extraScenarios...), ","))
 	var stdout, stderr bytes.Buffer
 	if err := run(context.Background(), args, &stdout, &stderr); err != nil {
 		t.Fatalf("presence-bench %s: %v\n%s", strings.Join(args, " "), err, stderr.String())

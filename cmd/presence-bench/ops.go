@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/presence-dev/presence/protocol"
 	"github.com/presence-dev/presence/session"
 )
 
@@ -24,10 +25,13 @@ type openSpec struct {
 	Group  string
 	Addr   string
 	Secret []byte
-	Prefix string // session ids are Prefix + the tab's number
+	Prefix string // session ids are Prefix + the tab's number, over PerSession
 	Total  int    // tabs in the group, across workers
-	Stride int    // the workers' count
-	Offset int    // this worker's number
+	// PerSession is how many tabs, numbered in a row, share a session;
+	// zero means one.
+	PerSession int
+	Stride     int // the workers' count
+	Offset     int // this worker's number
 	// WarnAfter and ExpireAfter are the tokens' limits in seconds; zero
 	// leaves a limit out of the token, for the server's default.
 	WarnAfter, ExpireAfter int64
@@ -56,7 +60,7 @@ func (w *worker) open(ctx context.Context, s openSpec, progress func(int)) (open
 	}
 	g := &group{addr: s.Addr}
 	for i := s.Offset; i < s.Total; i += s.Stride {
-		claims := session.Claims{SID: s.Prefix + strconv.Itoa(i), WarnAfter: s.WarnAfter, ExpireAfter: s.ExpireAfter}
+		claims := session.Claims{SID: s.Prefix + strconv.Itoa(i/max(s.PerSession, 1)), WarnAfter: s.WarnAfter, ExpireAfter: s.ExpireAfter}
 		token, err := session.Mint(s.Secret, claims)
 		if err != nil {
 			return openResult{}, fmt.Errorf("worker: mint: %w", err)
@@ -146,6 +150,10 @@ type helloSpec struct {
 	// or was too slow): they count in the scenario's figures, as sessions
 	// not warned, rather than failing the run. The coordinator's alone.
 	Refusals bool `json:"-"`
+	// Shares, when above one, has each tab say after its hello that its
+	// connection speaks for that many tabs of a browser, as the leader
+	// of a shared socket does.
+	Shares int
 }
 
 type helloResult struct {
@@ -177,6 +185,12 @@ func (w *worker) hello(ctx context.Context, s helloSpec, progress func(int)) (he
 		if err := t.hello(helloIdle(t, s, time.Now().UnixNano())); err != nil {
 			res.Failed++
 			continue
+		}
+		if s.Shares > 1 {
+			if err := t.write(textFrame(protocol.ClientFrame{Type: protocol.TypeTabs, Tabs: s.Shares})); err != nil {
+				res.Failed++
+				continue
+			}
 		}
 		res.Sent++
 		progress(res.Sent)

@@ -60,6 +60,7 @@ const (
 	keyPingCPU            = "ping_cpu_us"
 	keyPingCores          = "ping_cores"
 	keyPingClientCores    = "ping_client_cores"
+	keySharedPeople       = "shared_people"
 )
 
 // table is a run's figures, one column per server.
@@ -167,9 +168,24 @@ func (t *table) rows() []row {
 		{"… lateness p50 / max, ms", figures("%.1f / %.1f", keyInstantP50, keyInstantMax)},
 		{"… warns earlier than the deadline by > 2 ms / ≤ 2 ms; not warned", figures("%.0f / %.0f; %.0f", keyInstantEarly, keyInstantEarlyWithin, keyInstantMissing)},
 		{fmt.Sprintf("/ping requests a second, %d connections", c.pingConns), figures("%.0f", keyPingRate)},
+		{"one WebSocket per browser: people", figures("%.0f", keySharedPeople)},
+		sharedRow(1, false), sharedRow(3, false), sharedRow(3, true), sharedRow(10, false), sharedRow(10, true),
 		{"/ping server CPU per request, µs", figures("%.1f", keyPingCPU)},
 		{"/ping cores busy: server / the tool's clients", figures("%.2f / %.2f", keyPingCores, keyPingClientCores)},
 	}
+}
+
+// sharedRow is the row of the shared scenario for people with tabs each.
+func sharedRow(tabs int, shared bool) row {
+	how := "a WebSocket per tab"
+	if shared {
+		how = "one shared WebSocket"
+	}
+	if tabs == 1 {
+		how = "one WebSocket"
+	}
+	sockets, rss := sharedKey(tabs, shared)
+	return row{fmt.Sprintf("… %d tab(s) each, %s: sockets / RSS per person, KiB", tabs, how), figures("%.0f / %.2f", sockets, rss)}
 }
 
 // write prints the table in Markdown: the machine and the conditions,
@@ -238,6 +254,9 @@ func (t *table) conditions() string {
 	parts = append(parts, fmt.Sprintf("%s sessions due to warn within one second, then %s at one instant", thousands(c.spreadTabs), thousands(c.tabs)))
 	parts = append(parts, fmt.Sprintf("sessions not timed have warn_after %d s / expire_after %d s", quietWarnAfter, quietExpireAfter))
 	parts = append(parts, fmt.Sprintf("%d keep-alive connections send /ping for %s", c.pingConns, c.pingWindow))
+	if c.runs("shared") {
+		parts = append(parts, fmt.Sprintf("for one WebSocket per browser, %s people keep 1, 3 or 10 idle tabs of their session each, with a WebSocket per tab or one that says hello and then a tabs frame with their count, each measure on a fresh server", thousands(max(c.tabs/10, 1))))
+	}
 	parts = append(parts, "presence runs with -recovery-grace 0 -max-tabs 100000, a fresh process on an empty store for each scenario but the storm and the activity, which follow the idle tabs")
 	parts = append(parts, fmt.Sprintf("the tabs are held by %d worker processes from %d loopback addresses", c.workers, len(sourceAddrs)))
 	parts = append(parts, fmt.Sprintf("idle figures over %d round(s), each on a fresh server, settled %s then garbage-collected", c.rounds, c.settle))

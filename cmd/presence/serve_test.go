@@ -209,7 +209,8 @@ func TestServeDemo(t *testing.T) {
 	var printed syncBuffer
 	base, stop := startServeWith(t, []string{"-demo"}, map[string]string{"PRESENCE_SECRET": ""}, &printed)
 	for path, want := range map[string]string{"/": "Log in", "/demo/": "Log in", "/presence.js": "", "/presence.css": "",
-		"/presence.mjs": "export", "/presence.js.map": "src/script.js", "/presence.mjs.map": "src/module.js"} {
+		"/presence.mjs": "export", "/presence.js.map": "src/script.js", "/presence.mjs.map": "src/module.js",
+		"/presence-share.mjs": "export", "/presence-share.mjs.map": "src/share.js"} {
 		if code, body := get(t, base+path); code != 200 || !strings.Contains(body, want) {
 			t.Errorf("GET %s = %d", path, code)
 		}

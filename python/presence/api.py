@@ -116,7 +116,8 @@ class Client:
 
     def session(self, sid: str) -> Dict[str, Any]:
         """Returns presence's view of sid: {"sid", "status", "idle_s",
-        "tabs", "expire_in_s"}; status "unknown" when presence never heard
+        "tabs", "sockets", "expire_in_s"}, and "ends_at" for a session
+        with an absolute end; status "unknown" when presence never heard
         of it."""
         check_sid(sid)
         try:

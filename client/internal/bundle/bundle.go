@@ -1,6 +1,7 @@
 // Package bundle builds presence's browser client from the ES modules in
 // client/src with esbuild's Go API: presence.js (an IIFE for a script
-// tag), presence.mjs (an ES module), a source map beside each, and
+// tag), presence.mjs (an ES module), presence-share.mjs (the module
+// that the shareSocket option loads), a source map beside each, and
 // presence.css, all minified.
 //
 // Use Build to get the files in memory: go generate ./client/ writes them
@@ -19,7 +20,7 @@ import (
 )
 
 // Names are the files Build returns, in the order go generate writes them.
-var Names = []string{"presence.js", "presence.js.map", "presence.mjs", "presence.mjs.map", "presence.css"}
+var Names = []string{"presence.js", "presence.js.map", "presence.mjs", "presence.mjs.map", "presence-share.mjs", "presence-share.mjs.map", "presence.css"}
 
 // Build builds the client from dir/src, where dir is the client folder,
 // and returns the files by name.
@@ -35,6 +36,7 @@ func Build(dir string) (map[string][]byte, error) {
 	}{
 		{"src/script.js", "presence.js", api.FormatIIFE},
 		{"src/module.js", "presence.mjs", api.FormatESModule},
+		{"src/share.js", "presence-share.mjs", api.FormatESModule},
 		{"src/presence.css", "presence.css", api.FormatDefault},
 	} {
 		opts := api.BuildOptions{
@@ -56,7 +58,13 @@ func Build(dir string) (map[string][]byte, error) {
 			// them so.
 			opts.Banner = map[string]string{"js": `"use strict";`}
 		}
-		if b.format != api.FormatDefault {
+		switch b.format {
+		case api.FormatIIFE:
+			// Every page pays for presence.js: its map is named by the
+			// SourceMap header presence serves it with, not a comment.
+			opts.Sourcemap = api.SourceMapExternal
+			opts.SourcesContent = api.SourcesContentInclude
+		case api.FormatESModule:
 			opts.Sourcemap = api.SourceMapLinked
 			opts.SourcesContent = api.SourcesContentInclude
 		}

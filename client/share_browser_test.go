@@ -1,0 +1,220 @@
+package client_test
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/presence-dev/presence/session"
+)
+
+// The expressions that tell what a tab of a shared socket is.
+const (
+	// live: the tab heard presence's state.
+	live = `T.events.some(e => e.type == "state")`
+	// leads: the tab holds the browser's WebSocket.
+	leads = `!!T.socket && T.socket.readyState == 1`
+)
+
+// sharedTabs opens n tabs of one browser on u, one after another, and
+// waits until each has heard presence.
+func sharedTabs(t *testing.T, n int, u string) []*tab {
+	t.Helper()
+	tabs := []*tab{openTab(t, nil)}
+	for range n - 1 {
+		tabs = append(tabs, openTab(t, tabs[0]))
+	}
+	for _, tb := range tabs {
+		tb.open(u)
+	}
+	for i, tb := range tabs {
+		tb.waitJS(fmt.Sprintf("tab %d hears presence", i+1), live, 5*time.Second)
+	}
+	return tabs
+}
+
+// leaders returns the tabs that hold a WebSocket.
+func leaders(tabs []*tab) []*tab {
+	var l []*tab
+	for _, tb := range tabs {
+		if eval[bool](tb, leads) {
+			l = append(l, tb)
+		}
+	}
+	return l
+}
+
+// TestSharedSocket: five tabs of one session in one browser, with
+// shareSocket, hold one WebSocket. The warning reaches every tab; activity
+// in a tab that does not hold the socket dismisses it in all; the end
+// ends all five.
+func TestSharedSocket(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	sid := sidFor(t)
+	u := s.page("shared", spaTags(map[string]any{"token": mint(t, testSecret, sid, 4, 8), "shareSocket": true}, nil))
+	tabs := sharedTabs(t, 5, u)
+	n := s.node()
+	eventually(t, "presence counts 5 tabs on 1 socket", 3*time.Second, func() bool {
+		st, err := n.reg.Lookup(t.Context(), sid)
+		return err == nil && st.Tabs == 5 && st.Sockets == 1
+	})
+	if got := n.ws.Load(); got != 1 {
+		t.Errorf("%d WebSockets asked of presence, want 1", got)
+	}
+	lead := leaders(tabs)
+	if len(lead) != 1 {
+		t.Fatalf("%d tabs hold a WebSocket, want 1", len(lead))
+	}
+	opened := 0
+	for _, tb := range tabs {
+		opened += eval[int](tb, `T.sockets`)
+	}
+	if opened != 1 {
+		t.Errorf("the tabs opened %d WebSockets, want 1", opened)
+	}
+
+	for i, tb := range tabs {
+		tb.waitJS(fmt.Sprintf("tab %d shows the warning", i+1), dialogShown, 6*time.Second)
+	}
+	var follower *tab
+	for _, tb := range tabs {
+		if tb != lead[0] {
+			follower = tb
+			break
+		}
+	}
+	follower.key("a")
+	for i, tb := range tabs {
+		tb.waitJS(fmt.Sprintf("activity in a follower dismisses the warning in tab %d", i+1), dialogHidden, 2*time.Second)
+	}
+	for i, tb := range tabs {
+		tb.waitJS(fmt.Sprintf("tab %d ends", i+1), `document.documentElement.classList.contains("presence-expired") || location.pathname != "/p/shared"`, 10*time.Second)
+	}
+	st, err := n.reg.Lookup(t.Context(), sid)
+	if err != nil || st.Status != session.StatusExpired {
+		t.Errorf("presence says %+v, %v; want expired", st, err)
+	}
+}
+
+// TestSharedSocketHandover: when the tab that holds a shared socket
+// leaves, another tab of the browser opens one within a second, with no
+// warning on the way; the warning then comes on time in every tab.
+func TestSharedSocketHandover(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	sid := sidFor(t)
+	u := s.page("handover", spaTags(map[string]any{"token": mint(t, testSecret, sid, 4, 8), "shareSocket": true}, nil))
+	tabs := sharedTabs(t, 3, u)
+	lead := leaders(tabs)
+	if len(lead) != 1 {
+		t.Fatalf("%d tabs hold a WebSocket, want 1", len(lead))
+	}
+	var rest []*tab
+	for _, tb := range tabs {
+		if tb != lead[0] {
+			rest = append(rest, tb)
+		}
+	}
+	rest[0].key("a")
+	active := time.Now()
+	lead[0].open("about:blank") // the leader's page goes away
+	left := time.Now()
+	n := s.node()
+	eventually(t, "another tab holds the WebSocket", time.Second, func() bool { return len(leaders(rest)) == 1 })
+	t.Logf("handed over within %v", time.Since(left).Round(time.Millisecond))
+	eventually(t, "presence counts 2 tabs on 1 socket", 2*time.Second, func() bool {
+		st, err := n.reg.Lookup(t.Context(), sid)
+		return err == nil && st.Tabs == 2 && st.Sockets == 1
+	})
+	for i, tb := range rest {
+		tb.waitJS(fmt.Sprintf("tab %d shows the warning", i+1), dialogShown, 6*time.Second)
+		warned := time.UnixMilli(int64(eval[float64](tb, `T.warnedAt`)))
+		if d := warned.Sub(active); d < 3800*time.Millisecond || d > 5*time.Second {
+			t.Errorf("tab %d warned %v after the last activity, want about warn_after (4 s)", i+1, d.Round(time.Millisecond))
+		}
+	}
+}
+
+// sharedRedis is the Redis that the nodes of a test site share, under a
+// prefix of the test's own.
+type sharedRedis struct {
+	client *redis.Client
+	prefix string
+}
+
+// requireRedis returns the Redis at PRESENCE_TEST_REDIS, or
+// 127.0.0.1:6379, skipping the test without one unless CI=true.
+func requireRedis(t *testing.T) *sharedRedis {
+	t.Helper()
+	addr := cmp.Or(os.Getenv("PRESENCE_TEST_REDIS"), "127.0.0.1:6379")
+	c := redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true})
+	t.Cleanup(func() { c.Close() })
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+	defer cancel()
+	if err := c.Ping(ctx).Err(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("no Redis at %s: %v", addr, err)
+		}
+		t.Skipf("skipped: no Redis at %s", addr)
+	}
+	return &sharedRedis{client: c, prefix: fmt.Sprintf("presence-test:%s:%d:", t.Name(), time.Now().UnixNano())}
+}
+
+// TestSharedSocketAcrossNodes: two nodes on Redis. One browser's three
+// tabs share a WebSocket to the first node; another browser's tab has one
+// of its own to the second. The warning reaches all four; activity in a
+// tab that shares the socket dismisses it in all, across the nodes; when
+// the sharing tabs' leader leaves, another opens the socket; the end
+// ends every tab.
+func TestSharedSocketAcrossNodes(t *testing.T) {
+	t.Parallel()
+	r := requireRedis(t)
+	one := newServerWith(t, serverOptions{redis: r})
+	two := newServerWith(t, serverOptions{redis: r})
+	sid := sidFor(t)
+	tok := mint(t, testSecret, sid, 4, 8)
+	shared := sharedTabs(t, 3, one.page("shared", spaTags(map[string]any{"token": tok, "shareSocket": true}, nil)))
+	other := openTab(t, nil)
+	other.open(two.page("own", spaTags(map[string]any{"token": tok}, nil)))
+	other.waitJS("the other browser's tab hears presence", live, 5*time.Second)
+	count := func(n *node, tabs, sockets int) func() bool {
+		return func() bool {
+			st, err := n.reg.Lookup(t.Context(), sid)
+			return err == nil && st.Tabs == tabs && st.Sockets == sockets
+		}
+	}
+	eventually(t, "the first node counts 3 tabs on 1 socket", 3*time.Second, count(one.node(), 3, 1))
+	eventually(t, "the second node counts 1 tab on 1 socket", 3*time.Second, count(two.node(), 1, 1))
+
+	all := append(slices.Clone(shared), other)
+	for i, tb := range all {
+		tb.waitJS(fmt.Sprintf("tab %d shows the warning", i+1), dialogShown, 6*time.Second)
+	}
+	lead := leaders(shared)
+	if len(lead) != 1 {
+		t.Fatalf("%d sharing tabs hold a WebSocket, want 1", len(lead))
+	}
+	var rest []*tab
+	for _, tb := range shared {
+		if tb != lead[0] {
+			rest = append(rest, tb)
+		}
+	}
+	rest[0].key("a")
+	for i, tb := range all {
+		tb.waitJS(fmt.Sprintf("activity in a follower dismisses the warning in tab %d", i+1), dialogHidden, 2*time.Second)
+	}
+	lead[0].open("about:blank")
+	eventually(t, "another sharing tab holds the WebSocket", time.Second, func() bool { return len(leaders(rest)) == 1 })
+	eventually(t, "the first node counts 2 tabs on 1 socket", 2*time.Second, count(one.node(), 2, 1))
+	for i, tb := range append(rest, other) {
+		tb.waitJS(fmt.Sprintf("tab %d ends", i+1), `location.pathname == "/logged-out" || document.documentElement.classList.contains("presence-expired")`, 12*time.Second)
+	}
+}
