@@ -70,6 +70,7 @@ const (
 type login struct {
 	at    time.Time
 	endAt time.Time
+	share bool // the tabs share one WebSocket (the client's shareSocket)
 }
 
 // demoLifetime is the absolute lifetime of a login that asks for one: an
@@ -85,6 +86,7 @@ type page struct {
 	ExpireAfter time.Duration
 	Lifetime    time.Duration // demoLifetime, for the login page
 	EndsAt      time.Time     // the login's absolute end; zero for none
+	Share       bool          // the login's tabs share one WebSocket
 }
 
 func (d *app) home(w http.ResponseWriter, r *http.Request) {
@@ -115,18 +117,18 @@ func (d *app) renderApp(w http.ResponseWriter, r *http.Request, name, sid string
 		http.Error(w, "cannot mint a token: "+err.Error(), http.StatusInternalServerError)
 		return
 	}
-	d.render(w, r, name, page{Token: token, Passive: passive, WarnAfter: d.opts.WarnAfter, ExpireAfter: d.opts.ExpireAfter, EndsAt: l.endAt})
+	d.render(w, r, name, page{Token: token, Passive: passive, WarnAfter: d.opts.WarnAfter, ExpireAfter: d.opts.ExpireAfter, EndsAt: l.endAt, Share: l.share})
 }
 
 // login starts a new login session, as the application's login view would;
 // with the form's lifetime=1, one that ends demoLifetime later whatever
-// the person does.
+// the person does; with share=1, one whose tabs share one WebSocket.
 func (d *app) login(w http.ResponseWriter, r *http.Request) {
 	var key [16]byte
 	rand.Read(key[:])
 	value := hex.EncodeToString(key[:])
 	now := time.Now()
-	l := login{at: now}
+	l := login{at: now, share: r.PostFormValue("share") == "1"}
 	if r.PostFormValue("lifetime") == "1" {
 		// Whole seconds, as end_at carries it, and never later than asked.
 		l.endAt = now.Add(demoLifetime).Truncate(time.Second)

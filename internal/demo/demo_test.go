@@ -223,3 +223,25 @@ func TestLoginWithAnAbsoluteLifetime(t *testing.T) {
 		t.Errorf("a login without a lifetime has end_at %d", got)
 	}
 }
+
+// A login that asks for one WebSocket per browser gets pages whose
+// client shares it (data-share-socket), and says so; one that does not,
+// pages without it.
+func TestLoginWithASharedSocket(t *testing.T) {
+	srv, c := newDemo(t)
+	resp, err := c.PostForm(srv.URL+"/demo/login", url.Values{"share": {"1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), " data-share-socket ") || !strings.Contains(string(body), `id="shared"`) {
+		t.Errorf("the page of a login that shares its socket does not:\n%s", body)
+	}
+	if _, again := fetch(t, c, http.MethodGet, srv.URL+"/demo/passive"); !strings.Contains(again, " data-share-socket ") {
+		t.Error("the passive page of that login does not share its socket")
+	}
+	if _, plain := fetch(t, c, http.MethodPost, srv.URL+"/demo/login"); strings.Contains(plain, "data-share-socket") {
+		t.Error("a login that did not ask shares its socket")
+	}
+}
