@@ -61,3 +61,40 @@ func TestLifetimeWarningAndEnd(t *testing.T) {
 		t.Errorf("the tabs left %v after the end", late.Round(time.Millisecond))
 	}
 }
+
+// TestLifetimeAcrossNodes: two nodes on Redis, a browser's tab on each,
+// both busy. Both show the absolute end before it, and both leave at it:
+// the store keeps the end for every node.
+func TestLifetimeAcrossNodes(t *testing.T) {
+	t.Parallel()
+	r := requireRedis(t)
+	one := newServerWith(t, serverOptions{redis: r})
+	two := newServerWith(t, serverOptions{redis: r})
+	end := time.Now().Add(7 * time.Second).Truncate(time.Second)
+	tok, err := session.Mint(testSecret, session.Claims{SID: sidFor(t), WarnAfter: 3, ExpireAfter: 6, EndAt: end.Unix(), LogoutURL: "/logged-out"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := openTab(t, nil), openTab(t, nil)
+	a.open(one.page("lifetime", presenceTag(map[string]string{"data-token": tok})))
+	b.open(two.page("lifetime", presenceTag(map[string]string{"data-token": tok})))
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		keepActive(t, stop, a, b)
+	}()
+	defer func() {
+		close(stop)
+		<-done
+	}()
+	for _, tb := range []*tab{a, b} {
+		tb.waitJS("the dialog says when the session ends, on either node", dialogShown+` && document.querySelector(".presence-body").textContent.startsWith("Your session ends at ")`, 9*time.Second)
+	}
+	for _, tb := range []*tab{a, b} {
+		tb.waitJS("the tab leaves at the end", `location.pathname == "/logged-out"`, 7*time.Second)
+	}
+	if late := time.Since(end); late > 1500*time.Millisecond {
+		t.Errorf("the tabs left %v after the end", late.Round(time.Millisecond))
+	}
+}
