@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/presence-dev/presence/session"
@@ -217,4 +219,46 @@ func TestSharedSocketAcrossNodes(t *testing.T) {
 	for i, tb := range append(rest, other) {
 		tb.waitJS(fmt.Sprintf("tab %d ends", i+1), `location.pathname == "/logged-out" || document.documentElement.classList.contains("presence-expired")`, 12*time.Second)
 	}
+}
+
+// TestSharedSocketFrozenLeader: a browser about to freeze the page that
+// holds the shared socket (to save energy) gives it to another tab at
+// once; resumed, the page follows, and the browser still holds one
+// WebSocket.
+func TestSharedSocketFrozenLeader(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	sid := sidFor(t)
+	u := s.page("frozen", spaTags(map[string]any{"token": mint(t, testSecret, sid, 20, 40), "shareSocket": true}, nil))
+	tabs := sharedTabs(t, 3, u)
+	lead := leaders(tabs)
+	if len(lead) != 1 {
+		t.Fatalf("%d tabs hold a WebSocket, want 1", len(lead))
+	}
+	var rest []*tab
+	for _, tb := range tabs {
+		if tb != lead[0] {
+			rest = append(rest, tb)
+		}
+	}
+	lifecycle := func(tb *tab, state page.SetWebLifecycleStateState) {
+		t.Helper()
+		if _, err := chromedp.Call(tb.ctx, page.SetWebLifecycleState, page.SetWebLifecycleStateParams{State: state}); err != nil {
+			t.Fatalf("set the page %s: %v", state, err)
+		}
+	}
+	lifecycle(lead[0], page.SetWebLifecycleStateStateFrozen)
+	frozen := time.Now()
+	eventually(t, "another tab holds the WebSocket", time.Second, func() bool { return len(leaders(rest)) == 1 })
+	t.Logf("handed over within %v of the freeze", time.Since(frozen).Round(time.Millisecond))
+	lifecycle(lead[0], page.SetWebLifecycleStateStateActive)
+	n := s.node()
+	eventually(t, "the resumed tab follows: 3 tabs on 1 socket", 10*time.Second, func() bool {
+		st, err := n.reg.Lookup(t.Context(), sid)
+		return err == nil && st.Tabs == 3 && st.Sockets == 1
+	})
+	if l := leaders(tabs); len(l) != 1 || l[0] == lead[0] {
+		t.Errorf("after the resume %d tabs hold a WebSocket, want 1, not the resumed one", len(l))
+	}
+	lead[0].waitJS("the resumed tab hears presence again", `T.events.filter(e => e.type == "state").length > 1`, 10*time.Second)
 }

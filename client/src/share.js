@@ -1,22 +1,20 @@
-// One WebSocket per browser (the shareSocket option). The tabs of a
+// One WebSocket per browser (the shareSocket option), in a module that
+// presence.js loads only for the pages that ask for it. The tabs of a
 // session in one browser that want a link to presence queue for a Web
 // Lock; the tab that holds it, the leader, keeps the session's WebSocket
 // for them all, and the others, the followers, speak to presence through
 // it over a BroadcastChannel. To its state machine a follower's link is a
 // WebSocket like any: it opens when the leader answers, hears every frame
 // presence sends the leader, and sends its frames through the leader.
-// When the leader's tab closes, or its client closes its WebSocket, the
-// lock passes to the next tab in the queue, which opens the WebSocket at
-// once; the followers' links stay up and hear presence's state for the
-// new WebSocket. Messages on the channel:
+// When the leader's tab closes or is frozen, or its client closes its
+// WebSocket, the lock passes to the next tab in the queue, which opens
+// the WebSocket at once; the followers' links stay up and hear
+// presence's state for the new WebSocket. Messages on the channel:
 //   {k: "o"}     a follower asks for the link
 //   {k: "l"}     the leader's WebSocket is open: the links opening are up
 //   {k: "f", f}  a frame presence sent to the leader
 //   {k: "u", f}  a follower's frame for presence
 //   {k: "c"}     the leader's WebSocket closed: the links are down
-//
-// presence.js loads this module, presence-share.mjs, only for the pages
-// that ask for it: the others do not pay for it.
 
 // LINK_WAIT_MS is how long a follower waits for a leader to answer before
 // its link counts as a WebSocket that did not open.
@@ -125,14 +123,23 @@ export function shareSocket(name, openSocket) {
       } else if (event.type == "closed") down();
     });
     socket = s;
-    return {
-      send: s.send,
-      close() {
-        s.close();
-        if (s == socket) down();
-        if (!socket) leave(); // the client wants no WebSocket now: another tab may lead
-      },
+    // close: the client wants no WebSocket now, so another tab may lead.
+    const close = () => {
+      s.close();
+      if (s == socket) down();
+      if (!socket) leave();
+      if (self.document) document.removeEventListener("freeze", freeze);
     };
+    // A page about to be frozen runs nothing more: it gives the WebSocket
+    // and the lock up for another tab to lead at once, and once resumed
+    // its client connects again, following.
+    const freeze = () => {
+      if (s != socket) return;
+      close();
+      report({ type: "closed", code: 1001, wasOpen: true });
+    };
+    if (self.document) document.addEventListener("freeze", freeze);
+    return { send: s.send, close };
   };
   const down = () => {
     if (live) post({ k: "c" });

@@ -172,6 +172,25 @@ test("a leader whose WebSocket presence closed passes the lock on once its clien
   assert.equal(follower.opened.length, 1, "the follower leads now, with a WebSocket of its own");
 });
 
+test("a leader about to be frozen gives the WebSocket and the lock up, and a follower leads at once", async t => {
+  globalThis.navigator = { locks: fakeLocks() };
+  globalThis.document = new EventTarget();
+  t.after(() => delete globalThis.document);
+  const name = "presence:test-" + Math.random();
+  const leader = fakeSockets(), heardByLeader = [], heardByFollower = [];
+  shareSocket(name, leader.open)("https://p.example", e => heardByLeader.push(e));
+  await settle();
+  leader.opened[0].report({ type: "opened", path: "/" });
+  const followerLink = shareSocket(name, fakeSockets().open)("https://p.example", e => heardByFollower.push(e));
+  t.after(() => followerLink.close());
+  await settle();
+  document.dispatchEvent(new Event("freeze"));
+  await settle();
+  assert.ok(leader.opened[0].closed, "the frozen leader's WebSocket is closed");
+  assert.deepEqual(heardByLeader.at(-1), { type: "closed", code: 1001, wasOpen: true }, "its client hears it closed, to connect again once resumed");
+  assert.deepEqual(heardByFollower.map(e => e.type + (e.name ? ":" + e.name : "")), ["opened", "closed", "timer:reconnect"], "the follower leads now");
+});
+
 test("a follower that hears no leader counts its link as a WebSocket that did not open", async t => {
   globalThis.navigator = { locks: fakeLocks() };
   const name = "presence:test-" + Math.random();

@@ -57,7 +57,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.rounds, "rounds", 1, "rounds of the idle memory figures, each on a fresh server")
 	fs.StringVar(&c.serverBin, "server-bin", "", "the presence binary to measure; empty builds ./cmd/presence of this module")
 	fs.StringVar(&c.redisBin, "redis-server", "redis-server", "the redis-server program for -store redis")
-	fs.StringVar(&c.profileDir, "profile", "", "a directory to keep, per store: presence's heap and goroutine profiles and /metrics with the tabs idle; its CPU profile during the activity, /metrics after it, and Redis's commands by name")
+	fs.StringVar(&c.profileDir, "profile", "", "a directory to keep, per store: presence's heap and goroutine profiles and /metrics with the tabs idle; its CPU profiles during the reconnect storm and the activity, /metrics after the activity, and Redis's commands by name")
 	fs.Float64Var(&c.rate, "rate", 4, "activity frames a second from each active tab; presence allows 5")
 	fs.DurationVar(&c.window, "window", 10*time.Second, "how long the tabs send activity")
 	fs.DurationVar(&c.jitter, "jitter", 5*time.Second, "the reconnect storm's jitter: each tab reconnects at a uniformly random moment within it, as presence's client does")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -38,6 +39,12 @@ func (b *bench) storm(ctx context.Context, store string, srv *server, group stri
 	if err != nil {
 		return err
 	}
+	// With -profile, the CPU profile of the storm's jitter.
+	profiled := make(chan error, 1)
+	go func() {
+		secs := strconv.Itoa(max(int(b.cfg.jitter.Seconds()), 1))
+		profiled <- b.profile(ctx, srv, store, "profile?seconds="+secs, "storm-cpu.pb.gz")
+	}()
 	b.progress.phase("%s: %d tabs reconnecting within %s", group, n, b.cfg.jitter)
 	results, err := do[reconnectResult](ctx, b.pool, "reconnect", func(int) any {
 		return reconnectSpec{Group: group, Jitter: b.cfg.jitter, Timeout: b.cfg.jitter + time.Minute}
@@ -47,6 +54,9 @@ func (b *bench) storm(ctx context.Context, store string, srv *server, group stri
 	}
 	after, err := b.sample(ctx, srv, false)
 	if err != nil {
+		return err
+	}
+	if err := <-profiled; err != nil {
 		return err
 	}
 	back, retries := 0, 0
