@@ -34,6 +34,11 @@ class ScriptTagTest(unittest.TestCase):
         self.assertIn("data-passive", script_tag("u", "tok", attrs={"passive": True}))
         self.assertNotIn("data-passive", script_tag("u", "tok", passive=True, attrs={"passive": False}))
 
+    def test_share_socket_as_the_docs_write_it(self):
+        # PRESENCE_SCRIPT_ATTRS = {"share-socket": True}, or share_socket=True in a template tag
+        for attrs in ({"share-socket": True}, {"share_socket": True}):
+            self.assertIn(" data-share-socket", script_tag("u", "tok", attrs=attrs))
+
     def test_refuses_what_would_break_the_tag(self):
         for name in ('x" onload="alert(1)', "Upper", "", "1st", "a b"):
             with self.assertRaises(ValueError, msg=name):
