@@ -92,3 +92,49 @@ export class Tab {
     return set && (set.ms ?? null);
   }
 }
+
+// The stand-ins of the shared socket's tests (share.test.js).
+
+// fakeLocks is a LockManager of one browser, enough for shareSocket:
+// exclusive locks, ifAvailable, an abort signal, query().
+export function fakeLocks() {
+  const held = new Map(), waiting = [];
+  const grant = (name, callback) => {
+    held.set(name, true);
+    return Promise.resolve(callback({ name })).finally(() => {
+      held.delete(name);
+      const next = waiting.findIndex(w => w.name == name);
+      if (next >= 0) waiting.splice(next, 1)[0].start();
+    });
+  };
+  return {
+    request(name, options, callback) {
+      if (!held.has(name)) return grant(name, callback);
+      if (options.ifAvailable) return Promise.resolve(callback(null));
+      return new Promise((resolve, reject) => {
+        const w = { name, start: () => grant(name, callback).then(resolve, reject) };
+        waiting.push(w);
+        options.signal.addEventListener("abort", () => {
+          const i = waiting.indexOf(w);
+          if (i >= 0) waiting.splice(i, 1);
+          reject(new Error("aborted"));
+        });
+      });
+    },
+    query: () => Promise.resolve({ pending: waiting.map(w => ({ name: w.name })) }),
+  };
+}
+
+// fakeSockets stands in for openSocket: it records what is sent, and the
+// test plays what presence does.
+export function fakeSockets() {
+  const opened = [];
+  const open = (base, report) => {
+    const s = { base, report, sent: [], closed: false };
+    opened.push(s);
+    return { send: f => s.sent.push(f), close: () => (s.closed = true) };
+  };
+  return { open, opened };
+}
+
+export const settle = () => new Promise(resolve => setTimeout(resolve, 20));
