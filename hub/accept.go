@@ -119,8 +119,12 @@ func (t *tab) handle(f protocol.ClientFrame, cookieToken string, received time.T
 		t.logout()
 	case protocol.TypePong:
 		// lastHeard is already up to date.
-	case protocol.TypeTabs:
-		t.hub.shareTabs(t, f.Tabs)
+	case protocol.TypeJoin:
+		// A tab that joined the shared connection: its hello's activity,
+		// by the rules of a hello.
+		if !f.Passive && !t.r.passive(f.Path) {
+			t.report(received.Add(-session.IdleMillis(f.IdleMS)))
+		}
 	}
 	return true
 }

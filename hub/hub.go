@@ -143,7 +143,7 @@ func (h *hub) admit(t *tab, snap session.Snapshot, lim session.Limits, uid strin
 func (h *hub) shareTabs(t *tab, n int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	t.sharedTabs = int32(n)
+	t.sharedTabs.Store(int32(n))
 	if h.ended || h.gone {
 		return
 	}
@@ -156,7 +156,7 @@ func (h *hub) shareTabs(t *tab, n int) {
 func (h *hub) tabsLocked() int {
 	n := 0
 	for _, t := range h.tabs {
-		n += max(int(t.sharedTabs), 1)
+		n += max(int(t.sharedTabs.Load()), 1)
 	}
 	return n
 }

@@ -104,7 +104,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		m.expiries.WithLabelValues(reason)
 	}
 	m.in = make(map[protocol.Type]prometheus.Counter)
-	for _, t := range []protocol.Type{protocol.TypeHello, protocol.TypeActivity, protocol.TypeExtend, protocol.TypeLogout, protocol.TypePong, protocol.TypeTabs} {
+	for _, t := range []protocol.Type{protocol.TypeHello, protocol.TypeActivity, protocol.TypeExtend, protocol.TypeLogout, protocol.TypePong, protocol.TypeTabs, protocol.TypeJoin} {
 		m.in[t] = m.framesIn.WithLabelValues(string(t))
 	}
 	m.inOther = m.framesIn.WithLabelValues("other")

@@ -94,7 +94,8 @@ func (t *tab) frame(rd *reading, typ websocket.MessageType, data []byte, cookieT
 		t.closeAfter(close, reason)
 		rd.failed = true
 	}
-	rd.allowance = min(rd.allowance+now.Sub(rd.lastFrame).Seconds()*protocol.FrameRate, protocol.FrameBurst)
+	share := t.shareOfFrames()
+	rd.allowance = min(rd.allowance+now.Sub(rd.lastFrame).Seconds()*protocol.FrameRate*share, protocol.FrameBurst*share)
 	rd.lastFrame = now
 	if rd.allowance < 1 {
 		fail(protocol.CodeRateLimited, rateLimitMessage, protocol.ClosePolicyViolation, "too many frames")
@@ -137,6 +138,8 @@ func (t *tab) frame(rd *reading, typ websocket.MessageType, data []byte, cookieT
 	}
 	if f.Type == protocol.TypeTabs && t.hub != nil {
 		t.hub.shareTabs(t, f.Tabs)
+		// The tabs that joined bring their bursts: their hellos follow.
+		rd.allowance += max(t.shareOfFrames()-share, 0) * protocol.FrameBurst
 		return
 	}
 	if f.Type == protocol.TypeActivity && t.hub != nil {
@@ -149,4 +152,11 @@ func (t *tab) frame(rd *reading, typ websocket.MessageType, data []byte, cookieT
 	if !t.r.onFreshStack(func() bool { return t.handle(f, cookieToken, now) }) {
 		rd.failed = true
 	}
+}
+
+// shareOfFrames is how many tabs' worth of frames (FrameRate, FrameBurst)
+// the connection may send: a connection that tabs share carries theirs,
+// up to MaxSharedAllowance.
+func (t *tab) shareOfFrames() float64 {
+	return float64(min(max(t.sharedTabs.Load(), 1), protocol.MaxSharedAllowance))
 }

@@ -68,3 +68,50 @@ func TestTabsFrameBeforeHello(t *testing.T) {
 	}
 	c.ExpectClose(protocol.ClosePolicyViolation)
 }
+
+// A tab that joins a shared connection counts as its hello would: its
+// activity moves the session, unless its page is passive, by the client's
+// word or by PassivePaths.
+func TestJoinCountsAsItsHelloWould(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.PassivePaths = []string{"/live/*"} })
+	c := e.dial(t)
+	c.Hello(e.token("s1"), 0)
+	c.SendFrame(protocol.ClientFrame{Type: protocol.TypeTabs, Tabs: 3})
+	c.Expect(protocol.TypeState)
+
+	e.advance(3 * time.Second)
+	c.SendFrame(protocol.ClientFrame{Type: protocol.TypeJoin, IdleMS: 0, Path: "/live/board", Passive: false})
+	c.SendFrame(protocol.ClientFrame{Type: protocol.TypeJoin, IdleMS: 0, Path: "/records", Passive: true})
+	c.Sync()
+	if s := e.lookup(t, "s1"); s.Idle != 3*time.Second {
+		t.Errorf("after passive joins, idle %v, want 3s", s.Idle)
+	}
+	c.SendFrame(protocol.ClientFrame{Type: protocol.TypeJoin, IdleMS: 2000, Path: "/records"})
+	c.Sync()
+	if s := e.lookup(t, "s1"); s.Idle != 2*time.Second {
+		t.Errorf("after a join idle 2 s, idle %v", s.Idle)
+	}
+}
+
+// A connection that tabs share may send their frames: a burst of
+// FrameBurst for each tab, up to MaxSharedAllowance tabs, where a
+// connection of one tab is closed past FrameBurst.
+func TestSharedConnectionCarriesItsTabsFrames(t *testing.T) {
+	e := newEnv(t)
+	c := e.dial(t)
+	c.Hello(e.token("s1"), 0)
+	c.SendFrame(protocol.ClientFrame{Type: protocol.TypeTabs, Tabs: 3})
+	c.Expect(protocol.TypeState)
+	for range 3*protocol.FrameBurst - 5 {
+		c.SendFrame(protocol.ClientFrame{Type: protocol.TypePong})
+	}
+	c.Sync()
+	if _, closed := c.Closed(); closed {
+		t.Fatal("a connection of 3 tabs was closed within 3 tabs' burst")
+	}
+	for _, f := range c.Received() {
+		if f.Type == protocol.TypeError {
+			t.Fatalf("error %+v within 3 tabs' burst", f)
+		}
+	}
+}

@@ -37,9 +37,9 @@ type tab struct {
 
 	helloed atomic.Bool
 	// sharedTabs is how many tabs of one browser the connection speaks
-	// for, from its last tabs frame; 0 means one, its own. Guarded by the
-	// hub's lock; it sits in the padding after helloed.
-	sharedTabs int32
+	// for, from its last tabs frame; 0 means one, its own. It sits in the
+	// padding after helloed.
+	sharedTabs atomic.Int32
 	lastHeard  atomic.Int64 // unix nanoseconds on the node's clock
 	// ownActive is the latest activity the tab itself reported, and
 	// toldEnd the end it was last told of (a state or warn frame's instant

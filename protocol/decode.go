@@ -49,6 +49,8 @@ func fieldsOf(t Type) clientField {
 		return fieldIdleMS
 	case TypeTabs:
 		return fieldTabs
+	case TypeJoin:
+		return fieldIdleMS | fieldPath | fieldPassive
 	}
 	return 0
 }
@@ -203,6 +205,8 @@ func typeOf(m *member) Type {
 		return TypePong
 	case TypeTabs:
 		return TypeTabs
+	case TypeJoin:
+		return TypeJoin
 	case TypeState:
 		return TypeState
 	case TypeWarn:
@@ -245,7 +249,7 @@ func parseIdleMS(m *member) (int64, bool) {
 	return n, n <= MaxIdleMS
 }
 
-const clientTypes = "a client sends hello, activity, extend, logout, pong or tabs"
+const clientTypes = "a client sends hello, activity, extend, logout, pong, tabs or join"
 
 func errUnknownType(m *member, t Type) *Error {
 	if isServerType(t) {

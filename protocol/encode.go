@@ -106,6 +106,15 @@ func (f ClientFrame) AppendJSON(b []byte) []byte {
 	case TypeTabs:
 		b = append(b, `,"tabs":`...)
 		b = strconv.AppendInt(b, int64(f.Tabs), 10)
+	case TypeJoin:
+		b = appendIdleMS(b, f.IdleMS)
+		if f.Path != "" {
+			b = append(b, `,"path":`...)
+			b = appendString(b, f.Path)
+		}
+		if f.Passive {
+			b = append(b, `,"passive":true`...)
+		}
 	}
 	return append(b, '}')
 }

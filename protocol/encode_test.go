@@ -99,6 +99,8 @@ func TestAppendJSONMatchesStdlib(t *testing.T) {
 			stdClient{Type: "activity"}},
 		{"extend", ClientFrame{Type: TypeExtend, IdleMS: 3}.AppendJSON(nil), stdClient{Type: "extend"}},
 		{"tabs", ClientFrame{Type: TypeTabs, Tabs: 4}.AppendJSON(nil), stdClient{Type: "tabs", Tabs: 4}},
+		{"join", ClientFrame{Type: TypeJoin, Token: "t", IdleMS: 7, Path: "/p", Passive: true}.AppendJSON(nil),
+			stdClient{Type: "join", IdleMS: 7, Path: "/p", Passive: true}},
 		{"not a client type", ClientFrame{Type: "x\n", IdleMS: 3}.AppendJSON(nil), stdClient{Type: "x\n"}},
 	}
 	for i, s := range trickyStrings {

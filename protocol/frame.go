@@ -24,10 +24,19 @@ const (
 	// for (tabs), when they share it (the client's shareSocket); the
 	// server answers with a state frame. An extension of protocol v1.
 	TypeTabs Type = "tabs"
+	// TypeJoin says that a tab of the browser joined the connection it
+	// shares: its hello's idle_ms, path and passive, which count as that
+	// hello's would. An extension of protocol v1.
+	TypeJoin Type = "join"
 )
 
 // MaxSharedTabs is the largest tabs a tabs frame may give.
 const MaxSharedTabs = 1000
+
+// MaxSharedAllowance caps how many tabs' worth of frames (FrameRate,
+// FrameBurst) a connection that tabs share may send: its tabs, at most
+// this many.
+const MaxSharedAllowance = 10
 
 // Server to client frame types.
 const (
@@ -182,7 +191,7 @@ type ServerFrame struct {
 // isClientType reports whether t is a client-to-server frame type.
 func isClientType(t Type) bool {
 	switch t {
-	case TypeHello, TypeActivity, TypeExtend, TypeLogout, TypePong, TypeTabs:
+	case TypeHello, TypeActivity, TypeExtend, TypeLogout, TypePong, TypeTabs, TypeJoin:
 		return true
 	}
 	return false

@@ -17,7 +17,7 @@ globalThis.BroadcastChannel = class extends BroadcastChannel {
   }
 };
 
-test("the first tab leads, and a follower's hello becomes activity and a count of tabs on the leader's WebSocket", async t => {
+test("the first tab leads, and a follower's hello becomes a join and a count of tabs on the leader's WebSocket", async t => {
   globalThis.navigator = { locks: fakeLocks() };
   const name = "presence:test-" + Math.random();
   const leader = fakeSockets(), follower = fakeSockets();
@@ -41,9 +41,9 @@ test("the first tab leads, and a follower's hello becomes activity and a count o
   assert.deepEqual(heardByFollower.map(e => e.type), ["opened"], "the follower's link is up");
 
   followerLink.send({ type: "hello", idle_ms: 1500, path: "/other" });
-  await settle();
+  await settle(150); // the leader gathers the tabs that join into one count
   assert.deepEqual(ws.sent.slice(1), [
-    { type: "activity", idle_ms: 1500 },
+    { type: "join", idle_ms: 1500, path: "/other", passive: undefined },
     { type: "tabs", tabs: 2 },
   ]);
 
@@ -69,83 +69,28 @@ test("the first tab leads, and a follower's hello becomes activity and a count o
   assert.deepEqual(heardByFollower.at(-1), { type: "closed", code: 1006, wasOpen: true }, "the leader's WebSocket closing takes the link down");
 });
 
-test("a passive follower's hello adds a tab but is no activity", async t => {
+test("tabs that join at once make one join each, passive and path kept for presence to judge, and one count", async t => {
   globalThis.navigator = { locks: fakeLocks() };
   const name = "presence:test-" + Math.random();
   const leader = fakeSockets();
   const leaderLink = shareSocket(name, leader.open)("https://p.example", () => {});
   await settle();
   leader.opened[0].report({ type: "opened", path: "/" });
-  const followerLink = shareSocket(name, fakeSockets().open)("https://p.example", () => {});
+  const followers = [];
+  for (let i = 0; i < 12; i++) followers.push(shareSocket(name, fakeSockets().open)("https://p.example", () => {}));
   t.after(() => {
-    followerLink.close();
+    for (const f of followers) f.close();
     leaderLink.close();
   });
   await settle();
-  followerLink.send({ type: "hello", idle_ms: 0, passive: true });
-  await settle();
-  assert.deepEqual(leader.opened[0].sent, [
-    { type: "tabs", tabs: 1 },
-    { type: "tabs", tabs: 2 },
-  ]);
-});
-
-test("when the leader's client closes its WebSocket, a follower takes the lock and opens one at once", async t => {
-  globalThis.navigator = { locks: fakeLocks() };
-  const name = "presence:test-" + Math.random();
-  const leader = fakeSockets(), follower = fakeSockets();
-  const heardByFollower = [];
-  const leaderLink = shareSocket(name, leader.open)("https://p.example", () => {});
-  await settle();
-  leader.opened[0].report({ type: "opened", path: "/" });
-  const followerLink = shareSocket(name, follower.open)("https://p.example", e => heardByFollower.push(e));
-  t.after(() => followerLink.close());
-  await settle();
-  leaderLink.close();
-  await settle();
-  const types = heardByFollower.map(e => e.type + (e.name ? ":" + e.name : ""));
-  assert.deepEqual(types, ["opened", "closed", "timer:reconnect"], "the follower's link gives way, and its client connects again now");
-});
-
-test("a leader whose WebSocket presence closed passes the lock on once its client closes it too (the session ended, or stop())", async t => {
-  globalThis.navigator = { locks: fakeLocks() };
-  const name = "presence:test-" + Math.random();
-  const leader = fakeSockets(), follower = fakeSockets();
-  const heardByFollower = [];
-  const leaderLink = shareSocket(name, leader.open)("https://p.example", () => {});
-  await settle();
-  leader.opened[0].report({ type: "opened", path: "/" });
-  const open = shareSocket(name, follower.open);
-  open("https://p.example", e => heardByFollower.push(e));
-  await settle();
-  leader.opened[0].report({ type: "closed", code: 1006, wasOpen: true });
-  await settle();
-  assert.deepEqual(heardByFollower.map(e => e.type), ["opened", "closed"], "the follower's link went down with the WebSocket");
-  leaderLink.close();
-  await settle();
-  const again = open("https://p.example", () => {}); // the follower's client tries again
-  t.after(() => again.close());
-  await settle();
-  assert.equal(follower.opened.length, 1, "the follower leads now, with a WebSocket of its own");
-});
-
-test("a leader about to be frozen gives the WebSocket and the lock up, and a follower leads at once", async t => {
-  globalThis.navigator = { locks: fakeLocks() };
-  globalThis.document = new EventTarget();
-  t.after(() => delete globalThis.document);
-  const name = "presence:test-" + Math.random();
-  const leader = fakeSockets(), heardByLeader = [], heardByFollower = [];
-  shareSocket(name, leader.open)("https://p.example", e => heardByLeader.push(e));
-  await settle();
-  leader.opened[0].report({ type: "opened", path: "/" });
-  const followerLink = shareSocket(name, fakeSockets().open)("https://p.example", e => heardByFollower.push(e));
-  t.after(() => followerLink.close());
-  await settle();
-  document.dispatchEvent(new Event("freeze"));
-  await settle();
-  assert.ok(leader.opened[0].closed, "the frozen leader's WebSocket is closed");
-  assert.deepEqual(heardByLeader.at(-1), { type: "closed", code: 1001, wasOpen: true }, "its client hears it closed, to connect again once resumed");
-  assert.deepEqual(heardByFollower.map(e => e.type + (e.name ? ":" + e.name : "")), ["opened", "closed", "timer:reconnect"], "the follower leads now");
+  followers.forEach((f, i) => f.send({ type: "hello", idle_ms: i, path: "/live/" + i, passive: i == 0 }));
+  await settle(150);
+  const sent = leader.opened[0].sent;
+  assert.deepEqual(sent[0], { type: "tabs", tabs: 1 });
+  assert.deepEqual(sent.filter(f => f.type == "tabs").slice(1), [{ type: "tabs", tabs: 13 }], "one count for the twelve");
+  const joins = sent.filter(f => f.type == "join");
+  assert.equal(joins.length, 12);
+  assert.deepEqual(joins[0], { type: "join", idle_ms: 0, path: "/live/0", passive: true });
 });
 
 test("a follower that hears no leader counts its link as a WebSocket that did not open", async t => {

@@ -137,4 +137,4 @@ export function fakeSockets() {
   return { open, opened };
 }
 
-export const settle = () => new Promise(resolve => setTimeout(resolve, 20));
+export const settle = (ms = 20) => new Promise(resolve => setTimeout(resolve, ms));
