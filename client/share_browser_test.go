@@ -262,3 +262,36 @@ func TestSharedSocketFrozenLeader(t *testing.T) {
 	}
 	lead[0].waitJS("the resumed tab hears presence again", `T.events.filter(e => e.type == "state").length > 1`, 10*time.Second)
 }
+
+// TestSharedSocketManyTabsAfterRestart: twelve tabs share a WebSocket;
+// presence restarts (1012), and they come back on one WebSocket, their
+// joins within the rate limit of a connection that carries twelve tabs.
+func TestSharedSocketManyTabsAfterRestart(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	sid := sidFor(t)
+	u := s.page("many", spaTags(map[string]any{"token": mint(t, testSecret, sid, 60, 120), "shareSocket": true}, nil))
+	tabs := sharedTabs(t, 12, u)
+	eventually(t, "presence counts 12 tabs on 1 socket", 3*time.Second, func() bool {
+		st, err := s.node().reg.Lookup(t.Context(), sid)
+		return err == nil && st.Tabs == 12 && st.Sockets == 1
+	})
+	n := s.restart()
+	eventually(t, "after the restart, 12 tabs on 1 socket again", 10*time.Second, func() bool {
+		st, err := n.reg.Lookup(t.Context(), sid)
+		return err == nil && st.Tabs == 12 && st.Sockets == 1
+	})
+	time.Sleep(time.Second) // what a flood would close
+	if st, err := n.reg.Lookup(t.Context(), sid); err != nil || st.Sockets != 1 || st.Tabs != 12 {
+		t.Errorf("a second later: %+v, %v; want 12 tabs on 1 socket", st, err)
+	}
+	if got := n.ws.Load(); got != 1 {
+		t.Errorf("%d WebSockets asked of the restarted node, want 1", got)
+	}
+	for i, tb := range tabs {
+		closes := eval[int](tb, `T.events.filter(e => e.type == "connection" && e.detail.status == "closed").length`)
+		if closes > 2 { // the restart, and the hand-over to a tab whose link was up
+			t.Errorf("tab %d saw its link close %d times", i+1, closes)
+		}
+	}
+}
