@@ -124,3 +124,21 @@ test("where the browser refuses the lock, the tab keeps a WebSocket of its own",
   await settle();
   assert.equal(own.opened.length, 1);
 });
+
+test("a leader whose token presence refuses (4401) passes the lock on at once", async t => {
+  globalThis.navigator = { locks: fakeLocks() };
+  const name = "presence:test-" + Math.random();
+  const leader = fakeSockets(), follower = fakeSockets();
+  shareSocket(name, leader.open)("https://p.example", () => {}); // its client goes on by /ping, not closing the link
+  await settle();
+  leader.opened[0].report({ type: "opened", path: "/" });
+  const open = shareSocket(name, follower.open);
+  open("https://p.example", () => {});
+  await settle();
+  leader.opened[0].report({ type: "closed", code: 4401, wasOpen: true });
+  await settle();
+  const again = open("https://p.example", () => {}); // the follower's client tries again
+  t.after(() => again.close());
+  await settle();
+  assert.equal(follower.opened.length, 1, "the follower leads, with its own token");
+});
