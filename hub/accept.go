@@ -122,7 +122,7 @@ func (t *tab) handle(f protocol.ClientFrame, cookieToken string, received time.T
 	case protocol.TypeJoin:
 		// A tab that joined the shared connection: its hello's activity,
 		// by the rules of a hello.
-		if !f.Passive && !t.r.passive(f.Path) {
+		if !t.r.passiveHello(f) {
 			t.report(received.Add(-session.IdleMillis(f.IdleMS)))
 		}
 	}
@@ -181,7 +181,7 @@ func (t *tab) hello(f protocol.ClientFrame, cookieToken string, active time.Time
 	}
 	t.claims = claims
 
-	passive := f.Passive || t.r.passive(f.Path)
+	passive := t.r.passiveHello(f)
 	if !passive {
 		t.noteOwnActivity(active)
 	}

@@ -88,8 +88,8 @@ func (f ClientFrame) AppendJSON(b []byte) []byte {
 	b = append(b, `{"type":`...)
 	b = appendString(b, string(f.Type))
 	switch f.Type {
-	case TypeHello:
-		if f.Token != "" {
+	case TypeHello, TypeJoin: // a join is a hello without its token
+		if f.Type == TypeHello && f.Token != "" {
 			b = append(b, `,"token":`...)
 			b = appendString(b, f.Token)
 		}
@@ -106,15 +106,6 @@ func (f ClientFrame) AppendJSON(b []byte) []byte {
 	case TypeTabs:
 		b = append(b, `,"tabs":`...)
 		b = strconv.AppendInt(b, int64(f.Tabs), 10)
-	case TypeJoin:
-		b = appendIdleMS(b, f.IdleMS)
-		if f.Path != "" {
-			b = append(b, `,"path":`...)
-			b = appendString(b, f.Path)
-		}
-		if f.Passive {
-			b = append(b, `,"passive":true`...)
-		}
 	}
 	return append(b, '}')
 }
