@@ -25,16 +25,7 @@ func TestLifetimeWarningAndEnd(t *testing.T) {
 	b := openTab(t, a)
 	a.open(u)
 	b.open(u)
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		keepActive(t, stop, a, b)
-	}()
-	defer func() {
-		close(stop)
-		<-done
-	}()
+	defer busy(t, a, b)()
 	for _, tb := range []*tab{a, b} {
 		tb.waitJS("the dialog shows before the end, though the person is active", dialogShown, 8*time.Second)
 		body := eval[string](tb, `document.querySelector(".presence-body").textContent`)
@@ -78,16 +69,7 @@ func TestLifetimeAcrossNodes(t *testing.T) {
 	a, b := openTab(t, nil), openTab(t, nil)
 	a.open(one.page("lifetime", presenceTag(map[string]string{"data-token": tok})))
 	b.open(two.page("lifetime", presenceTag(map[string]string{"data-token": tok})))
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		keepActive(t, stop, a, b)
-	}()
-	defer func() {
-		close(stop)
-		<-done
-	}()
+	defer busy(t, a, b)()
 	for _, tb := range []*tab{a, b} {
 		tb.waitJS("the dialog says when the session ends, on either node", dialogShown+` && document.querySelector(".presence-body").textContent.startsWith("Your session ends at ")`, 9*time.Second)
 	}

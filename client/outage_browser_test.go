@@ -94,15 +94,7 @@ func TestPresenceKilled(t *testing.T) {
 	other := openTab(t, returning)
 	other.open(backURL)
 	other.waitJS("the page of the person back runs", `document.querySelector(".presence-root")`, 5*time.Second)
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		keepActive(t, stop, other)
-	}()
-	defer func() {
-		close(stop)
-		<-done
-	}()
+	defer busy(t, other)()
 	time.Sleep(2 * time.Second)
 	if eval[bool](other, `document.documentElement.className != ""`) {
 		t.Error("the page the person works in warned or covered itself during the outage")

@@ -52,6 +52,30 @@ func leaders(tabs []*tab) []*tab {
 	return l
 }
 
+// leaderOf returns the one tab of tabs that holds a WebSocket, and the
+// others; the test fails unless exactly one does.
+func leaderOf(t *testing.T, tabs []*tab) (lead *tab, rest []*tab) {
+	t.Helper()
+	l := leaders(tabs)
+	if len(l) != 1 {
+		t.Fatalf("%d tabs hold a WebSocket, want 1", len(l))
+	}
+	for _, tb := range tabs {
+		if tb != l[0] {
+			rest = append(rest, tb)
+		}
+	}
+	return l[0], rest
+}
+
+// counted reports whether node n counts sid's tabs and sockets as given.
+func counted(t *testing.T, n *node, sid string, tabs, sockets int) func() bool {
+	return func() bool {
+		st, err := n.reg.Lookup(t.Context(), sid)
+		return err == nil && st.Tabs == tabs && st.Sockets == sockets
+	}
+}
+
 // TestSharedSocket: five tabs of one session in one browser, with
 // shareSocket, hold one WebSocket. The warning reaches every tab; activity
 // in a tab that does not hold the socket dismisses it in all; the end
@@ -63,17 +87,11 @@ func TestSharedSocket(t *testing.T) {
 	u := s.page("shared", spaTags(map[string]any{"token": mint(t, testSecret, sid, 4, 8), "shareSocket": true}, nil))
 	tabs := sharedTabs(t, 5, u)
 	n := s.node()
-	eventually(t, "presence counts 5 tabs on 1 socket", 3*time.Second, func() bool {
-		st, err := n.reg.Lookup(t.Context(), sid)
-		return err == nil && st.Tabs == 5 && st.Sockets == 1
-	})
+	eventually(t, "presence counts 5 tabs on 1 socket", 3*time.Second, counted(t, n, sid, 5, 1))
 	if got := n.ws.Load(); got != 1 {
 		t.Errorf("%d WebSockets asked of presence, want 1", got)
 	}
-	lead := leaders(tabs)
-	if len(lead) != 1 {
-		t.Fatalf("%d tabs hold a WebSocket, want 1", len(lead))
-	}
+	_, followers := leaderOf(t, tabs)
 	opened := 0
 	for _, tb := range tabs {
 		opened += eval[int](tb, `T.sockets`)
@@ -85,14 +103,7 @@ func TestSharedSocket(t *testing.T) {
 	for i, tb := range tabs {
 		tb.waitJS(fmt.Sprintf("tab %d shows the warning", i+1), dialogShown, 6*time.Second)
 	}
-	var follower *tab
-	for _, tb := range tabs {
-		if tb != lead[0] {
-			follower = tb
-			break
-		}
-	}
-	follower.key("a")
+	followers[0].key("a")
 	for i, tb := range tabs {
 		tb.waitJS(fmt.Sprintf("activity in a follower dismisses the warning in tab %d", i+1), dialogHidden, 2*time.Second)
 	}
@@ -114,27 +125,15 @@ func TestSharedSocketHandover(t *testing.T) {
 	sid := sidFor(t)
 	u := s.page("handover", spaTags(map[string]any{"token": mint(t, testSecret, sid, 4, 8), "shareSocket": true}, nil))
 	tabs := sharedTabs(t, 3, u)
-	lead := leaders(tabs)
-	if len(lead) != 1 {
-		t.Fatalf("%d tabs hold a WebSocket, want 1", len(lead))
-	}
-	var rest []*tab
-	for _, tb := range tabs {
-		if tb != lead[0] {
-			rest = append(rest, tb)
-		}
-	}
+	lead, rest := leaderOf(t, tabs)
 	rest[0].key("a")
 	active := time.Now()
-	lead[0].open("about:blank") // the leader's page goes away
+	lead.open("about:blank") // the leader's page goes away
 	left := time.Now()
 	n := s.node()
 	eventually(t, "another tab holds the WebSocket", time.Second, func() bool { return len(leaders(rest)) == 1 })
 	t.Logf("handed over within %v", time.Since(left).Round(time.Millisecond))
-	eventually(t, "presence counts 2 tabs on 1 socket", 2*time.Second, func() bool {
-		st, err := n.reg.Lookup(t.Context(), sid)
-		return err == nil && st.Tabs == 2 && st.Sockets == 1
-	})
+	eventually(t, "presence counts 2 tabs on 1 socket", 2*time.Second, counted(t, n, sid, 2, 1))
 	for i, tb := range rest {
 		tb.waitJS(fmt.Sprintf("tab %d shows the warning", i+1), dialogShown, 6*time.Second)
 		warned := time.UnixMilli(int64(eval[float64](tb, `T.warnedAt`)))
@@ -186,36 +185,21 @@ func TestSharedSocketAcrossNodes(t *testing.T) {
 	other := openTab(t, nil)
 	other.open(two.page("own", spaTags(map[string]any{"token": tok}, nil)))
 	other.waitJS("the other browser's tab hears presence", live, 5*time.Second)
-	count := func(n *node, tabs, sockets int) func() bool {
-		return func() bool {
-			st, err := n.reg.Lookup(t.Context(), sid)
-			return err == nil && st.Tabs == tabs && st.Sockets == sockets
-		}
-	}
-	eventually(t, "the first node counts 3 tabs on 1 socket", 3*time.Second, count(one.node(), 3, 1))
-	eventually(t, "the second node counts 1 tab on 1 socket", 3*time.Second, count(two.node(), 1, 1))
+	eventually(t, "the first node counts 3 tabs on 1 socket", 3*time.Second, counted(t, one.node(), sid, 3, 1))
+	eventually(t, "the second node counts 1 tab on 1 socket", 3*time.Second, counted(t, two.node(), sid, 1, 1))
 
 	all := append(slices.Clone(shared), other)
 	for i, tb := range all {
 		tb.waitJS(fmt.Sprintf("tab %d shows the warning", i+1), dialogShown, 6*time.Second)
 	}
-	lead := leaders(shared)
-	if len(lead) != 1 {
-		t.Fatalf("%d sharing tabs hold a WebSocket, want 1", len(lead))
-	}
-	var rest []*tab
-	for _, tb := range shared {
-		if tb != lead[0] {
-			rest = append(rest, tb)
-		}
-	}
+	lead, rest := leaderOf(t, shared)
 	rest[0].key("a")
 	for i, tb := range all {
 		tb.waitJS(fmt.Sprintf("activity in a follower dismisses the warning in tab %d", i+1), dialogHidden, 2*time.Second)
 	}
-	lead[0].open("about:blank")
+	lead.open("about:blank")
 	eventually(t, "another sharing tab holds the WebSocket", time.Second, func() bool { return len(leaders(rest)) == 1 })
-	eventually(t, "the first node counts 2 tabs on 1 socket", 2*time.Second, count(one.node(), 2, 1))
+	eventually(t, "the first node counts 2 tabs on 1 socket", 2*time.Second, counted(t, one.node(), sid, 2, 1))
 	for i, tb := range append(rest, other) {
 		tb.waitJS(fmt.Sprintf("tab %d ends", i+1), `location.pathname == "/logged-out" || document.documentElement.classList.contains("presence-expired")`, 12*time.Second)
 	}
@@ -231,36 +215,24 @@ func TestSharedSocketFrozenLeader(t *testing.T) {
 	sid := sidFor(t)
 	u := s.page("frozen", spaTags(map[string]any{"token": mint(t, testSecret, sid, 20, 40), "shareSocket": true}, nil))
 	tabs := sharedTabs(t, 3, u)
-	lead := leaders(tabs)
-	if len(lead) != 1 {
-		t.Fatalf("%d tabs hold a WebSocket, want 1", len(lead))
-	}
-	var rest []*tab
-	for _, tb := range tabs {
-		if tb != lead[0] {
-			rest = append(rest, tb)
-		}
-	}
+	lead, rest := leaderOf(t, tabs)
 	lifecycle := func(tb *tab, state page.SetWebLifecycleStateState) {
 		t.Helper()
 		if _, err := chromedp.Call(tb.ctx, page.SetWebLifecycleState, page.SetWebLifecycleStateParams{State: state}); err != nil {
 			t.Fatalf("set the page %s: %v", state, err)
 		}
 	}
-	lifecycle(lead[0], page.SetWebLifecycleStateStateFrozen)
+	lifecycle(lead, page.SetWebLifecycleStateStateFrozen)
 	frozen := time.Now()
 	eventually(t, "another tab holds the WebSocket", time.Second, func() bool { return len(leaders(rest)) == 1 })
 	t.Logf("handed over within %v of the freeze", time.Since(frozen).Round(time.Millisecond))
-	lifecycle(lead[0], page.SetWebLifecycleStateStateActive)
+	lifecycle(lead, page.SetWebLifecycleStateStateActive)
 	n := s.node()
-	eventually(t, "the resumed tab follows: 3 tabs on 1 socket", 10*time.Second, func() bool {
-		st, err := n.reg.Lookup(t.Context(), sid)
-		return err == nil && st.Tabs == 3 && st.Sockets == 1
-	})
-	if l := leaders(tabs); len(l) != 1 || l[0] == lead[0] {
+	eventually(t, "the resumed tab follows: 3 tabs on 1 socket", 10*time.Second, counted(t, n, sid, 3, 1))
+	if l := leaders(tabs); len(l) != 1 || l[0] == lead {
 		t.Errorf("after the resume %d tabs hold a WebSocket, want 1, not the resumed one", len(l))
 	}
-	lead[0].waitJS("the resumed tab hears presence again", `T.events.filter(e => e.type == "state").length > 1`, 10*time.Second)
+	lead.waitJS("the resumed tab hears presence again", `T.events.filter(e => e.type == "state").length > 1`, 10*time.Second)
 }
 
 // TestSharedSocketManyTabsAfterRestart: twelve tabs share a WebSocket;
@@ -272,15 +244,9 @@ func TestSharedSocketManyTabsAfterRestart(t *testing.T) {
 	sid := sidFor(t)
 	u := s.page("many", spaTags(map[string]any{"token": mint(t, testSecret, sid, 60, 120), "shareSocket": true}, nil))
 	tabs := sharedTabs(t, 12, u)
-	eventually(t, "presence counts 12 tabs on 1 socket", 3*time.Second, func() bool {
-		st, err := s.node().reg.Lookup(t.Context(), sid)
-		return err == nil && st.Tabs == 12 && st.Sockets == 1
-	})
+	eventually(t, "presence counts 12 tabs on 1 socket", 3*time.Second, counted(t, s.node(), sid, 12, 1))
 	n := s.restart()
-	eventually(t, "after the restart, 12 tabs on 1 socket again", 10*time.Second, func() bool {
-		st, err := n.reg.Lookup(t.Context(), sid)
-		return err == nil && st.Tabs == 12 && st.Sockets == 1
-	})
+	eventually(t, "after the restart, 12 tabs on 1 socket again", 10*time.Second, counted(t, n, sid, 12, 1))
 	time.Sleep(time.Second) // what a flood would close
 	if st, err := n.reg.Lookup(t.Context(), sid); err != nil || st.Sockets != 1 || st.Tabs != 12 {
 		t.Errorf("a second later: %+v, %v; want 12 tabs on 1 socket", st, err)

@@ -186,6 +186,21 @@ func (tb *tab) setCookie(u, name, value string) {
 	}
 }
 
+// busy keeps the person active in tabs (keepActive) until the returned
+// stop is called; stop waits for the last key press.
+func busy(t *testing.T, tabs ...*tab) (stop func()) {
+	t.Helper()
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		keepActive(t, quit, tabs...)
+	}()
+	return func() {
+		close(quit)
+		<-done
+	}
+}
+
 // keepActive presses a key in each tab about every second until stop is
 // closed, as a person reading and typing in both.
 func keepActive(t *testing.T, stop <-chan struct{}, tabs ...*tab) {

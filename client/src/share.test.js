@@ -5,51 +5,37 @@
 import assert from "node:assert/strict";
 import test from "node:test";
 import { shareSocket } from "./share.js";
-import { fakeLocks, fakeSockets, settle } from "./testkit.js";
-
-globalThis.self = globalThis;
-globalThis.location = { pathname: "/page" };
-// Node keeps running while a BroadcastChannel is open; a page does not.
-globalThis.BroadcastChannel = class extends BroadcastChannel {
-  constructor(name) {
-    super(name);
-    this.unref();
-  }
-};
+import { fakeSockets, settle, sharedBrowser } from "./testkit.js";
 
 test("the first tab leads, and a follower's hello becomes a join and a count of tabs on the leader's WebSocket", async t => {
-  globalThis.navigator = { locks: fakeLocks() };
-  const name = "presence:test-" + Math.random();
-  const leader = fakeSockets(), follower = fakeSockets();
-  const heardByLeader = [], heardByFollower = [];
-
-  const leaderLink = shareSocket(name, leader.open)("https://p.example", e => heardByLeader.push(e));
+  const browser = sharedBrowser();
+  const leader = browser.tab();
   await settle();
-  assert.equal(leader.opened.length, 1, "the first tab opens a WebSocket");
-  const ws = leader.opened[0];
+  assert.equal(leader.sockets.opened.length, 1, "the first tab opens a WebSocket");
+  const ws = leader.sockets.opened[0];
   ws.report({ type: "opened", path: "/page" });
   await settle();
   assert.deepEqual(ws.sent, [{ type: "tabs", tabs: 1 }], "the leader says it speaks for one tab");
 
-  const followerLink = shareSocket(name, follower.open)("https://p.example", e => heardByFollower.push(e));
+  const follower = browser.tab();
   t.after(() => {
-    followerLink.close();
-    leaderLink.close();
+    follower.link.close();
+    leader.link.close();
   });
   await settle();
-  assert.equal(follower.opened.length, 0, "a follower opens no WebSocket");
-  assert.deepEqual(heardByFollower.map(e => e.type), ["opened"], "the follower's link is up");
+  assert.equal(follower.sockets.opened.length, 0, "a follower opens no WebSocket");
+  assert.deepEqual(follower.heard.map(e => e.type), ["opened"], "the follower's link is up");
 
-  followerLink.send({ type: "hello", idle_ms: 1500, path: "/other" });
+  follower.link.send({ type: "hello", idle_ms: 1500, path: "/other" });
   await settle(150); // the leader gathers the tabs that join into one count
   assert.deepEqual(ws.sent.slice(1), [
     { type: "join", idle_ms: 1500, path: "/other", passive: undefined },
     { type: "tabs", tabs: 2 },
   ]);
 
-  followerLink.send({ type: "pong" });
-  followerLink.send({ type: "activity", idle_ms: 0 });
-  followerLink.send({ type: "extend" });
+  follower.link.send({ type: "pong" });
+  follower.link.send({ type: "activity", idle_ms: 0 });
+  follower.link.send({ type: "extend" });
   await settle();
   assert.deepEqual(ws.sent.slice(3), [{ type: "activity", idle_ms: 0 }, { type: "extend" }], "a follower's pong is the leader's to send");
 
@@ -58,34 +44,30 @@ test("the first tab leads, and a follower's hello becomes a join and a count of 
   ws.report({ type: "frame", frame: { type: "error", code: "bad_field" } });
   await settle();
   assert.deepEqual(
-    heardByFollower.filter(e => e.type == "frame").map(e => e.frame),
+    follower.heard.filter(e => e.type == "frame").map(e => e.frame),
     [state],
     "the follower hears presence's frames, but not the errors of the leader's own frames",
   );
-  assert.equal(heardByLeader.filter(e => e.type == "frame").length, 2);
+  assert.equal(leader.heard.filter(e => e.type == "frame").length, 2);
 
   ws.report({ type: "closed", code: 1006, wasOpen: true });
   await settle();
-  assert.deepEqual(heardByFollower.at(-1), { type: "closed", code: 1006, wasOpen: true }, "the leader's WebSocket closing takes the link down");
+  assert.deepEqual(follower.heard.at(-1), { type: "closed", code: 1006, wasOpen: true }, "the leader's WebSocket closing takes the link down");
 });
 
 test("tabs that join at once make one join each, passive and path kept for presence to judge, and one count", async t => {
-  globalThis.navigator = { locks: fakeLocks() };
-  const name = "presence:test-" + Math.random();
-  const leader = fakeSockets();
-  const leaderLink = shareSocket(name, leader.open)("https://p.example", () => {});
-  await settle();
-  leader.opened[0].report({ type: "opened", path: "/" });
+  const browser = sharedBrowser();
+  const leader = await browser.leader();
   const followers = [];
-  for (let i = 0; i < 12; i++) followers.push(shareSocket(name, fakeSockets().open)("https://p.example", () => {}));
+  for (let i = 0; i < 12; i++) followers.push(browser.tab());
   t.after(() => {
-    for (const f of followers) f.close();
-    leaderLink.close();
+    for (const f of followers) f.link.close();
+    leader.link.close();
   });
   await settle();
-  followers.forEach((f, i) => f.send({ type: "hello", idle_ms: i, path: "/live/" + i, passive: i == 0 }));
+  followers.forEach((f, i) => f.link.send({ type: "hello", idle_ms: i, path: "/live/" + i, passive: i == 0 }));
   await settle(150);
-  const sent = leader.opened[0].sent;
+  const sent = leader.ws.sent;
   assert.deepEqual(sent[0], { type: "tabs", tabs: 1 });
   assert.deepEqual(sent.filter(f => f.type == "tabs").slice(1), [{ type: "tabs", tabs: 13 }], "one count for the twelve");
   const joins = sent.filter(f => f.type == "join");
@@ -94,27 +76,25 @@ test("tabs that join at once make one join each, passive and path kept for prese
 });
 
 test("a follower that hears no leader counts its link as a WebSocket that did not open", async t => {
-  globalThis.navigator = { locks: fakeLocks() };
-  const name = "presence:test-" + Math.random();
-  const leader = fakeSockets();
-  const leaderLink = shareSocket(name, leader.open)("https://p.example", () => {});
+  const browser = sharedBrowser();
+  const leader = browser.tab();
   await settle(); // the leader's WebSocket never opens
-  const heard = [];
   t.mock.timers.enable({ apis: ["setTimeout"] });
-  const followerLink = shareSocket(name, fakeSockets().open)("https://p.example", e => heard.push(e));
+  const follower = browser.tab();
   t.after(() => {
-    followerLink.close();
-    leaderLink.close();
+    follower.link.close();
+    leader.link.close();
   });
   t.mock.timers.tick(0);
   await Promise.resolve();
   await Promise.resolve();
   await Promise.resolve();
   t.mock.timers.tick(2000);
-  assert.deepEqual(heard, [{ type: "closed", code: 1006, wasOpen: false }]);
+  assert.deepEqual(follower.heard, [{ type: "closed", code: 1006, wasOpen: false }]);
 });
 
 test("without Web Locks, every tab keeps a WebSocket of its own", () => {
+  sharedBrowser();
   globalThis.navigator = {};
   const { open } = fakeSockets();
   assert.equal(shareSocket("presence:x", open), open);

@@ -2,6 +2,7 @@
 // of the bundle imports this file.
 
 import { transition } from "./machine.js";
+import { shareSocket } from "./share.js";
 
 // T0 is an instant of the browser's clock at which tests start.
 export const T0 = Date.UTC(2025, 0, 6, 9, 0, 0);
@@ -138,3 +139,42 @@ export function fakeSockets() {
 }
 
 export const settle = (ms = 20) => new Promise(resolve => setTimeout(resolve, ms));
+
+// sharedBrowser makes a browser for the shared socket's tests: a page's
+// globals (self, location, a BroadcastChannel that lets Node exit), fresh
+// Web Locks and a session. tab() opens a tab's link to presence, with its
+// WebSockets (sockets), what its client heard (heard) and its open, for
+// the client's next try; leader() opens a tab whose WebSocket is open.
+export function sharedBrowser() {
+  globalThis.self = globalThis;
+  globalThis.location = { pathname: "/page" };
+  if (!BroadcastChannel.unrefs) {
+    globalThis.BroadcastChannel = class extends BroadcastChannel {
+      static unrefs = true;
+      constructor(name) {
+        super(name);
+        this.unref();
+      }
+    };
+  }
+  globalThis.navigator = { locks: fakeLocks() };
+  const name = "presence:test-" + Math.random();
+  const tab = () => {
+    const sockets = fakeSockets(), heard = [], open = shareSocket(name, sockets.open);
+    return { sockets, heard, open, link: open("https://p.example", e => heard.push(e)) };
+  };
+  return {
+    name,
+    tab,
+    async leader() {
+      const t = tab();
+      await settle();
+      t.ws = t.sockets.opened[0];
+      t.ws.report({ type: "opened", path: "/" });
+      return t;
+    },
+  };
+}
+
+// kinds names what a client heard: event types, and the timers by name.
+export const kinds = heard => heard.map(e => e.type + (e.name ? ":" + e.name : ""));
