@@ -261,3 +261,30 @@ func TestSharedSocketManyTabsAfterRestart(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedSocketPresenceKilled: presence dies under three tabs that
+// share a WebSocket. Every tab, the leader and the followers, warns and
+// then covers itself by its own clock, and none leaves on its own; once
+// presence is back, its word ends the idle session in all three.
+func TestSharedSocketPresenceKilled(t *testing.T) {
+	t.Parallel()
+	s := newServerWith(t, serverOptions{grace: 2 * time.Second})
+	// The pages come from the application, which stays up.
+	s.pageFor("killed", spaTags(map[string]any{"token": mint(t, testSecret, sidFor(t), 3, 6), "shareSocket": true}, nil))
+	tabs := sharedTabs(t, 3, s.foreignURL("/p/killed"))
+	leaderOf(t, tabs)
+	s.kill()
+	for i, tb := range tabs {
+		tb.waitJS(fmt.Sprintf("tab %d warns by its own clock", i+1), dialogShown+" || T.warnedAt > 0", 5*time.Second)
+	}
+	for i, tb := range tabs {
+		tb.waitJS(fmt.Sprintf("tab %d covers itself at the end", i+1), covered, 5*time.Second)
+	}
+	if n := len(s.logoutRequests()); n != 0 {
+		t.Errorf("%d tabs went to the logout URL on their own", n)
+	}
+	s.revive()
+	for i, tb := range tabs {
+		tb.waitJS(fmt.Sprintf("presence ends the idle session in tab %d", i+1), `location.pathname == "/logged-out"`, 15*time.Second)
+	}
+}
