@@ -62,7 +62,7 @@ func (b *bench) store(ctx context.Context, store string) (column, error) {
 	}
 
 	if b.cfg.runs("idle") || b.cfg.runs("storm") || b.cfg.runs("activity") {
-		if err := b.idleStormActivity(ctx, store, col, fresh, true); err != nil {
+		if err := b.idleStormActivity(ctx, store, col, fresh); err != nil {
 			return nil, err
 		}
 	}
@@ -90,8 +90,8 @@ func (b *bench) store(ctx context.Context, store string) (column, error) {
 	return col, nil
 }
 
-// reference measures the reference server: its idle tabs and its reading
-// of activity frames.
+// reference measures the reference server: its idle tabs, their
+// reconnecting after it restarts, and its reading of activity frames.
 func (b *bench) reference(ctx context.Context) (column, error) {
 	col := column{}
 	fresh := func() (*server, error) {
@@ -101,13 +101,13 @@ func (b *bench) reference(ctx context.Context) (column, error) {
 		}
 		return srv, srv.start(ctx)
 	}
-	return col, b.idleStormActivity(ctx, "reference", col, fresh, false)
+	return col, b.idleStormActivity(ctx, "reference", col, fresh)
 }
 
 // idleStormActivity runs the scenarios that share one set of tabs: they
-// connect and idle, reconnect after the server restarts (unless not
-// storm), then some of them send activity.
-func (b *bench) idleStormActivity(ctx context.Context, store string, col column, fresh func() (*server, error), storm bool) error {
+// connect and idle, reconnect after the server restarts, then some of
+// them send activity.
+func (b *bench) idleStormActivity(ctx context.Context, store string, col column, fresh func() (*server, error)) error {
 	var srv *server
 	defer func() {
 		if srv != nil {
@@ -140,7 +140,7 @@ func (b *bench) idleStormActivity(ctx context.Context, store string, col column,
 	if b.cfg.runs("idle") {
 		putIdle(col, rounds)
 	}
-	if storm && b.cfg.runs("storm") {
+	if b.cfg.runs("storm") {
 		if err := b.storm(ctx, store, srv, tabs, col); err != nil {
 			return err
 		}

@@ -91,6 +91,14 @@ func TestSmallRunPrintsEveryFigure(t *testing.T) {
 	if cells["RSS per idle tab, KiB"]["reference"] == "" {
 		t.Errorf("the table has no reference column\n%s", out)
 	}
+	// The reference reads every hello of the storm, those sent right
+	// after the upgrade included.
+	if got := cells["reconnect storm: tabs back / false logouts / refused"]["reference"]; got != "200 / 0 / 0" {
+		t.Errorf("reference: reconnect storm %q, want 200 / 0 / 0", got)
+	}
+	if got := cells["reconnect storm: connects+hellos per second of server CPU"]["reference"]; !number.MatchString(got) {
+		t.Errorf("reference: reconnect storm rate %q, want a figure", got)
+	}
 	httpClient.CloseIdleConnections()
 }
 

@@ -286,6 +286,9 @@ type reconnectSpec struct {
 	Group   string
 	Jitter  time.Duration
 	Timeout time.Duration
+	// Unanswered is for a server that answers no hello, the reference:
+	// a tab is back once its hello is sent, not once its state arrives.
+	Unanswered bool
 }
 
 type reconnectResult struct {
@@ -299,7 +302,7 @@ func (w *worker) reconnect(ctx context.Context, s reconnectSpec, progress func(i
 		return reconnectResult{}, err
 	}
 	by := time.Now().Add(s.Timeout)
-	var failed atomic.Int64
+	var failed, sent atomic.Int64
 	var firstErr atomic.Pointer[string]
 	var wg sync.WaitGroup
 	retriesBefore := 0
@@ -322,11 +325,18 @@ func (w *worker) reconnect(ctx context.Context, s reconnectSpec, progress func(i
 				failed.Add(1)
 				msg := err.Error()
 				firstErr.CompareAndSwap(nil, &msg)
+				return
+			}
+			if n := sent.Add(1); s.Unanswered {
+				progress(int(n))
 			}
 		})
 	}
 	wg.Wait()
-	res := reconnectResult{Back: waitStates(ctx, g, by, progress), Failed: int(failed.Load())}
+	res := reconnectResult{Back: int(sent.Load()), Failed: int(failed.Load())}
+	if !s.Unanswered {
+		res.Back = waitStates(ctx, g, by, progress)
+	}
 	res.Retries = -retriesBefore
 	for _, t := range g.tabs {
 		res.Retries += int(t.reconnects.Load())

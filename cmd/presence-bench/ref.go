@@ -103,17 +103,23 @@ func (w smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	// Bytes the client sent after its request are in net/http's buffer
-	// already; the new buffer must start with them.
+	// already; the new buffer must hold them, since coder/websocket keeps
+	// what is buffered and then reads the connection itself.
+	early := rw.Reader.Buffered()
 	var in io.Reader = conn
-	if early := rw.Reader.Buffered(); early > 0 {
+	if early > 0 {
 		b, _ := rw.Reader.Peek(early)
 		in = io.MultiReader(bytes.NewReader(bytes.Clone(b)), conn)
+	}
+	br := bufio.NewReaderSize(in, max(refBufferSize, early))
+	if early > 0 {
+		br.Peek(early) // from the copy alone: it holds early bytes
 	}
 	if err := rw.Writer.Flush(); err != nil {
 		conn.Close()
 		return nil, nil, err
 	}
-	return conn, bufio.NewReadWriter(bufio.NewReaderSize(in, refBufferSize), bufio.NewWriterSize(conn, refBufferSize)), nil
+	return conn, bufio.NewReadWriter(br, bufio.NewWriterSize(conn, refBufferSize)), nil
 }
 
 // Unwrap lets http.ResponseController reach the ResponseWriter.
