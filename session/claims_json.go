@@ -3,8 +3,11 @@ package session
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // claimsJSON is the securecookie serializer of tokens: the JSON encoder,
@@ -16,38 +19,61 @@ import (
 // reads them.
 type claimsJSON struct{}
 
+// The claims, by their index in claimNames.
+const (
+	claimSID = iota
+	claimUID
+	claimWarnAfter
+	claimExpireAfter
+	claimLogoutURL
+	claimEndAt
+)
+
 // claimNames are the members a token's payload may hold.
-var claimNames = [...]string{"sid", "uid", "warn_after", "expire_after", "logout_url", "end_at"}
+var claimNames = [...]string{
+	claimSID:         "sid",
+	claimUID:         "uid",
+	claimWarnAfter:   "warn_after",
+	claimExpireAfter: "expire_after",
+	claimLogoutURL:   "logout_url",
+	claimEndAt:       "end_at",
+}
 
 // Serialize implements securecookie.Serializer.
 func (claimsJSON) Serialize(src any) ([]byte, error) {
 	return json.Marshal(src)
 }
 
-// Deserialize implements securecookie.Serializer.
+// Deserialize implements securecookie.Serializer for a *Claims.
 func (claimsJSON) Deserialize(src []byte, dst any) error {
-	if err := checkClaimNames(src); err != nil {
-		return err
+	c, ok := dst.(*Claims)
+	if !ok {
+		return fmt.Errorf("session: a token's claims decode into a *Claims, not a %T", dst)
 	}
-	return json.Unmarshal(src, dst)
+	return decodeClaims(src, c)
 }
 
-// checkClaimNames refuses a payload object with a member presence does
-// not know, or one given twice. What is not a valid JSON object is left to
-// json.Unmarshal to refuse.
-//
-// It reads the object's names in one pass without allocating, since every
-// hello's token goes through it: a reconnect storm verifies thousands a
-// second.
-func checkClaimNames(data []byte) error {
+// decodeClaims reads a token's payload into c as json.Unmarshal would,
+// with the same values and the same errors, except that it refuses a
+// claim's name in another case, or a claim given twice, with a
+// *ClaimsError, where json.Unmarshal would take them. Every hello's and
+// every ping's token goes through it, thousands a second in a reconnect
+// storm: it reads the payload in one pass after json.Valid, without
+// reflection, and allocates only the strings it keeps.
+func decodeClaims(data []byte, c *Claims) error {
 	if !json.Valid(data) {
-		return nil
+		return json.Unmarshal(data, c) // the syntax error, saying where
 	}
 	i := skipSpace(data, 0)
-	if data[i] != '{' {
-		return nil
+	switch data[i] {
+	case 'n':
+		return nil // null sets nothing
+	case '{':
+	default:
+		return &json.UnmarshalTypeError{Value: jsonKind(data[i]), Type: reflect.TypeFor[Claims](), Offset: int64(i)}
 	}
 	var seen [len(claimNames)]bool
+	var typeErr error // the first, returned once every name is checked
 	for i = skipSpace(data, i+1); data[i] != '}'; i = skipSpace(data, i) {
 		if data[i] == ',' {
 			i = skipSpace(data, i+1)
@@ -59,17 +85,98 @@ func checkClaimNames(data []byte) error {
 			json.Unmarshal(data[i:end], &unescaped) // valid: json.Valid said so
 			name = []byte(unescaped)
 		}
-		switch claim := claimIndex(name); {
+		claim := claimIndex(name)
+		switch {
 		case claim < 0 && foldsToClaim(name):
 			return &ClaimsError{Field: echoName(string(name)), Problem: "is spelled in another case; the claims are sid, uid, warn_after, expire_after, logout_url and end_at, in lower case"}
 		case claim >= 0 && seen[claim]:
 			return &ClaimsError{Field: claimNames[claim], Problem: "is given twice; give it once"}
-		case claim >= 0:
-			seen[claim] = true
 		}
-		i = skipValue(data, skipSpace(data, end)+1) // past the colon
+		start := skipSpace(data, skipSpace(data, end)+1) // past the colon
+		i = skipValue(data, start)
+		if claim < 0 {
+			continue
+		}
+		seen[claim] = true
+		if err := setClaim(c, claim, data[start:i], start); err != nil && typeErr == nil {
+			typeErr = err
+		}
 	}
+	return typeErr
+}
+
+// setClaim sets claim k of c from its JSON value, found at offset in the
+// payload, as json.Unmarshal would: null leaves the claim as it is, and a
+// value of another kind than the claim's is a *json.UnmarshalTypeError.
+func setClaim(c *Claims, k int, value []byte, offset int) error {
+	if value[0] == 'n' {
+		return nil
+	}
+	typeError := func(kind string, typ reflect.Type) error {
+		return &json.UnmarshalTypeError{Value: kind, Type: typ, Offset: int64(offset), Field: claimNames[k]}
+	}
+	var s *string
+	var n *int64
+	switch k {
+	case claimSID:
+		s = &c.SID
+	case claimUID:
+		s = &c.UID
+	case claimLogoutURL:
+		s = &c.LogoutURL
+	case claimWarnAfter:
+		n = &c.WarnAfter
+	case claimExpireAfter:
+		n = &c.ExpireAfter
+	case claimEndAt:
+		n = &c.EndAt
+	}
+	kind := jsonKind(value[0])
+	if s != nil {
+		if kind != "string" {
+			return typeError(kind, reflect.TypeFor[string]())
+		}
+		*s = jsonString(value)
+		return nil
+	}
+	if kind != "number" {
+		return typeError(kind, reflect.TypeFor[int64]())
+	}
+	v, err := strconv.ParseInt(string(value), 10, 64)
+	if err != nil {
+		return typeError("number "+string(value), reflect.TypeFor[int64]())
+	}
+	*n = v
 	return nil
+}
+
+// jsonString returns the string a valid JSON string literal holds.
+func jsonString(literal []byte) string {
+	raw := literal[1 : len(literal)-1]
+	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
+		return string(raw)
+	}
+	// Escapes, or bytes that are not UTF-8, which json.Unmarshal turns
+	// into U+FFFD.
+	var s string
+	json.Unmarshal(literal, &s)
+	return s
+}
+
+// jsonKind names the kind of the JSON value that starts with b, as
+// json.UnmarshalTypeError does.
+func jsonKind(b byte) string {
+	switch b {
+	case '"':
+		return "string"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case 't', 'f':
+		return "bool"
+	}
+	return "number"
 }
 
 // claimIndex is name's index in claimNames, or -1 when it names no claim.
@@ -123,11 +230,10 @@ func stringEnd(d []byte, i int) int {
 	return i + 1
 }
 
-// skipValue returns the offset after the value that starts at or after
-// i: a string, an object or an array with all it holds, or a number,
-// true, false or null.
+// skipValue returns the offset after the value that starts at i: a
+// string, an object or an array with all it holds, or a number, true,
+// false or null.
 func skipValue(d []byte, i int) int {
-	i = skipSpace(d, i)
 	switch d[i] {
 	case '"':
 		return stringEnd(d, i)

@@ -525,27 +525,44 @@ func TestVerifyStrictClaimNames(t *testing.T) {
 	}
 }
 
-// FuzzClaimsJSON feeds the payload decoder any bytes: it never panics, and
-// what it takes has no claim in another case and none twice.
+// FuzzClaimsJSON feeds the payload decoder any bytes: it never panics;
+// what it takes has no claim in another case and none twice; and it reads
+// what it takes as json.Unmarshal does, refusing what json.Unmarshal
+// refuses with the same kind of error.
 func FuzzClaimsJSON(f *testing.F) {
 	for _, seed := range []string{
 		`{"sid":"a"}`, `{"sid":"a","SID":"b"}`, `{"sid":"a","sid":"b"}`, `{"sid":"a","x":{"sid":1}}`,
 		`{"uid":"\u0053ID"}`, `{"\u0073id":"a","sid":"b"}`, `[]`, `{`, `{"sid":"a"}{}`, `null`,
+		`{"sid":"a\"b","uid":"\ud83d\ude00","warn_after":60,"expire_after":-0,"end_at":null,"logout_url":"/x?a=1"}`,
+		`{"sid":1,"warn_after":"60","expire_after":1.5,"end_at":1e3}`, `{"sid":"\xff"}`, ` "a" `, `[{"sid":"a"}]`,
 	} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var c Claims
+		var c, want Claims
 		err := claimsJSON{}.Deserialize(data, &c)
+		wantErr := json.Unmarshal(data, &want)
+		var ce *ClaimsError
+		var typeErr, wantTypeErr *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &ce):
+			return // refused by name, which json.Unmarshal does not look at
+		case err == nil && wantErr != nil:
+			t.Fatalf("took %s, which json.Unmarshal refuses: %v", data, wantErr)
+		case err != nil && wantErr == nil:
+			t.Fatalf("refused %s, which json.Unmarshal takes: %v", data, err)
+		case err == nil && c != want:
+			t.Fatalf("read %s as %+v, json.Unmarshal as %+v", data, c, want)
+		case errors.As(wantErr, &wantTypeErr) != errors.As(err, &typeErr):
+			t.Fatalf("refused %s with %v, json.Unmarshal with %v", data, err, wantErr)
+		case typeErr != nil && (typeErr.Field != wantTypeErr.Field || typeErr.Value != wantTypeErr.Value || typeErr.Type != wantTypeErr.Type):
+			t.Fatalf("refused %s with %+v, json.Unmarshal with %+v", data, typeErr, wantTypeErr)
+		}
 		if err != nil {
 			return
 		}
 		// Taken: every top-level name is exactly a claim's, or no claim's
 		// in any case, and none comes twice.
-		var members map[string]json.RawMessage
-		if json.Unmarshal(data, &members) != nil {
-			return
-		}
 		dec := json.NewDecoder(bytes.NewReader(data))
 		if tok, _ := dec.Token(); tok != json.Delim('{') {
 			return
