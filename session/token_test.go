@@ -397,6 +397,26 @@ func BenchmarkVerify(b *testing.B) {
 	}
 }
 
+// BenchmarkDecodeClaims reads a token's payload as Verify does, beside
+// json.Unmarshal alone, which takes {"sid":"a","SID":"b"} as sid "b".
+func BenchmarkDecodeClaims(b *testing.B) {
+	payload := []byte(`{"sid":"0123456789abcdef0123456789abcdef","uid":"1234","warn_after":540,"expire_after":600,"logout_url":"/accounts/logout/"}`)
+	for name, decode := range map[string]func([]byte, *Claims) error{
+		"presence":       decodeClaims,
+		"json.Unmarshal": func(data []byte, c *Claims) error { return json.Unmarshal(data, c) },
+	} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var c Claims
+				if err := decode(payload, &c); err != nil || c.ExpireAfter != 600 {
+					b.Fatal(c, err)
+				}
+			}
+		})
+	}
+}
+
 // FuzzVerifySigned signs fuzzed timestamps and payloads with the secret,
 // reaching the checks that come after the MAC, which FuzzVerify's random
 // tokens rarely pass.
