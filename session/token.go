@@ -2,11 +2,9 @@ package session
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/gorilla/securecookie"
@@ -61,8 +59,8 @@ type VerifierOptions struct {
 
 // Verifier checks tokens. All methods may be called concurrently.
 type Verifier struct {
-	secret   []byte                       // the current secret, for Mint
-	codecs   []*securecookie.SecureCookie // current secret first
+	secret   []byte    // the current secret, for Mint
+	openers  []*opener // current secret first
 	maxAge   time.Duration
 	defaults Limits
 	clock    clock.Clock
@@ -103,7 +101,7 @@ func NewVerifier(opts VerifierOptions) (*Verifier, error) {
 	}
 	v := &Verifier{secret: bytes.Clone(opts.Secret), maxAge: opts.MaxAge, defaults: opts.Defaults, clock: opts.Clock}
 	for _, s := range append([][]byte{opts.Secret}, opts.OldSecrets...) {
-		v.codecs = append(v.codecs, newCodec(s))
+		v.openers = append(v.openers, newOpener(s))
 	}
 	return v, nil
 }
@@ -163,19 +161,13 @@ func (v *Verifier) Verify(token string) (Claims, error) {
 	case !isBase64URL(token):
 		return Claims{}, errNotBase64
 	}
-	var c Claims
-	err := error(securecookie.ErrMacInvalid)
-	for _, codec := range v.codecs {
-		if err = codec.Decode(cookieName, token, &c); !errors.Is(err, securecookie.ErrMacInvalid) {
-			break
-		}
-	}
+	ts, payload, err := v.open(token)
 	if err != nil {
-		return Claims{}, decodeError(err)
+		return Claims{}, err
 	}
-	ts, ok := timestamp(token)
-	if !ok {
-		return Claims{}, invalid("its timestamp is not an integer")
+	var c Claims
+	if err := decodeClaims(payload, &c); err != nil {
+		return Claims{}, claimsError(err)
 	}
 	ageErr := v.checkAge(ts)
 	if ageErr != nil && !errors.Is(ageErr, errTooOld) {
@@ -228,48 +220,26 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrTokenInvalid}, args...)...)
 }
 
-// decodeError turns a securecookie error into one that says what to fix.
-// securecookie's own messages are not used, as a JSON syntax error quotes
-// a piece of the payload.
-func decodeError(err error) error {
-	if errors.Is(err, securecookie.ErrMacInvalid) {
-		return invalid(`its signature does not match: it was minted with another secret, under a cookie name other than %q, or altered`, cookieName)
+// claimsError turns an error of decodeClaims into one that says what to
+// fix: not json's own messages, since a syntax error quotes a piece of
+// the payload.
+func claimsError(err error) error {
+	var ce *ClaimsError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &ce):
+		return ce
+	case errors.As(err, &te) && (te.Field == "sid" || te.Field == "uid" || te.Field == "logout_url"):
+		return &ClaimsError{te.Field, "must be a JSON string"}
+	case errors.As(err, &te) && (te.Field == "warn_after" || te.Field == "expire_after"):
+		return &ClaimsError{te.Field, "must be a whole number of seconds"}
 	}
-	for cause := causeOf(err); cause != nil; cause = causeOf(cause) {
-		switch cause := cause.(type) {
-		case *ClaimsError:
-			return cause
-		case base64.CorruptInputError:
-			return errNotBase64
-		case *json.UnmarshalTypeError:
-			switch cause.Field {
-			case "sid", "uid", "logout_url":
-				return &ClaimsError{cause.Field, "must be a JSON string"}
-			case "warn_after", "expire_after":
-				return &ClaimsError{cause.Field, "must be a whole number of seconds"}
-			}
-			return invalid("its payload is not a JSON object of claims")
-		}
-	}
-	if causeOf(err) != nil {
-		return invalid("its payload is not a JSON object of claims")
-	}
-	// The MAC matched, so the only securecookie error left without a cause
-	// is a timestamp that does not parse.
-	return invalid("its timestamp is not an integer")
-}
-
-// causeOf unwraps one level of a securecookie or standard error.
-func causeOf(err error) error {
-	if e, ok := err.(securecookie.Error); ok {
-		return e.Cause()
-	}
-	return errors.Unwrap(err)
+	return invalid("its payload is not a JSON object of claims")
 }
 
 // isBase64URL reports whether every byte of s is in the base64url alphabet
-// or '='. securecookie's decoder would also skip line breaks, which would
-// misalign the prefix timestamp decodes.
+// or '='. Go's base64 decoder would also skip line breaks, and take a
+// token a helper broke across lines.
 func isBase64URL(s string) bool {
 	for i := 0; i < len(s); i++ {
 		b := s[i]
@@ -278,27 +248,4 @@ func isBase64URL(s string) bool {
 		}
 	}
 	return true
-}
-
-// timestamp returns the securecookie timestamp of a token whose MAC
-// securecookie verified: the first '|'-separated field of the decoded
-// token. It decodes only a 64-character prefix, which is valid base64 on
-// its own and holds any int64 written in decimal.
-func timestamp(token string) (int64, bool) {
-	var buf [48]byte
-	prefix := token[:min(len(token), 64)]
-	n, err := base64.URLEncoding.Decode(buf[:], []byte(prefix))
-	b := buf[:n]
-	if err != nil || bytes.IndexByte(b, '|') < 0 {
-		// Only a token signed with a zero-padded timestamp gets here.
-		if b, err = base64.URLEncoding.DecodeString(token); err != nil {
-			return 0, false
-		}
-	}
-	i := bytes.IndexByte(b, '|')
-	if i < 0 {
-		return 0, false
-	}
-	ts, err := strconv.ParseInt(string(b[:i]), 10, 64)
-	return ts, err == nil
 }
