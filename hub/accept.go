@@ -56,31 +56,56 @@ func (r *Registry) ServeWS(w http.ResponseWriter, req *http.Request) {
 // serveTab serves one upgraded connection until it closes. addr is the
 // client's address, for the caps; cookieToken the token of the presence
 // cookie, if the request had one.
+//
+// The first frame, the hello, is handled on this goroutine, whose stack
+// verifying the token and calling the store may grow, and which then
+// ends: the frames after it are read on a goroutine of their own, whose
+// stack stays small all day (see onFreshStack).
 func (r *Registry) serveTab(conn *websocket.Conn, addr, cookieToken string) {
-	defer r.handlers.Done()
 	conn.SetReadLimit(r.opts.ReadLimit)
 	if capped := r.caps.admit(addr); capped != "" {
 		r.refuseTab(conn, capped)
+		r.handlers.Done()
 		return
 	}
-	defer r.caps.release(addr)
-
 	t := &tab{r: r, conn: conn, seq: r.tabSeq.Add(1)}
 	now := r.opts.Clock.Now()
 	t.lastHeard.Store(now.UnixNano())
 	if !r.addTab(t) {
 		conn.Close(status(protocol.CloseServiceRestart), "server restarting")
+		r.caps.release(addr)
+		r.handlers.Done()
 		return
 	}
-	defer r.removeTab(t)
 	t.keepalive = r.wheel.at(now.Add(r.opts.HelloTimeout), t.onKeepalive)
-	defer t.keepalive.stop()
 
-	t.read(cookieToken)
+	rd := reading{allowance: protocol.FrameBurst, lastFrame: now, spareStack: true}
+	if !t.readFrame(&rd, cookieToken) {
+		t.end(addr)
+		return
+	}
+	rd.spareStack = false
+	go t.serve(rd, addr, cookieToken)
+}
+
+// serve reads the tab's frames after the first until the connection
+// fails, then lets the tab go.
+func (t *tab) serve(rd reading, addr, cookieToken string) {
+	t.read(&rd, cookieToken)
+	t.end(addr)
+}
+
+// end lets go of a tab whose connection failed: its hub, its connection,
+// its keepalive, its place in the registry and the caps.
+func (t *tab) end(addr string) {
 	if t.hub != nil {
 		t.hub.leave(t)
 	}
 	t.closeNow()
+	t.keepalive.stop()
+	t.r.removeTab(t)
+	t.r.caps.release(addr)
+	t.r.handlers.Done()
 }
 
 // refuseTab closes a new connection over a cap with 1013, saying which.
@@ -142,8 +167,19 @@ func (t *tab) handle(f protocol.ClientFrame, cookieToken string, received time.T
 // store (a pool of Redis connections) would hold a grown stack each,
 // thousands at once, and the runtime keeps the memory they freed.
 func (r *Registry) onFreshStack(f func() bool) bool {
+	return r.withLargeStack(false, f)
+}
+
+// withLargeStack runs f, which may need a large stack, and returns what
+// it returns: on the caller's goroutine when spare says that goroutine
+// ends after f (serveTab's, with the hello), else on a fresh one. Both
+// count in maxFreshStacks.
+func (r *Registry) withLargeStack(spare bool, f func() bool) bool {
 	r.freshStacks <- struct{}{}
 	defer func() { <-r.freshStacks }()
+	if spare {
+		return f()
+	}
 	return onFreshStack(f)
 }
 

@@ -39,7 +39,7 @@ func BenchmarkTabStack(b *testing.B) {
 	}
 }
 
-func tabStack(b *testing.B, tabs, frames int, flush time.Duration) (stackPerTab, goroutinesPerTab float64) {
+func tabStack(b testing.TB, tabs, frames int, flush time.Duration) (stackPerTab, goroutinesPerTab float64) {
 	e := newEnv(&testing.T{}, func(o *Options) { o.FlushEvery = flush })
 	defer e.store.Close()
 	defer e.reg.Close()
@@ -70,6 +70,25 @@ func tabStack(b *testing.B, tabs, frames int, flush time.Duration) (stackPerTab,
 		c.CloseNow()
 	}
 	return float64(after-before) / float64(tabs), float64(goroutinesAfter-goroutines) / float64(tabs)
+}
+
+// An idle tab keeps one goroutine, whose stack did not grow with its
+// hello's token verification and store call: those ran on a goroutine
+// that ended (serveTab's), so the tab's stays at what a parked read needs.
+func TestIdleTabKeepsASmallStack(t *testing.T) {
+	perTab, goroutines := tabStack(t, 300, 0, 0)
+	if goroutines != 1 {
+		t.Errorf("%.2f goroutines per idle tab, want 1", goroutines)
+	}
+	// About 4 KiB, 8 under the race detector; twice that if the hello's
+	// stack stays.
+	most := 6 << 10
+	if raceDetector {
+		most *= 2
+	}
+	if perTab > float64(most) {
+		t.Errorf("%.0f bytes of stack per idle tab, want at most %d: the hello's stack stayed with the tab", perTab, most)
+	}
 }
 
 // settledStack returns the stack memory in use and the goroutines after

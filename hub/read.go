@@ -23,45 +23,53 @@ var frameBuffers = sync.Pool{New: func() any {
 	return &b
 }}
 
-// reading is the state of a tab's reading goroutine between frames.
+// reading is the state of a tab's reading between frames.
 type reading struct {
 	allowance float64 // frames the tab may send now (a token bucket)
 	lastFrame time.Time
 	badFrames int  // undecodable frames in a row
 	failed    bool // the tab is being closed; frames are read and dropped
+	// spareStack: the reading goroutine ends after this frame (see
+	// serveTab), so a frame that needs a large stack may grow its own.
+	spareStack bool
 }
 
 // read handles the tab's frames until the connection fails. After a fatal
 // error it keeps reading, ignoring frames, so that the close handshake
 // completes.
-func (t *tab) read(cookieToken string) {
-	rd := reading{allowance: protocol.FrameBurst, lastFrame: t.r.opts.Clock.Now()}
-	for {
-		// Not the registry's ctx: a Read whose ctx ends drops the
-		// connection, and Shutdown cancels that ctx before it closes the
-		// tabs with a handshake. Close drops every connection itself.
-		typ, r, err := t.conn.Reader(context.Background())
-		var data []byte
-		buf := frameBuffers.Get().(*[]byte)
-		if err == nil {
-			data, err = readMessage(r, (*buf)[:0])
-		}
-		if err == nil {
-			t.frame(&rd, typ, data, cookieToken)
-		}
-		*buf = data[:0]
-		frameBuffers.Put(buf)
-		if err != nil {
-			if code := websocket.CloseStatus(err); code != -1 {
-				// A close frame, the tab's or ours echoed: the end of a
-				// connection, not an error.
-				t.r.log.Debug("tab closed", zap.String("sid", t.sid()), zap.Int("code", int(code)))
-			} else {
-				t.r.log.Debug("tab dropped", zap.String("sid", t.sid()), zap.Error(err))
-			}
-			return
-		}
+func (t *tab) read(rd *reading, cookieToken string) {
+	for t.readFrame(rd, cookieToken) {
 	}
+}
+
+// readFrame reads and handles one frame. It returns false once the
+// connection has failed or closed.
+func (t *tab) readFrame(rd *reading, cookieToken string) bool {
+	// Not the registry's ctx: a Read whose ctx ends drops the
+	// connection, and Shutdown cancels that ctx before it closes the
+	// tabs with a handshake. Close drops every connection itself.
+	typ, r, err := t.conn.Reader(context.Background())
+	var data []byte
+	buf := frameBuffers.Get().(*[]byte)
+	if err == nil {
+		data, err = readMessage(r, (*buf)[:0])
+	}
+	if err == nil {
+		t.frame(rd, typ, data, cookieToken)
+	}
+	*buf = data[:0]
+	frameBuffers.Put(buf)
+	if err == nil {
+		return true
+	}
+	if code := websocket.CloseStatus(err); code != -1 {
+		// A close frame, the tab's or ours echoed: the end of a
+		// connection, not an error.
+		t.r.log.Debug("tab closed", zap.String("sid", t.sid()), zap.Int("code", int(code)))
+	} else {
+		t.r.log.Debug("tab dropped", zap.String("sid", t.sid()), zap.Error(err))
+	}
+	return false
 }
 
 // readMessage reads the rest of a message into buf, growing it as needed;
@@ -149,7 +157,7 @@ func (t *tab) frame(rd *reading, typ websocket.MessageType, data []byte, cookieT
 			return // kept for the hub's next flush: no store call, so no fresh stack
 		}
 	}
-	if !t.r.onFreshStack(func() bool { return t.handle(f, cookieToken, now) }) {
+	if !t.r.withLargeStack(rd.spareStack, func() bool { return t.handle(f, cookieToken, now) }) {
 		rd.failed = true
 	}
 }
