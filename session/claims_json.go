@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -55,7 +56,7 @@ func (claimsJSON) Deserialize(src []byte, dst any) error {
 
 // decodeClaims reads a token's payload into c as json.Unmarshal would,
 // with the same values and the same errors, except that it refuses a
-// claim's name in another case, or a claim given twice, with a
+// claim's name in another case, or a member given twice, with a
 // *ClaimsError, where json.Unmarshal would take them. Every hello's and
 // every ping's token goes through it, thousands a second in a reconnect
 // storm: it reads the payload in one pass after json.Valid, without
@@ -73,7 +74,8 @@ func decodeClaims(data []byte, c *Claims) error {
 		return &json.UnmarshalTypeError{Value: jsonKind(data[i]), Type: reflect.TypeFor[Claims](), Offset: int64(i)}
 	}
 	var seen [len(claimNames)]bool
-	var typeErr error // the first, returned once every name is checked
+	var others [][]byte // the members that are no claim, rarely any
+	var typeErr error   // the first, returned once every name is checked
 	for i = skipSpace(data, i+1); data[i] != '}'; i = skipSpace(data, i) {
 		if data[i] == ',' {
 			i = skipSpace(data, i+1)
@@ -91,6 +93,10 @@ func decodeClaims(data []byte, c *Claims) error {
 			return &ClaimsError{Field: echoName(string(name)), Problem: "is spelled in another case; the claims are sid, uid, warn_after, expire_after, logout_url and end_at, in lower case"}
 		case claim >= 0 && seen[claim]:
 			return &ClaimsError{Field: claimNames[claim], Problem: "is given twice; give it once"}
+		case claim < 0 && slices.ContainsFunc(others, func(o []byte) bool { return bytes.Equal(o, name) }):
+			return &ClaimsError{Field: echoName(string(name)), Problem: "is given twice; give it once"}
+		case claim < 0:
+			others = append(others, name)
 		}
 		start := skipSpace(data, skipSpace(data, end)+1) // past the colon
 		i = skipValue(data, start)
