@@ -77,7 +77,7 @@ func tabStack(b testing.TB, tabs, frames int, flush time.Duration) (stackPerTab,
 // that ended (serveTab's), so the tab's stays at what a parked read needs.
 func TestIdleTabKeepsASmallStack(t *testing.T) {
 	perTab, goroutines := tabStack(t, 300, 0, 0)
-	if goroutines != 1 {
+	if goroutines < 0.95 || goroutines > 1.05 { // another test's goroutine may end meanwhile
 		t.Errorf("%.2f goroutines per idle tab, want 1", goroutines)
 	}
 	// About 4 KiB, 8 under the race detector; twice that if the hello's

@@ -313,12 +313,19 @@ func (r *Registry) confirmEnd(sid string) {
 	}
 }
 
+// addTab registers t, unless the registry is closing. closing is read
+// under the shard's lock: Shutdown sets it before it collects the tabs,
+// shard by shard, so a tab is either collected, and closed with 1012, or
+// refused here; read before the lock, a tab could be added just after
+// its shard was collected, and Shutdown would wait for it until its
+// deadline.
 func (r *Registry) addTab(t *tab) bool {
-	if r.closing.Load() {
-		return false
-	}
 	sh := &r.shards[t.seq&(shardCount-1)]
 	sh.mu.Lock()
+	if r.closing.Load() {
+		sh.mu.Unlock()
+		return false
+	}
 	sh.tabs[t] = struct{}{}
 	sh.mu.Unlock()
 	r.metrics.tabs.Inc()
