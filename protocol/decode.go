@@ -3,6 +3,8 @@ package protocol
 import (
 	"bytes"
 	"strconv"
+
+	"github.com/presence-dev/presence/internal/jsonscan"
 )
 
 // DecodeClient decodes one client-to-server frame: the payload of one
@@ -57,53 +59,53 @@ func fieldsOf(t Type) clientField {
 
 // clientFieldOf returns the bit of the member's name, or 0 if it names no
 // member of any client frame.
-func clientFieldOf(m *member) clientField {
+func clientFieldOf(m *jsonscan.Member) clientField {
 	switch {
-	case m.nameIs("token"):
+	case m.NameIs("token"):
 		return fieldToken
-	case m.nameIs("idle_ms"):
+	case m.NameIs("idle_ms"):
 		return fieldIdleMS
-	case m.nameIs("path"):
+	case m.NameIs("path"):
 		return fieldPath
-	case m.nameIs("passive"):
+	case m.NameIs("passive"):
 		return fieldPassive
-	case m.nameIs("tabs"):
+	case m.NameIs("tabs"):
 		return fieldTabs
 	}
 	return 0
 }
 
 func decodeClient(data []byte) (ClientFrame, *Error) {
-	s, err := scanObject(data)
+	s, err := jsonscan.ScanObject(data)
 	if err != nil {
-		return ClientFrame{}, err
+		return ClientFrame{}, errBadJSON(err.Detail)
 	}
 	// Keep "type" and the first members besides it. A frame has at most
 	// three of those, so among any four there is a fault to report.
 	var (
-		typ      member
+		typ      jsonscan.Member
 		ntype    int
-		rest     [5]member
+		rest     [5]jsonscan.Member
 		nrest    int
 		typeLike []byte // a name that is "type" in another case
 	)
 	for {
-		m, ok, err := s.next()
+		m, ok, err := s.Next()
 		if err != nil {
-			return ClientFrame{}, err
+			return ClientFrame{}, errBadJSON(err.Detail)
 		}
 		if !ok {
 			break
 		}
-		if m.nameIs("type") {
+		if m.NameIs("type") {
 			if ntype == 0 {
 				typ = m
 			}
 			ntype++
 			continue
 		}
-		if typeLike == nil && len(m.name) == 4 && bytes.EqualFold(m.name, []byte("type")) {
-			typeLike = m.name
+		if typeLike == nil && len(m.Name) == 4 && bytes.EqualFold(m.Name, []byte("type")) {
+			typeLike = m.Name
 		}
 		if nrest < len(rest) {
 			rest[nrest] = m
@@ -120,8 +122,8 @@ func decodeClient(data []byte) (ClientFrame, *Error) {
 		return ClientFrame{}, &Error{Code: CodeMissingType, Message: msg}
 	case ntype > 1:
 		return ClientFrame{}, errDuplicate("type")
-	case typ.kind != kindString:
-		return ClientFrame{}, errNotString("type", typ.kind)
+	case typ.Kind != jsonscan.KindString:
+		return ClientFrame{}, errNotString("type", typ.Kind)
 	}
 	t := typeOf(&typ)
 	if !isClientType(t) {
@@ -131,7 +133,7 @@ func decodeClient(data []byte) (ClientFrame, *Error) {
 	f := ClientFrame{Type: t}
 	allowed := fieldsOf(t)
 	var seen clientField
-	var token, path *member
+	var token, path *jsonscan.Member
 	for i := range rest[:nrest] {
 		m := &rest[i]
 		fld := clientFieldOf(m)
@@ -139,7 +141,7 @@ func decodeClient(data []byte) (ClientFrame, *Error) {
 			return ClientFrame{}, errUnknownField(m, t)
 		}
 		if seen&fld != 0 {
-			return ClientFrame{}, errDuplicate(string(m.decodedName()))
+			return ClientFrame{}, errDuplicate(string(m.DecodedName()))
 		}
 		seen |= fld
 		switch fld {
@@ -150,25 +152,25 @@ func decodeClient(data []byte) (ClientFrame, *Error) {
 			}
 			f.IdleMS = n
 		case fieldToken:
-			if m.kind != kindString {
-				return ClientFrame{}, errNotString("token", m.kind)
+			if m.Kind != jsonscan.KindString {
+				return ClientFrame{}, errNotString("token", m.Kind)
 			}
 			token = m
 		case fieldPath:
-			if m.kind != kindString {
-				return ClientFrame{}, errNotString("path", m.kind)
+			if m.Kind != jsonscan.KindString {
+				return ClientFrame{}, errNotString("path", m.Kind)
 			}
 			path = m
 		case fieldPassive:
-			if m.kind != kindBool {
-				return ClientFrame{}, &Error{Code: CodeBadField, Message: "passive must be true or false, got " + m.kind.String()}
+			if m.Kind != jsonscan.KindBool {
+				return ClientFrame{}, &Error{Code: CodeBadField, Message: "passive must be true or false, got " + m.Kind.String()}
 			}
-			f.Passive = m.value[0] == 't'
+			f.Passive = m.Value[0] == 't'
 		case fieldTabs:
 			n, ok := parseIdleMS(m) // a whole number, written the same way
 			if !ok || n < 1 || n > MaxSharedTabs {
 				return ClientFrame{}, &Error{Code: CodeBadField, Message: "tabs must be a whole number from 1 to " +
-					strconv.Itoa(MaxSharedTabs) + ", got " + echo(m.value)}
+					strconv.Itoa(MaxSharedTabs) + ", got " + echo(m.Value)}
 			}
 			f.Tabs = int(n)
 		}
@@ -183,14 +185,14 @@ func decodeClient(data []byte) (ClientFrame, *Error) {
 
 // typeOf returns the frame type that the string member m holds: one of the
 // Type constants, or "" for any other value. It does not allocate.
-func typeOf(m *member) Type {
-	v := m.value
+func typeOf(m *jsonscan.Member) Type {
+	v := m.Value
 	var buf [64]byte
-	if m.valueEscaped {
+	if m.ValueEscaped {
 		if len(v) > 6*len("activity") {
 			return ""
 		}
-		v = appendUnescaped(buf[:0], v)
+		v = jsonscan.AppendUnescaped(buf[:0], v)
 	}
 	switch Type(v) {
 	case TypeHello:
@@ -224,23 +226,23 @@ func typeOf(m *member) Type {
 }
 
 // stringValue returns the string member m holds, or "" if m is nil.
-func stringValue(m *member) string {
+func stringValue(m *jsonscan.Member) string {
 	switch {
 	case m == nil:
 		return ""
-	case m.valueEscaped:
-		return string(appendUnescaped(make([]byte, 0, len(m.value)), m.value))
+	case m.ValueEscaped:
+		return string(jsonscan.AppendUnescaped(make([]byte, 0, len(m.Value)), m.Value))
 	}
-	return string(m.value)
+	return string(m.Value)
 }
 
 // parseIdleMS parses the member m as idle_ms.
-func parseIdleMS(m *member) (int64, bool) {
-	if m.kind != kindNumber || len(m.value) > len("9007199254740991") {
+func parseIdleMS(m *jsonscan.Member) (int64, bool) {
+	if m.Kind != jsonscan.KindNumber || len(m.Value) > len("9007199254740991") {
 		return 0, false
 	}
 	var n int64
-	for _, c := range m.value {
+	for _, c := range m.Value {
 		if !isDigit(c) {
 			return 0, false
 		}
@@ -251,17 +253,17 @@ func parseIdleMS(m *member) (int64, bool) {
 
 const clientTypes = "a client sends hello, activity, extend, logout, pong, tabs or join"
 
-func errUnknownType(m *member, t Type) *Error {
+func errUnknownType(m *jsonscan.Member, t Type) *Error {
 	if isServerType(t) {
 		return &Error{Code: CodeUnknownType, Message: strconv.Quote(string(t)) +
 			" is a server-to-client frame type (" + clientTypes + ")"}
 	}
 	return &Error{Code: CodeUnknownType, Message: "unknown frame type " +
-		echo(appendUnescaped(nil, m.value)) + " (" + clientTypes + ")"}
+		echo(jsonscan.AppendUnescaped(nil, m.Value)) + " (" + clientTypes + ")"}
 }
 
-func errUnknownField(m *member, t Type) *Error {
-	name := m.decodedName()
+func errUnknownField(m *jsonscan.Member, t Type) *Error {
+	name := m.DecodedName()
 	msg := "unknown field " + echo(name) + " in " + string(t) + " frame"
 	names := []string{"type"}
 	switch t {
@@ -287,14 +289,18 @@ func errUnknownField(m *member, t Type) *Error {
 	return &Error{Code: CodeUnknownField, Message: msg}
 }
 
-func errIdleMS(m *member) *Error {
-	got := m.kind.String()
-	if m.kind == kindNumber {
-		got = string(m.value)
+func errIdleMS(m *jsonscan.Member) *Error {
+	got := m.Kind.String()
+	if m.Kind == jsonscan.KindNumber {
+		got = string(m.Value)
 		if len(got) > maxEcho {
 			got = got[:maxEcho] + "..."
 		}
 	}
 	return &Error{Code: CodeBadField, Message: "idle_ms must be a whole number of milliseconds from 0 to " +
 		strconv.FormatInt(MaxIdleMS, 10) + ", got " + got}
+}
+
+func isDigit(c byte) bool {
+	return '0' <= c && c <= '9'
 }

@@ -2,6 +2,8 @@ package protocol
 
 import (
 	"strconv"
+
+	"github.com/presence-dev/presence/internal/jsonscan"
 )
 
 // DecodeServer decodes one server-to-client frame, for Go clients and
@@ -75,24 +77,24 @@ func serverFieldsOf(t Type) uint16 {
 }
 
 func decodeServer(data []byte) (ServerFrame, *Error) {
-	s, err := scanObject(data)
+	s, err := jsonscan.ScanObject(data)
 	if err != nil {
-		return ServerFrame{}, err
+		return ServerFrame{}, errBadJSON(err.Detail)
 	}
 	var (
-		vals  [numServerFields]member
+		vals  [numServerFields]jsonscan.Member
 		count [numServerFields]uint8
 	)
 	for {
-		m, ok, err := s.next()
+		m, ok, err := s.Next()
 		if err != nil {
-			return ServerFrame{}, err
+			return ServerFrame{}, errBadJSON(err.Detail)
 		}
 		if !ok {
 			break
 		}
 		for id, name := range serverNames {
-			if m.nameIs(name) {
+			if m.NameIs(name) {
 				if count[id] == 0 {
 					vals[id] = m
 				}
@@ -107,13 +109,13 @@ func decodeServer(data []byte) (ServerFrame, *Error) {
 		return ServerFrame{}, &Error{Code: CodeMissingType, Message: `frame has no "type" member`}
 	case count[sfType] > 1:
 		return ServerFrame{}, errDuplicate("type")
-	case vals[sfType].kind != kindString:
-		return ServerFrame{}, errNotString("type", vals[sfType].kind)
+	case vals[sfType].Kind != jsonscan.KindString:
+		return ServerFrame{}, errNotString("type", vals[sfType].Kind)
 	}
 	t := typeOf(&vals[sfType])
 	if !isServerType(t) {
 		return ServerFrame{}, &Error{Code: CodeUnknownType, Message: "unknown server frame type " +
-			echo(appendUnescaped(nil, vals[sfType].value))}
+			echo(jsonscan.AppendUnescaped(nil, vals[sfType].Value))}
 	}
 
 	f := ServerFrame{Type: t}
@@ -128,10 +130,10 @@ func decodeServer(data []byte) (ServerFrame, *Error) {
 		m := &vals[id]
 		switch id {
 		case sfIdleMS, sfWarnAfterMS, sfExpireAfterMS, sfExpireInMS, sfEndInMS:
-			n, err := strconv.ParseInt(string(m.value), 10, 64)
-			if m.kind != kindNumber || err != nil {
+			n, err := strconv.ParseInt(string(m.Value), 10, 64)
+			if m.Kind != jsonscan.KindNumber || err != nil {
 				return ServerFrame{}, &Error{Code: CodeBadField, Message: serverNames[id] +
-					" must be a whole number that fits in 64 bits, got " + m.kind.String()}
+					" must be a whole number that fits in 64 bits, got " + m.Kind.String()}
 			}
 			switch id {
 			case sfIdleMS:
@@ -146,8 +148,8 @@ func decodeServer(data []byte) (ServerFrame, *Error) {
 				f.EndInMS, f.HasEnd = n, true
 			}
 		default:
-			if m.kind != kindString {
-				return ServerFrame{}, errNotString(serverNames[id], m.kind)
+			if m.Kind != jsonscan.KindString {
+				return ServerFrame{}, errNotString(serverNames[id], m.Kind)
 			}
 			v := stringValue(m)
 			switch id {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/presence-dev/presence/internal/jsonscan"
 )
 
 // secret stands for a token in frames: no error message may contain it.
@@ -128,7 +130,7 @@ var decodeErrorTests = []struct {
 	{"nul literal", `{"type":"activity","idle_ms":nul}`, CodeBadJSON},
 	{"bad nested value", `{"type":"hello","x":[1,2}`, CodeBadJSON},
 	{"bad nested object", `{"x":{"a":1,},"type":"hello"}`, CodeBadJSON},
-	{"too deep", `{"type":"pong","x":` + strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth) + `}`, CodeBadJSON},
+	{"too deep", `{"type":"pong","x":` + strings.Repeat("[", jsonscan.MaxDepth) + strings.Repeat("]", jsonscan.MaxDepth) + `}`, CodeBadJSON},
 	{"huge array", strings.Repeat("[", 1<<20), CodeBadJSON},
 	{"huge unclosed", `{"type":"pong","x":` + strings.Repeat(`[{"a":`, 1<<16), CodeBadJSON},
 
@@ -180,7 +182,7 @@ var decodeErrorTests = []struct {
 	{"idle_ms in extend", `{"type":"extend","idle_ms":1}`, CodeUnknownField},
 	{"anything in logout", `{"type":"logout","all":true}`, CodeUnknownField},
 	{"nested in pong", `{"type":"pong","x":{"deep":[1,2,{"a":null}],"b":"c"}}`, CodeUnknownField},
-	{"just deep enough", `{"type":"pong","x":` + strings.Repeat("[", maxDepth-1) + strings.Repeat("]", maxDepth-1) + `}`, CodeUnknownField},
+	{"just deep enough", `{"type":"pong","x":` + strings.Repeat("[", jsonscan.MaxDepth-1) + strings.Repeat("]", jsonscan.MaxDepth-1) + `}`, CodeUnknownField},
 	{"before type", `{"x":1,"type":"extend"}`, CodeUnknownField},
 	{"empty name", `{"type":"hello","":1}`, CodeUnknownField},
 	{"long name", `{"type":"hello","` + strings.Repeat("n", 10000) + `":1}`, CodeUnknownField},

@@ -3,6 +3,8 @@ package protocol
 import (
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/presence-dev/presence/internal/jsonscan"
 )
 
 // Error is a protocol error: the typed error of DecodeClient and
@@ -45,15 +47,6 @@ func errBadJSON(detail string) *Error {
 	return &Error{Code: CodeBadJSON, Message: "frame must be one JSON object: " + detail}
 }
 
-// errSyntax returns a bad_json error for a syntax error at offset i of
-// data.
-func errSyntax(data []byte, i int) *Error {
-	if i >= len(data) {
-		return errBadJSON("unexpected end of data")
-	}
-	return errBadJSON("syntax error at byte " + strconv.Itoa(i))
-}
-
 // errDuplicate returns a duplicate_field error for the member name.
 func errDuplicate(name string) *Error {
 	return &Error{Code: CodeDuplicateField, Message: "duplicate field " + strconv.Quote(name)}
@@ -61,6 +54,6 @@ func errDuplicate(name string) *Error {
 
 // errNotString returns a bad_field error for the member name, which must
 // be a string and is a value of kind k.
-func errNotString(name string, k kind) *Error {
+func errNotString(name string, k jsonscan.Kind) *Error {
 	return &Error{Code: CodeBadField, Message: name + " must be a JSON string, got " + k.String()}
 }

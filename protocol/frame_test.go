@@ -1,6 +1,10 @@
 package protocol
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/presence-dev/presence/internal/jsonscan"
+)
 
 func TestTypes(t *testing.T) {
 	t.Parallel()
@@ -31,7 +35,7 @@ func TestTypes(t *testing.T) {
 				t.Errorf("isServerType(%q) = %v", tt.typ, got)
 			}
 			// typeOf knows every frame type, and only those.
-			m := member{kind: kindString, value: []byte(tt.typ)}
+			m := jsonscan.Member{Kind: jsonscan.KindString, Value: []byte(tt.typ)}
 			want := tt.typ
 			if !tt.client && !tt.server {
 				want = ""

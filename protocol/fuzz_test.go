@@ -7,7 +7,19 @@ import (
 	"strconv"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/presence-dev/presence/internal/jsonscan"
 )
+
+// validObject reports whether data is one valid JSON object by
+// encoding/json's judgement, and valid UTF-8: what a frame must be.
+func validObject(data []byte) bool {
+	if !utf8.Valid(data) || !json.Valid(data) {
+		return false
+	}
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	return len(trimmed) > 0 && trimmed[0] == '{'
+}
 
 // FuzzDecodeClient checks that DecodeClient never panics, refuses with
 // bad_json exactly what encoding/json deems not one valid object (or not
@@ -86,13 +98,13 @@ func FuzzAppendString(f *testing.F) {
 		if !bytes.Equal(got, want) {
 			t.Fatalf("appendString(%q) = %s, encoding/json %s", s, got, want)
 		}
-		end, escaped, ok := scanString(got, 0)
+		end, escaped, ok := jsonscan.ScanString(got, 0)
 		if !ok || end != len(got) {
-			t.Fatalf("scanString(%s) = %d, %v", got, end, ok)
+			t.Fatalf("jsonscan.ScanString(%s) = %d, %v", got, end, ok)
 		}
 		back := got[1 : len(got)-1]
 		if escaped {
-			back = appendUnescaped(nil, back)
+			back = jsonscan.AppendUnescaped(nil, back)
 		}
 		if utf8.ValidString(s) && string(back) != s {
 			t.Fatalf("read back %q, want %q", back, s)

@@ -4,11 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"slices"
 	"strconv"
-	"strings"
-	"unicode/utf8"
+
+	"github.com/presence-dev/presence/internal/jsonscan"
 )
 
 // claimsJSON is the securecookie serializer of tokens: the JSON encoder,
@@ -54,39 +53,39 @@ func (claimsJSON) Deserialize(src []byte, dst any) error {
 	return decodeClaims(src, c)
 }
 
-// decodeClaims reads a token's payload into c as json.Unmarshal would,
-// with the same values and the same errors, except that it refuses a
-// claim's name in another case, or a member given twice, with a
-// *ClaimsError, where json.Unmarshal would take them. Every hello's and
-// every ping's token goes through it, thousands a second in a reconnect
-// storm: it reads the payload in one pass after json.Valid, without
-// reflection, and allocates only the strings it keeps.
+// errNotClaims is decodeClaims' error for a payload that is not a JSON
+// object of claims.
+var errNotClaims = invalid("its payload is not a JSON object of claims")
+
+// decodeClaims reads a token's payload into c. It takes what
+// json.Unmarshal takes into a Claims, with the same values, and refuses
+// with a *ClaimsError a claim's name in another case, or a member given
+// twice, where json.Unmarshal would take them; it also refuses a payload
+// that is not UTF-8, as JSON must be. A claim of the wrong JSON type is a
+// *ClaimsError naming it (end_at's, errNotClaims), and anything else
+// errNotClaims. Every hello's and every ping's token goes through it:
+// jsonscan reads the payload in place, and only the strings kept are
+// allocated.
 func decodeClaims(data []byte, c *Claims) error {
-	if !json.Valid(data) {
-		return json.Unmarshal(data, c) // the syntax error, saying where
-	}
-	i := skipSpace(data, 0)
-	switch data[i] {
-	case 'n':
-		return nil // null sets nothing
-	case '{':
-	default:
-		return &json.UnmarshalTypeError{Value: jsonKind(data[i]), Type: reflect.TypeFor[Claims](), Offset: int64(i)}
+	obj, err := jsonscan.ScanObject(data)
+	if err != nil {
+		if string(bytes.TrimSpace(data)) == "null" {
+			return nil // as json.Unmarshal: nothing to set
+		}
+		return errNotClaims
 	}
 	var seen [len(claimNames)]bool
 	var others [][]byte // the members that are no claim, rarely any
 	var typeErr error   // the first, returned once every name is checked
-	for i = skipSpace(data, i+1); data[i] != '}'; i = skipSpace(data, i) {
-		if data[i] == ',' {
-			i = skipSpace(data, i+1)
+	for {
+		m, ok, err := obj.Next()
+		if err != nil {
+			return errNotClaims
 		}
-		end := stringEnd(data, i)
-		name := data[i+1 : end-1]
-		if bytes.IndexByte(name, '\\') >= 0 {
-			var unescaped string
-			json.Unmarshal(data[i:end], &unescaped) // valid: json.Valid said so
-			name = []byte(unescaped)
+		if !ok {
+			return typeErr
 		}
+		name := m.DecodedName()
 		claim := claimIndex(name)
 		switch {
 		case claim < 0 && foldsToClaim(name):
@@ -97,29 +96,21 @@ func decodeClaims(data []byte, c *Claims) error {
 			return &ClaimsError{Field: echoName(string(name)), Problem: "is given twice; give it once"}
 		case claim < 0:
 			others = append(others, name)
-		}
-		start := skipSpace(data, skipSpace(data, end)+1) // past the colon
-		i = skipValue(data, start)
-		if claim < 0 {
 			continue
 		}
 		seen[claim] = true
-		if err := setClaim(c, claim, data[start:i], start); err != nil && typeErr == nil {
+		if err := setClaim(c, claim, &m); err != nil && typeErr == nil {
 			typeErr = err
 		}
 	}
-	return typeErr
 }
 
-// setClaim sets claim k of c from its JSON value, found at offset in the
-// payload, as json.Unmarshal would: null leaves the claim as it is, and a
-// value of another kind than the claim's is a *json.UnmarshalTypeError.
-func setClaim(c *Claims, k int, value []byte, offset int) error {
-	if value[0] == 'n' {
+// setClaim sets claim k of c from member m as json.Unmarshal would: null
+// leaves the claim as it is. A value of another JSON type than the
+// claim's is an error.
+func setClaim(c *Claims, k int, m *jsonscan.Member) error {
+	if m.Kind == jsonscan.KindNull {
 		return nil
-	}
-	typeError := func(kind string, typ reflect.Type) error {
-		return &json.UnmarshalTypeError{Value: kind, Type: typ, Offset: int64(offset), Field: claimNames[k]}
 	}
 	var s *string
 	var n *int64
@@ -137,52 +128,26 @@ func setClaim(c *Claims, k int, value []byte, offset int) error {
 	case claimEndAt:
 		n = &c.EndAt
 	}
-	kind := jsonKind(value[0])
 	if s != nil {
-		if kind != "string" {
-			return typeError(kind, reflect.TypeFor[string]())
+		if m.Kind != jsonscan.KindString {
+			return &ClaimsError{claimNames[k], "must be a JSON string"}
 		}
-		*s = jsonString(value)
+		if m.ValueEscaped {
+			*s = string(jsonscan.AppendUnescaped(nil, m.Value))
+		} else {
+			*s = string(m.Value)
+		}
 		return nil
 	}
-	if kind != "number" {
-		return typeError(kind, reflect.TypeFor[int64]())
-	}
-	v, err := strconv.ParseInt(string(value), 10, 64)
-	if err != nil {
-		return typeError("number "+string(value), reflect.TypeFor[int64]())
+	v, err := strconv.ParseInt(string(m.Value), 10, 64)
+	switch {
+	case (m.Kind != jsonscan.KindNumber || err != nil) && k == claimEndAt:
+		return errNotClaims
+	case m.Kind != jsonscan.KindNumber || err != nil:
+		return &ClaimsError{claimNames[k], "must be a whole number of seconds"}
 	}
 	*n = v
 	return nil
-}
-
-// jsonString returns the string a valid JSON string literal holds.
-func jsonString(literal []byte) string {
-	raw := literal[1 : len(literal)-1]
-	if bytes.IndexByte(raw, '\\') < 0 && utf8.Valid(raw) {
-		return string(raw)
-	}
-	// Escapes, or bytes that are not UTF-8, which json.Unmarshal turns
-	// into U+FFFD.
-	var s string
-	json.Unmarshal(literal, &s)
-	return s
-}
-
-// jsonKind names the kind of the JSON value that starts with b, as
-// json.UnmarshalTypeError does.
-func jsonKind(b byte) string {
-	switch b {
-	case '"':
-		return "string"
-	case '{':
-		return "object"
-	case '[':
-		return "array"
-	case 't', 'f':
-		return "bool"
-	}
-	return "number"
 }
 
 // claimIndex is name's index in claimNames, or -1 when it names no claim.
@@ -211,54 +176,4 @@ func echoName(name string) string {
 		name = name[:32] + "..."
 	}
 	return strconv.QuoteToGraphic(name)[1 : len(strconv.QuoteToGraphic(name))-1]
-}
-
-// The scanning below reads JSON that json.Valid accepted: it checks no
-// syntax, only finds where each part ends.
-
-// skipSpace returns the offset of the first byte at or after i that is not
-// JSON whitespace.
-func skipSpace(d []byte, i int) int {
-	for i < len(d) && (d[i] == ' ' || d[i] == '\t' || d[i] == '\n' || d[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// stringEnd returns the offset after the closing quote of the string whose
-// opening quote is at i.
-func stringEnd(d []byte, i int) int {
-	for i++; d[i] != '"'; i++ {
-		if d[i] == '\\' {
-			i++ // the escaped byte cannot close the string
-		}
-	}
-	return i + 1
-}
-
-// skipValue returns the offset after the value that starts at i: a
-// string, an object or an array with all it holds, or a number, true,
-// false or null.
-func skipValue(d []byte, i int) int {
-	switch d[i] {
-	case '"':
-		return stringEnd(d, i)
-	case '{', '[':
-		for depth := 0; ; i++ {
-			switch d[i] {
-			case '"':
-				i = stringEnd(d, i) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				if depth--; depth == 0 {
-					return i + 1
-				}
-			}
-		}
-	}
-	for i < len(d) && strings.IndexByte(", \t\n\r}]", d[i]) < 0 {
-		i++
-	}
-	return i
 }

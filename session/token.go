@@ -2,7 +2,6 @@ package session
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -167,7 +166,7 @@ func (v *Verifier) Verify(token string) (Claims, error) {
 	}
 	var c Claims
 	if err := decodeClaims(payload, &c); err != nil {
-		return Claims{}, claimsError(err)
+		return Claims{}, err
 	}
 	ageErr := v.checkAge(ts)
 	if ageErr != nil && !errors.Is(ageErr, errTooOld) {
@@ -218,23 +217,6 @@ var errNotBase64 = invalid("it is not base64url with padding (alphabet A-Z a-z 0
 
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrTokenInvalid}, args...)...)
-}
-
-// claimsError turns an error of decodeClaims into one that says what to
-// fix: not json's own messages, since a syntax error quotes a piece of
-// the payload.
-func claimsError(err error) error {
-	var ce *ClaimsError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &ce):
-		return ce
-	case errors.As(err, &te) && (te.Field == "sid" || te.Field == "uid" || te.Field == "logout_url"):
-		return &ClaimsError{te.Field, "must be a JSON string"}
-	case errors.As(err, &te) && (te.Field == "warn_after" || te.Field == "expire_after"):
-		return &ClaimsError{te.Field, "must be a whole number of seconds"}
-	}
-	return invalid("its payload is not a JSON object of claims")
 }
 
 // isBase64URL reports whether every byte of s is in the base64url alphabet

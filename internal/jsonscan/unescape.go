@@ -1,4 +1,4 @@
-package protocol
+package jsonscan
 
 import (
 	"bytes"
@@ -7,12 +7,12 @@ import (
 )
 
 // This file decodes the escapes of JSON strings, for the few names and
-// values a frame needs decoded.
+// values a caller needs decoded.
 
-// appendUnescaped appends the string s, the inside of a valid JSON string,
+// AppendUnescaped appends the string s, the inside of a valid JSON string,
 // to b with its escapes decoded as encoding/json decodes them: a lone
 // surrogate becomes U+FFFD.
-func appendUnescaped(b, s []byte) []byte {
+func AppendUnescaped(b, s []byte) []byte {
 	for len(s) > 0 {
 		j := bytes.IndexByte(s, '\\')
 		if j < 0 {
@@ -90,5 +90,5 @@ func unescapedIs(s []byte, want string) bool {
 		return false
 	}
 	var buf [96]byte
-	return string(appendUnescaped(buf[:0], s)) == want
+	return string(AppendUnescaped(buf[:0], s)) == want
 }

@@ -1,152 +1,170 @@
-package protocol
+package jsonscan
 
 import (
 	"strconv"
 	"unicode/utf8"
 )
 
-// This file scans the one JSON object of a frame without allocating. It
-// accepts exactly what encoding/json accepts as valid (nesting included),
-// plus the rule that the input be valid UTF-8.
+// This file scans one JSON object without allocating. It accepts exactly
+// what encoding/json accepts as valid (nesting included), plus the rule
+// that the input be valid UTF-8.
 
-// kind is the JSON type of a value.
-type kind uint8
+// Error says why the input is not one JSON object, in words that follow
+// "must be one JSON object: ".
+type Error struct {
+	Detail string
+}
+
+func (e *Error) Error() string { return "not one JSON object: " + e.Detail }
+
+func notObject(detail string) *Error { return &Error{Detail: detail} }
+
+// errSyntax returns the error of a syntax error at offset i of data.
+func errSyntax(data []byte, i int) *Error {
+	if i >= len(data) {
+		return notObject("unexpected end of data")
+	}
+	return notObject("syntax error at byte " + strconv.Itoa(i))
+}
+
+// Kind is the JSON type of a value.
+type Kind uint8
 
 const (
-	kindString kind = iota + 1
-	kindNumber
-	kindBool
-	kindNull
-	kindObject
-	kindArray
+	KindString Kind = iota + 1
+	KindNumber
+	KindBool
+	KindNull
+	KindObject
+	KindArray
 )
 
 // String returns the kind as an error message names it: "a string".
-func (k kind) String() string {
+func (k Kind) String() string {
 	switch k {
-	case kindString:
+	case KindString:
 		return "a string"
-	case kindNumber:
+	case KindNumber:
 		return "a number"
-	case kindBool:
+	case KindBool:
 		return "a boolean"
-	case kindNull:
+	case KindNull:
 		return "null"
-	case kindObject:
+	case KindObject:
 		return "an object"
-	case kindArray:
+	case KindArray:
 		return "an array"
 	}
 	return "nothing"
 }
 
-// maxDepth is how deeply arrays and objects may nest, the frame's object
+// MaxDepth is how deeply arrays and objects may nest, the scanned object
 // included, as in encoding/json.
-const maxDepth = 10000
+const MaxDepth = 10000
 
-// member is one member of a frame's object as scanned. Its slices alias the
-// frame.
-type member struct {
-	name         []byte // between the quotes, escapes not decoded
-	value        []byte // raw; for a string, between the quotes
-	nameEscaped  bool   // name holds a backslash escape
-	valueEscaped bool   // value is a string holding a backslash escape
-	kind         kind
+// Member is one member of an object as scanned. Its slices alias the
+// input.
+type Member struct {
+	Name         []byte // between the quotes, escapes not decoded
+	Value        []byte // raw; for a string, between the quotes
+	NameEscaped  bool   // Name holds a backslash escape
+	ValueEscaped bool   // Value is a string holding a backslash escape
+	Kind         Kind
 }
 
-// nameIs reports whether the member's decoded name is s.
-func (m *member) nameIs(s string) bool {
-	if !m.nameEscaped {
-		return string(m.name) == s
+// NameIs reports whether the member's decoded name is s.
+func (m *Member) NameIs(s string) bool {
+	if !m.NameEscaped {
+		return string(m.Name) == s
 	}
-	return unescapedIs(m.name, s)
+	return unescapedIs(m.Name, s)
 }
 
-// decodedName returns the member's name with its escapes decoded.
-func (m *member) decodedName() []byte {
-	if !m.nameEscaped {
-		return m.name
+// DecodedName returns the member's name with its escapes decoded.
+func (m *Member) DecodedName() []byte {
+	if !m.NameEscaped {
+		return m.Name
 	}
-	return appendUnescaped(nil, m.name)
+	return AppendUnescaped(nil, m.Name)
 }
 
-// objectScanner reads the members of a frame's object one by one.
-type objectScanner struct {
+// Object reads the members of an object one by one.
+type Object struct {
 	data []byte
 	i    int // offset of the next byte to read
 	n    int // members read so far
 }
 
-// scanObject starts scanning data, which must be one JSON object.
-func scanObject(data []byte) (objectScanner, *Error) {
+// ScanObject starts scanning data, which must be one JSON object.
+func ScanObject(data []byte) (Object, *Error) {
 	if !utf8.Valid(data) {
-		return objectScanner{}, errBadJSON("invalid UTF-8")
+		return Object{}, notObject("invalid UTF-8")
 	}
 	i := skipSpace(data, 0)
 	if i == len(data) {
-		return objectScanner{}, errBadJSON("empty frame")
+		return Object{}, notObject("it is empty")
 	}
 	if data[i] != '{' {
 		_, k, _, ok := scanScalar(data, i)
 		switch {
 		case data[i] == '[':
-			k = kindArray
+			k = KindArray
 		case !ok:
-			return objectScanner{}, errSyntax(data, i)
+			return Object{}, errSyntax(data, i)
 		}
-		return objectScanner{}, errBadJSON("got " + k.String())
+		return Object{}, notObject("got " + k.String())
 	}
-	return objectScanner{data: data, i: i + 1}, nil
+	return Object{data: data, i: i + 1}, nil
 }
 
-// next returns the next member of the object. At the end of the object it
+// Next returns the next member of the object. At the end of the object it
 // returns false, having checked that only whitespace follows.
-func (s *objectScanner) next() (member, bool, *Error) {
+func (s *Object) Next() (Member, bool, *Error) {
 	d := s.data
 	i := skipSpace(d, s.i)
 	if i < len(d) && d[i] == '}' {
 		i = skipSpace(d, i+1)
 		if i != len(d) {
-			return member{}, false, errBadJSON("data after the object at byte " + strconv.Itoa(i))
+			return Member{}, false, notObject("data after the object at byte " + strconv.Itoa(i))
 		}
 		s.i = i
-		return member{}, false, nil
+		return Member{}, false, nil
 	}
 	if s.n > 0 {
 		if i == len(d) || d[i] != ',' {
-			return member{}, false, errSyntax(d, i)
+			return Member{}, false, errSyntax(d, i)
 		}
 		i = skipSpace(d, i+1)
 	}
 	if i == len(d) || d[i] != '"' {
-		return member{}, false, errSyntax(d, i)
+		return Member{}, false, errSyntax(d, i)
 	}
-	var m member
-	end, esc, ok := scanString(d, i)
+	var m Member
+	end, esc, ok := ScanString(d, i)
 	if !ok {
-		return member{}, false, errSyntax(d, end)
+		return Member{}, false, errSyntax(d, end)
 	}
-	m.name, m.nameEscaped = d[i+1:end-1], esc
+	m.Name, m.NameEscaped = d[i+1:end-1], esc
 	i = skipSpace(d, end)
 	if i == len(d) || d[i] != ':' {
-		return member{}, false, errSyntax(d, i)
+		return Member{}, false, errSyntax(d, i)
 	}
 	i = skipSpace(d, i+1)
 	if i < len(d) && (d[i] == '{' || d[i] == '[') {
-		m.kind = kindObject
+		m.Kind = KindObject
 		if d[i] == '[' {
-			m.kind = kindArray
+			m.Kind = KindArray
 		}
 		end, ok = skipContainer(d, i)
 	} else {
-		end, m.kind, m.valueEscaped, ok = scanScalar(d, i)
+		end, m.Kind, m.ValueEscaped, ok = scanScalar(d, i)
 	}
 	if !ok {
-		return member{}, false, errSyntax(d, end)
+		return Member{}, false, errSyntax(d, end)
 	}
-	m.value = d[i:end]
-	if m.kind == kindString {
-		m.value = d[i+1 : end-1]
+	m.Value = d[i:end]
+	if m.Kind == KindString {
+		m.Value = d[i+1 : end-1]
 	}
 	s.i = end
 	s.n++
@@ -170,28 +188,28 @@ func skipSpace(d []byte, i int) int {
 // scanScalar scans the string, number, boolean or null at offset i and
 // returns the offset after it. When ok is false, end is where the syntax
 // error is.
-func scanScalar(d []byte, i int) (end int, k kind, escaped, ok bool) {
+func scanScalar(d []byte, i int) (end int, k Kind, escaped, ok bool) {
 	if i >= len(d) {
 		return i, 0, false, false
 	}
 	switch c := d[i]; {
 	case c == '"':
-		end, escaped, ok = scanString(d, i)
-		return end, kindString, escaped, ok
+		end, escaped, ok = ScanString(d, i)
+		return end, KindString, escaped, ok
 	case c == '-' || '0' <= c && c <= '9':
 		end, ok = scanNumber(d, i)
-		return end, kindNumber, false, ok
+		return end, KindNumber, false, ok
 	case c == 't':
-		return scanLiteral(d, i, "true", kindBool)
+		return scanLiteral(d, i, "true", KindBool)
 	case c == 'f':
-		return scanLiteral(d, i, "false", kindBool)
+		return scanLiteral(d, i, "false", KindBool)
 	case c == 'n':
-		return scanLiteral(d, i, "null", kindNull)
+		return scanLiteral(d, i, "null", KindNull)
 	}
 	return i, 0, false, false
 }
 
-func scanLiteral(d []byte, i int, lit string, k kind) (int, kind, bool, bool) {
+func scanLiteral(d []byte, i int, lit string, k Kind) (int, Kind, bool, bool) {
 	for j := 0; j < len(lit); j++ {
 		if i+j >= len(d) || d[i+j] != lit[j] {
 			return i + j, k, false, false
@@ -200,10 +218,10 @@ func scanLiteral(d []byte, i int, lit string, k kind) (int, kind, bool, bool) {
 	return i + len(lit), k, false, true
 }
 
-// scanString scans the string whose opening quote is at offset i and
+// ScanString scans the string whose opening quote is at offset i and
 // returns the offset after its closing quote, and whether it holds a
-// backslash escape. It relies on the frame being valid UTF-8.
-func scanString(d []byte, i int) (end int, escaped, ok bool) {
+// backslash escape. It relies on d being valid UTF-8.
+func ScanString(d []byte, i int) (end int, escaped, ok bool) {
 	j := i + 1
 	for j < len(d) {
 		c := d[j]
@@ -284,7 +302,7 @@ func scanNumber(d []byte, i int) (end int, ok bool) {
 }
 
 // skipContainer scans the array or object that opens at offset i, a
-// member's value, and returns the offset after it. It does not recurse:
+// Member's value, and returns the offset after it. It does not recurse:
 // a bit stack remembers which containers are objects.
 func skipContainer(d []byte, i int) (end int, ok bool) {
 	const (
@@ -293,11 +311,11 @@ func skipContainer(d []byte, i int) (end int, ok bool) {
 		wantValue         // after ',' in an array or ':' in an object
 		afterValue        // a ',' or the close
 	)
-	var stack [maxDepth/64 + 1]uint64 // bit n set: container n is an object
+	var stack [MaxDepth/64 + 1]uint64 // bit n set: container n is an object
 	n := 0                            // containers open
 	isObject := func() bool { return stack[(n-1)/64]&(1<<((n-1)%64)) != 0 }
 	push := func(c byte) bool {
-		if 1+n+1 > maxDepth { // the frame's object is depth 1
+		if 1+n+1 > MaxDepth { // the scanned object is depth 1
 			return false
 		}
 		w, bit := n/64, uint64(1)<<(n%64)
@@ -350,7 +368,7 @@ func skipContainer(d []byte, i int) (end int, ok bool) {
 			if c != '"' {
 				return i, false
 			}
-			end, _, ok := scanString(d, i)
+			end, _, ok := ScanString(d, i)
 			if !ok {
 				return end, false
 			}

@@ -1,4 +1,4 @@
-package protocol
+package jsonscan
 
 import (
 	"encoding/json"
@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 )
 
-// validObject reports whether data is what scanObject accepts: valid UTF-8
+// validObject reports whether data is what ScanObject accepts: valid UTF-8
 // and one valid JSON object, by encoding/json's judgement.
 func validObject(data []byte) bool {
 	if !utf8.Valid(data) || !json.Valid(data) {
@@ -17,14 +17,14 @@ func validObject(data []byte) bool {
 	return i < len(data) && data[i] == '{'
 }
 
-// scanAll scans every member of data's object.
+// scanAll scans every Member of data's object.
 func scanAll(data []byte) *Error {
-	s, err := scanObject(data)
+	s, err := ScanObject(data)
 	if err != nil {
 		return err
 	}
 	for {
-		_, ok, err := s.next()
+		_, ok, err := s.Next()
 		if err != nil || !ok {
 			return err
 		}
@@ -45,10 +45,10 @@ func TestScanMatchesStdlib(t *testing.T) {
 		`{"a":1` + "\v}", `{"a" : [ 1 , { "b" : [ ] } ] }`, `{"a":[[[[[[]]]]]]}`,
 		`[]`, `1`, `"x"`, `null`, ``, `{`, `}`, `{"a"`, `{"a":`, `{"a":"`, `{"a":[`, `{"a":{`,
 		`{"a":{"b":"`, "{\"a\":\"\xff\"}", "{\"\xe2\x80\":1}",
-		`{"a":` + strings.Repeat("[", maxDepth-1) + strings.Repeat("]", maxDepth-1) + `}`,
-		`{"a":` + strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth) + `}`,
-		`{"a":` + strings.Repeat(`{"b":`, maxDepth-1) + `1` + strings.Repeat("}", maxDepth-1) + `}`,
-		`{"a":` + strings.Repeat(`{"b":`, maxDepth) + `1` + strings.Repeat("}", maxDepth) + `}`,
+		`{"a":` + strings.Repeat("[", MaxDepth-1) + strings.Repeat("]", MaxDepth-1) + `}`,
+		`{"a":` + strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth) + `}`,
+		`{"a":` + strings.Repeat(`{"b":`, MaxDepth-1) + `1` + strings.Repeat("}", MaxDepth-1) + `}`,
+		`{"a":` + strings.Repeat(`{"b":`, MaxDepth) + `1` + strings.Repeat("}", MaxDepth) + `}`,
 	}
 	for _, doc := range docs {
 		t.Run("", func(t *testing.T) {
@@ -75,9 +75,9 @@ func TestAppendUnescaped(t *testing.T) {
 			if err := json.Unmarshal([]byte(lit), &want); err != nil {
 				t.Fatal(err)
 			}
-			got := string(appendUnescaped(nil, []byte(lit[1:len(lit)-1])))
+			got := string(AppendUnescaped(nil, []byte(lit[1:len(lit)-1])))
 			if got != want {
-				t.Errorf("appendUnescaped(%s) = %q, want %q", lit, got, want)
+				t.Errorf("AppendUnescaped(%s) = %q, want %q", lit, got, want)
 			}
 		})
 	}
